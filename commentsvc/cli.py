@@ -1,0 +1,293 @@
+"""The `commentsvc` command. The composition root: the only module that imports `workers`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from commentsvc.config import ConfigError, Settings, load_settings
+from commentsvc.policy import Policy, PolicyError
+
+log = logging.getLogger("commentsvc")
+
+Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if message.startswith("{") and record.name == "aiohttp.access":
+            return message
+        data: dict[str, Any] = {
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": message,
+        }
+        if record.exc_info:
+            data["exc"] = self.formatException(record.exc_info)
+        return orjson.dumps(data).decode()
+
+
+def setup_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if settings.log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+
+
+def use_uvloop() -> None:
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+# ----- serve / api / worker -------------------------------------------------
+
+
+def _run_web(settings: Settings, *, with_workers: bool) -> int:
+    from aiohttp import web
+
+    from commentsvc.web.accesslog import JsonRequestLog, RequestLog
+    from commentsvc.web.app import create_app
+
+    background = []
+    if with_workers:
+        from workers.background import all_workers
+
+        background = all_workers()
+    app = create_app(settings, background=background, migrate=with_workers)
+    url = settings.resolved_public_url
+    banner = (
+        f"commentsvc serving on http://{settings.host}:{settings.port}\n"
+        f"  demo article:  {url}/demo\n  moderation:    {url}/moderate\n"
+        f"  data dir:      {settings.data_dir.resolve()}"
+    )
+    use_uvloop()
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        access_log_class=JsonRequestLog if settings.log_format == "json" else RequestLog,
+        print=lambda _: print(banner, flush=True),
+        shutdown_timeout=10.0,
+        handle_signals=True,
+    )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    return _run_web(settings, with_workers=True)
+
+
+def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    return _run_web(settings, with_workers=False)
+
+
+async def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from commentsvc.runtime import open_runtime
+    from workers.moderation import run_moderation
+    from workers.sweeper import Sweeper
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_runtime(settings, migrate=False) as runtime:
+        tasks: list[Awaitable[object]] = []
+        if args.kind in ("moderation", "all"):
+            tasks.append(run_moderation(runtime, stop=stop, burst=args.burst))
+            if not args.burst:
+                tasks.append(Sweeper(runtime).run(stop))
+        await asyncio.gather(*tasks)
+    return 0
+
+
+# ----- migrate / site / deadletters ---------------------------------------
+
+
+async def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from commentsvc.store import Store
+
+    store = Store.from_url(settings.resolved_database_url)
+    try:
+        revision = await store.migrate()
+    finally:
+        await store.close()
+    print(f"database at revision {revision}")
+    return 0
+
+
+def _parse_value(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+async def cmd_site(args: argparse.Namespace, settings: Settings) -> int:
+    from commentsvc.store import Store
+
+    store = Store.from_url(settings.resolved_database_url)
+    try:
+        await store.migrate()
+        if args.action == "list":
+            for site in await store.sites.all():
+                origins = ", ".join(site.allowed_origins) or "(same origin only)"
+                print(f"{site.id}\t{site.name}\t{origins}")
+            return 0
+        if args.action == "add":
+            if await store.sites.get(args.site) is not None:
+                print(f"site {args.site!r} exists already", file=sys.stderr)
+                return 1
+            await store.sites.add(args.site, args.name or args.site, args.origin or [])
+            print(f"added site {args.site}")
+            return 0
+        found = await store.sites.get(args.site)
+        if found is None:
+            print(f"no site {args.site!r}", file=sys.stderr)
+            return 1
+        site = found
+        if args.action == "origins":
+            await store.sites.update(args.site, allowed_origins=args.origin or [])
+            print(f"site {args.site} allows: {', '.join(args.origin or []) or '(same origin only)'}")
+            return 0
+        policy = Policy.from_json(site.policy)
+        changes = {}
+        for item in args.set or []:
+            key, sep, value = item.partition("=")
+            if not sep:
+                print(f"--set wants KEY=VALUE, got {item!r}", file=sys.stderr)
+                return 2
+            changes[key.strip()] = _parse_value(value)
+        stored = dict(site.policy)
+        for key in args.unset or []:
+            stored.pop(key, None)
+        if changes or args.unset:
+            try:
+                policy = Policy.from_json({**stored, **changes})
+            except PolicyError as exc:
+                for field_name, message in exc.errors:
+                    print(f"{field_name}: {message}", file=sys.stderr)
+                return 2
+            await store.sites.update(args.site, policy={**stored, **changes})
+        print(json.dumps(policy.to_json(), indent=2, sort_keys=True))
+        return 0
+    finally:
+        await store.close()
+
+
+async def cmd_deadletters(args: argparse.Namespace, settings: Settings) -> int:
+    from commentsvc.queue.deadletters import list_deadletters, replay_deadletters
+    from commentsvc.runtime import open_runtime
+
+    async with open_runtime(settings) as runtime:
+        if args.action == "list":
+            letters = await list_deadletters(runtime.redis, count=args.count)
+            for letter in letters:
+                print(orjson.dumps(dataclasses.asdict(letter)).decode())
+            if not letters:
+                print("no dead letters", file=sys.stderr)
+            return 0
+        replayed = await replay_deadletters(runtime.redis, args.ids or None)
+        print(f"replayed {replayed} job(s)")
+        return 0
+
+
+# ----- argument parsing ---------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="commentsvc", description=__doc__)
+    parser.add_argument("--config", type=Path, help="a TOML file of settings (env overrides it)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    for name, helptext in (("serve", "API and every worker in one process"), ("api", "the HTTP API only")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--host", help="address to bind (default 127.0.0.1)")
+        p.add_argument("--port", type=int, help="port (default 8080)")
+
+    p = sub.add_parser("worker", help="run workers without the API")
+    p.add_argument("kind", choices=["moderation", "all"])
+    p.add_argument("--burst", action="store_true", help="drain the queue and exit")
+
+    sub.add_parser("migrate", help="bring the database schema up to date (idempotent)")
+
+    p = sub.add_parser("site", help="manage sites")
+    site_sub = p.add_subparsers(dest="action", required=True)
+    site_sub.add_parser("list", help="list sites")
+    a = site_sub.add_parser("add", help="add a site")
+    a.add_argument("site")
+    a.add_argument("--name")
+    a.add_argument("--origin", action="append", help="an origin allowed to embed (repeatable)")
+    o = site_sub.add_parser("origins", help="set the origins allowed to embed a site")
+    o.add_argument("site")
+    o.add_argument("--origin", action="append")
+    pol = site_sub.add_parser("policy", help="show a site's policy, or change it with --set")
+    pol.add_argument("site")
+    pol.add_argument("--set", action="append", metavar="KEY=VALUE", help="e.g. max_links=3 (repeatable)")
+    pol.add_argument("--unset", action="append", metavar="KEY", help="back to the default")
+
+    p = sub.add_parser("deadletters", help="jobs that failed too often")
+    dl_sub = p.add_subparsers(dest="action", required=True)
+    ls = dl_sub.add_parser("list")
+    ls.add_argument("--count", type=int, default=100)
+    rp = dl_sub.add_parser("replay", help="put dead letters back on their queue")
+    rp.add_argument("ids", nargs="*", help="dead-letter ids (default: all)")
+
+    for register in EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+# Other modules (moderators, notifications) add sub-commands here: (register, name → handler).
+EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+EXTRA_HANDLERS: dict[str, Command] = {}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    env = dict(os.environ)
+    if getattr(args, "host", None):
+        env["COMMENTSVC_HOST"] = args.host
+    if getattr(args, "port", None) is not None:
+        env["COMMENTSVC_PORT"] = str(args.port)
+    try:
+        settings = load_settings(env, args.config)
+    except ConfigError as exc:
+        print(f"commentsvc: configuration error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings)
+    if args.command == "serve":
+        return cmd_serve(args, settings)
+    if args.command == "api":
+        return cmd_api(args, settings)
+    commands: dict[str, Command] = {
+        "worker": cmd_worker,
+        "migrate": cmd_migrate,
+        "site": cmd_site,
+        "deadletters": cmd_deadletters,
+        **EXTRA_HANDLERS,
+    }
+    use_uvloop()
+    return asyncio.run(commands[args.command](args, settings))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

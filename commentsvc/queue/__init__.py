@@ -1,0 +1,1 @@
+"""Redis: the job queue (Streams), the embedded server, key names."""

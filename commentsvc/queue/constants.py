@@ -1,0 +1,66 @@
+"""Every Redis key name and queue default, in one place.
+
+Keys share the `commentsvc:` prefix. No operation touches two keys
+atomically, so the keys work unchanged on Redis Cluster.
+"""
+
+from __future__ import annotations
+
+PREFIX = "commentsvc"
+
+# Streams (the doorbells) and their consumer groups.
+STREAM_MODERATE = f"{PREFIX}:moderate"
+STREAM_NOTIFY = f"{PREFIX}:notify"
+STREAM_DEADLETTER = f"{PREFIX}:deadletter"
+GROUP_MODERATE = "moderators"
+GROUP_NOTIFY = "notifiers"
+
+# Queue defaults.
+BATCH_SIZE = 50
+BLOCK_MS = 1000
+IDLE_TIMEOUT_MS = 60_000
+MAX_DELIVERIES = 5
+STREAM_MAXLEN = 1_000_000
+DEADLETTER_MAXLEN = 100_000
+# Payload fields of a dead letter carry this prefix; the rest describe the death.
+DEADLETTER_PAYLOAD_PREFIX = "p."
+# A job error longer than this is cut before it is stored.
+JOB_ERROR_MAX_CHARS = 2_000
+
+# Consume loop.
+HEALTH_TTL_S = 30
+RETRY_BACKOFF_MIN_S = 0.1
+RETRY_BACKOFF_MAX_S = 5.0
+
+# Embedded redis-server, inside the data dir.
+EMBEDDED_DIRNAME = "redis"
+EMBEDDED_SOCKET_NAME = "redis.sock"
+EMBEDDED_START_TIMEOUT_S = 10.0
+EMBEDDED_STOP_TIMEOUT_S = 10.0
+# Linux allows 107 bytes in a unix socket path; past this we listen on loopback TCP.
+UNIX_SOCKET_PATH_MAX_BYTES = 100
+
+# Cluster-wide counters (hashes of name → count) that /metrics reports.
+STATS_DECISIONS = f"{PREFIX}:stats:decisions"
+STATS_EMAILS = f"{PREFIX}:stats:emails"
+
+# Pub/sub channel for thread changes (cache invalidation, live updates).
+CHANNEL_EVENTS = f"{PREFIX}:events"
+
+
+def health_key(worker: str, consumer: str) -> str:
+    """Set with a TTL by a live worker, so a probe can tell it is alive."""
+    return f"{PREFIX}:health:{worker}:{consumer}"
+
+
+def job_error_key(stream: str) -> str:
+    """Hash of job id → last error, kept so a dead letter says why it died."""
+    return f"{stream}:errors"
+
+
+def rate_key(bucket: str, subject: str, window_start: int) -> str:
+    return f"{PREFIX}:rate:{bucket}:{subject}:{window_start}"
+
+
+def dedupe_key(digest: str) -> str:
+    return f"{PREFIX}:dedupe:{digest}"

@@ -1,0 +1,144 @@
+"""The consume loop every worker runs: batches in, handler, ack; survives Redis outages."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import traceback
+from collections.abc import Awaitable, Callable, Collection
+from datetime import UTC, datetime
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from commentsvc.queue.constants import (
+    BATCH_SIZE,
+    BLOCK_MS,
+    HEALTH_TTL_S,
+    RETRY_BACKOFF_MAX_S,
+    RETRY_BACKOFF_MIN_S,
+    health_key,
+)
+from commentsvc.queue.streams import Job, JobQueue
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[list[Job]], Awaitable[Collection[str]]]
+"""Handles a batch; returns the ids it finished. The others are failed and redelivered later."""
+
+# Server replies that mean "not now" rather than "wrong": a restart, a failover, memory pressure.
+_TRANSIENT_REPLIES = ("LOADING", "MASTERDOWN", "READONLY", "OOM", "TRYAGAIN", "CLUSTERDOWN")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for Redis errors worth retrying: connection lost, timeout, busy, failing over."""
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError):
+        return True
+    return isinstance(exc, ResponseError) and str(exc).startswith(_TRANSIENT_REPLIES)
+
+
+class _Backoff:
+    """Capped exponential backoff with jitter, so many workers don't reconnect in step."""
+
+    def __init__(self, min_s: float = RETRY_BACKOFF_MIN_S, max_s: float = RETRY_BACKOFF_MAX_S):
+        self.min_s = min_s
+        self.max_s = max_s
+        self._next_s = min_s
+
+    def reset(self) -> None:
+        self._next_s = self.min_s
+
+    def next_delay_s(self) -> float:
+        delay_s = self._next_s
+        self._next_s = min(self.max_s, self._next_s * 2)
+        return delay_s * random.uniform(0.5, 1.0)
+
+
+async def _sleep_unless_stopped(stop: asyncio.Event, delay_s: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), delay_s)
+
+
+def _describe(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(exc)).strip()
+
+
+async def _handle_batch(queue: JobQueue, handler: Handler, jobs: list[Job], name: str) -> int:
+    """Run the handler on one batch; ack what it finished, fail the rest. Returns jobs finished."""
+    try:
+        done = await handler(jobs)
+    except Exception as exc:
+        log.exception("%s: handler failed on a batch of %d jobs", name, len(jobs))
+        await queue.fail_many(jobs, _describe(exc))
+        return 0
+    done_ids = set(done)
+    finished = [job.id for job in jobs if job.id in done_ids]
+    unfinished = [job for job in jobs if job.id not in done_ids]
+    await queue.ack(finished)
+    if unfinished:
+        log.warning("%s: handler left %d of %d jobs unfinished", name, len(unfinished), len(jobs))
+        await queue.fail_many(unfinished, "the handler did not finish this job")
+    return len(finished)
+
+
+async def run_consumer(
+    queue: JobQueue,
+    handler: Handler,
+    *,
+    name: str,
+    stop: asyncio.Event | None = None,
+    burst: bool = False,
+    batch_size: int = BATCH_SIZE,
+    block_ms: int = BLOCK_MS,
+    health_ttl_s: int = HEALTH_TTL_S,
+) -> int:
+    """Consume `queue` in batches until `stop` is set (or, with `burst`, until it is empty).
+
+    Each batch goes to `handler`; the ids it returns are acked, the other jobs
+    failed (redelivered after the queue's idle timeout, dead-lettered after its
+    max deliveries). A handler exception fails the whole batch and the loop goes
+    on. When `stop` is set the batch in hand is finished and acked before
+    returning; a blocking read in progress ends within `block_ms`.
+
+    Redis being unreachable is logged and retried with capped backoff, forever,
+    except in burst mode, where the error is raised. Each iteration refreshes
+    the health key `constants.health_key(name, queue.consumer)` with a TTL of
+    `health_ttl_s`; a clean return deletes it. Returns the number of jobs finished.
+    """
+    stop = stop if stop is not None else asyncio.Event()
+    health = health_key(name, queue.consumer)
+    backoff = _Backoff()
+    handled = 0
+    group_ready = False
+    outage = False
+    log.info("%s: consuming %r", name, queue)
+    while not stop.is_set():
+        try:
+            if not group_ready:
+                await queue.ensure_group()
+                group_ready = True
+            await queue.redis.set(health, datetime.now(UTC).isoformat(), ex=health_ttl_s)
+            jobs = await queue.consume(batch_size, None if burst else block_ms)
+            if outage:
+                log.info("%s: Redis is reachable again", name)
+                outage = False
+                backoff.reset()
+            if jobs:
+                handled += await _handle_batch(queue, handler, jobs, name)
+            if burst and not jobs:
+                break
+        except RedisError as exc:
+            if burst or not is_transient(exc):
+                raise
+            outage = True
+            delay_s = backoff.next_delay_s()
+            log.warning("%s: Redis unavailable (%s); retrying in %.1f s", name, exc, delay_s)
+            await _sleep_unless_stopped(stop, delay_s)
+    with contextlib.suppress(RedisError, TimeoutError):
+        async with asyncio.timeout(1.0):
+            await queue.redis.delete(health)
+    log.info("%s: stopped after %d jobs", name, handled)
+    return handled

@@ -1,0 +1,338 @@
+"""The job queue: a Redis stream read by one consumer group.
+
+Delivery is at least once. A consumer reads a batch, handles it and acks it;
+`ack` also deletes the entries (XDEL), so the stream holds only jobs not yet
+finished. That is why each stream has exactly one consumer group: a second
+group would miss every entry the first one acked. Workers scale by adding
+consumers to the group, not groups.
+
+A job whose consumer died, or that failed (`fail`), stays pending. After
+`idle_timeout_ms` any consumer reclaims it (XCLAIM with a minimum idle time,
+so two reclaimers never both get it) and it is delivered again with
+`deliveries` one higher. A job already delivered `max_deliveries` times is not
+delivered again: it goes to the dead-letter stream with its last error
+(see `commentsvc.queue.deadletters`). `idle_timeout_ms` must be longer than
+a handler ever takes, or a slow job is handed to a second consumer meanwhile.
+
+Needs Redis 6.2 or newer (XPENDING IDLE). A blocking `consume` waits up to
+`block_ms` on the connection, so the client's socket timeout must be longer
+(redis-py has none by default).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
+from redis.exceptions import ResponseError
+from redis.typing import EncodableT, FieldT
+
+from commentsvc.queue.constants import (
+    DEADLETTER_MAXLEN,
+    IDLE_TIMEOUT_MS,
+    JOB_ERROR_MAX_CHARS,
+    MAX_DELIVERIES,
+    STREAM_DEADLETTER,
+    STREAM_MAXLEN,
+    job_error_key,
+)
+from commentsvc.queue.deadletters import deadletter_fields
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One delivery of a stream entry to this consumer."""
+
+    id: str  # stream entry id
+    payload: dict[str, str]
+    deliveries: int  # 1 on first delivery
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    """What /metrics and /readyz report about one stream and its group."""
+
+    stream: str
+    group: str
+    length: int  # entries in the stream: not yet delivered, or delivered and unfinished
+    pending: int  # delivered to a consumer, not yet acked
+    oldest_pending_age_ms: int  # age of the oldest pending job since it was published; 0 if none
+    lag: int  # entries not yet delivered to the group
+
+
+def _is_nogroup(exc: ResponseError) -> bool:
+    return str(exc).startswith("NOGROUP")
+
+
+def _check_payload(payload: Mapping[str, str]) -> dict[FieldT, EncodableT]:
+    """The payload as XADD fields, after checking it is a non-empty flat str → str mapping."""
+    if not payload:
+        raise ValueError("a job payload needs at least one field")
+    for key, value in payload.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(f"job payload must map str to str, got {key!r}: {value!r}")
+    return cast("dict[FieldT, EncodableT]", dict(payload))
+
+
+def _cut(error: str) -> str:
+    if len(error) <= JOB_ERROR_MAX_CHARS:
+        return error
+    return error[: JOB_ERROR_MAX_CHARS - 1] + "…"
+
+
+def _read_entries(response: Any) -> list[Any]:
+    """The (id, fields) pairs of a one-stream XREADGROUP answer, RESP2 or RESP3 shaped."""
+    if not response:
+        return []
+    if isinstance(response, dict):  # RESP3: {stream: [entries]} or {stream: entries}
+        entries = next(iter(response.values()))
+        if entries and isinstance(entries[0], list):
+            entries = entries[0]
+        return list(entries)
+    return list(response[0][1])  # RESP2: [[stream, entries]]
+
+
+def _entry_time_ms(entry_id: str) -> int:
+    return int(entry_id.split("-", 1)[0])
+
+
+class JobQueue:
+    """Publish, consume, ack and fail jobs on one stream for one consumer of one group."""
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        stream: str,
+        group: str,
+        consumer: str,
+        *,
+        idle_timeout_ms: int = IDLE_TIMEOUT_MS,
+        max_deliveries: int = MAX_DELIVERIES,
+        maxlen: int = STREAM_MAXLEN,
+        deadletter_stream: str = STREAM_DEADLETTER,
+    ) -> None:
+        if idle_timeout_ms < 1:
+            raise ValueError(f"idle_timeout_ms must be at least 1, got {idle_timeout_ms}")
+        if max_deliveries < 1:
+            raise ValueError(f"max_deliveries must be at least 1, got {max_deliveries}")
+        self.redis = redis
+        self.stream = stream
+        self.group = group
+        self.consumer = consumer
+        self.idle_timeout_ms = idle_timeout_ms
+        self.max_deliveries = max_deliveries
+        self.maxlen = maxlen
+        self.deadletter_stream = deadletter_stream
+        self._errors_key = job_error_key(stream)
+
+    def __repr__(self) -> str:
+        return f"JobQueue({self.stream!r}, group={self.group!r}, consumer={self.consumer!r})"
+
+    async def ensure_group(self) -> None:
+        """Create the stream and its consumer group (reading from the start) unless they exist."""
+        try:
+            await self.redis.xgroup_create(self.stream, self.group, id="0", mkstream=True)
+        except ResponseError as exc:
+            if not str(exc).startswith("BUSYGROUP"):
+                raise
+
+    async def publish(self, payload: Mapping[str, str]) -> str:
+        """Add one job; return its id."""
+        fields = _check_payload(payload)
+        entry_id = await self.redis.xadd(self.stream, fields, maxlen=self.maxlen, approximate=True)
+        return str(entry_id)
+
+    async def publish_many(self, payloads: Iterable[Mapping[str, str]]) -> list[str]:
+        """Add several jobs in one round trip; return their ids in order."""
+        checked = [_check_payload(payload) for payload in payloads]
+        if not checked:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for fields in checked:
+                pipe.xadd(self.stream, fields, maxlen=self.maxlen, approximate=True)
+            ids = await pipe.execute()
+        return [str(entry_id) for entry_id in ids]
+
+    async def consume(self, count: int, block_ms: int | None = None) -> list[Job]:
+        """Return up to `count` jobs: reclaimed idle ones first, then new ones.
+
+        Reclaiming dead-letters the jobs that were delivered `max_deliveries`
+        times already. New jobs are awaited up to `block_ms` only when nothing
+        was reclaimed (None: don't wait; 0: wait forever). A missing stream or
+        group (a Redis that lost its data) is created again.
+        """
+        if count < 1:
+            raise ValueError(f"count must be at least 1, got {count}")
+        try:
+            return await self._consume(count, block_ms)
+        except ResponseError as exc:
+            if not _is_nogroup(exc):
+                raise
+        log.warning("%r: stream or group missing; creating them", self)
+        await self.ensure_group()
+        return await self._consume(count, block_ms)
+
+    async def _consume(self, count: int, block_ms: int | None) -> list[Job]:
+        jobs = await self._reclaim(count)
+        if len(jobs) < count:
+            jobs.extend(await self._read_new(count - len(jobs), None if jobs else block_ms))
+        return jobs
+
+    async def _read_new(self, count: int, block_ms: int | None) -> list[Job]:
+        response: Any = await self.redis.xreadgroup(
+            self.group, self.consumer, {self.stream: ">"}, count=count, block=block_ms
+        )
+        return [Job(entry_id, fields, 1) for entry_id, fields in _read_entries(response)]
+
+    async def _reclaim(self, count: int) -> list[Job]:
+        jobs: list[Job] = []
+        while len(jobs) < count:
+            wanted = count - len(jobs)
+            idle: list[dict[str, Any]] = await self.redis.xpending_range(
+                self.stream, self.group, "-", "+", wanted, idle=self.idle_timeout_ms
+            )
+            if not idle:
+                break
+            jobs.extend(await self._claim(idle))
+            if len(idle) < wanted:
+                break
+        return jobs
+
+    async def _claim(self, idle: list[dict[str, Any]]) -> list[Job]:
+        delivered = {row["message_id"]: int(row["times_delivered"]) for row in idle}
+        claimed: Any = await self.redis.xclaim(
+            self.stream, self.group, self.consumer, self.idle_timeout_ms, list(delivered)
+        )
+        jobs: list[Job] = []
+        dead: list[Job] = []
+        found: set[str] = set()
+        entries_missing = False
+        for entry_id, fields in claimed:
+            if entry_id is None:  # Redis < 7 answers nil for an entry deleted from the stream
+                entries_missing = True
+                continue
+            found.add(entry_id)
+            previous = delivered[entry_id]
+            if previous >= self.max_deliveries:
+                dead.append(Job(entry_id, fields, previous))
+            else:
+                jobs.append(Job(entry_id, fields, previous + 1))
+        if entries_missing:
+            await self._drop_deleted([i for i in delivered if i not in found])
+        if dead:
+            await self._bury_reclaimed(dead)
+        return jobs
+
+    async def _drop_deleted(self, candidate_ids: list[str]) -> None:
+        """Ack pending entries we just claimed whose stream entry no longer exists."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for entry_id in candidate_ids:
+                pipe.xpending_range(
+                    self.stream, self.group, entry_id, entry_id, 1, consumername=self.consumer
+                )
+            owned = await pipe.execute()
+        gone = [rows[0]["message_id"] for rows in owned if rows]
+        if not gone:
+            return
+        log.warning("%r: jobs %s were deleted from the stream before being handled", self, gone)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.xack(self.stream, self.group, *gone)
+            pipe.hdel(self._errors_key, *gone)
+            await pipe.execute()
+
+    async def _bury_reclaimed(self, dead: list[Job]) -> None:
+        errors: list[Any] = await self.redis.hmget(self._errors_key, [j.id for j in dead])
+        silent = f"not acknowledged within {self.idle_timeout_ms} ms (consumer died or hung)"
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for job, error in zip(dead, errors, strict=True):
+                self._queue_deadletter(pipe, job, error or silent)
+            await pipe.execute()
+
+    def _queue_deadletter(self, pipe: Pipeline, job: Job, error: str) -> None:
+        """Add the dead letter before removing the job: a crash in between repeats, never loses."""
+        log.warning("%r: job %s dead after %d deliveries: %s", self, job.id, job.deliveries, error)
+        fields = deadletter_fields(
+            stream=self.stream,
+            group=self.group,
+            job_id=job.id,
+            deliveries=job.deliveries,
+            last_error=error,
+            payload=job.payload,
+        )
+        fields_out = cast("dict[FieldT, EncodableT]", fields)
+        pipe.xadd(self.deadletter_stream, fields_out, maxlen=DEADLETTER_MAXLEN, approximate=True)
+        pipe.xack(self.stream, self.group, job.id)
+        pipe.xdel(self.stream, job.id)
+        pipe.hdel(self._errors_key, job.id)
+
+    async def ack(self, ids: Sequence[str]) -> None:
+        """Finish jobs: XACK and XDEL them (and forget their errors) in one round trip.
+
+        Deleting is safe because a stream has one consumer group; see the module docstring.
+        """
+        if not ids:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.xack(self.stream, self.group, *ids)
+            pipe.xdel(self.stream, *ids)
+            pipe.hdel(self._errors_key, *ids)
+            await pipe.execute()
+
+    async def fail(self, job: Job, error: str) -> None:
+        """Record why a job failed and leave it pending, to be redelivered after the idle timeout.
+
+        A job that has had its last delivery goes to the dead-letter stream now.
+        """
+        await self.fail_many([job], error)
+
+    async def fail_many(self, jobs: Sequence[Job], error: str) -> None:
+        """`fail` several jobs with the same error in one round trip."""
+        if not jobs:
+            return
+        error = _cut(error)
+        retry = [job for job in jobs if job.deliveries < self.max_deliveries]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            if retry:
+                pipe.hset(self._errors_key, mapping={job.id: error for job in retry})
+            for job in jobs:
+                if job.deliveries >= self.max_deliveries:
+                    self._queue_deadletter(pipe, job, error)
+            await pipe.execute()
+
+    async def stats(self) -> QueueStats:
+        """Length, pending count, oldest pending age and lag; zeros when the stream is missing."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.xlen(self.stream)
+            pipe.xpending(self.stream, self.group)
+            pipe.xinfo_groups(self.stream)
+            pipe.time()
+            length, pending, groups, now = await pipe.execute(raise_on_error=False)
+        if isinstance(length, Exception):
+            raise length
+        if isinstance(pending, ResponseError) or isinstance(groups, ResponseError):
+            return QueueStats(self.stream, self.group, int(length), 0, 0, int(length))
+        for result in (pending, groups, now):
+            if isinstance(result, Exception):
+                raise result
+        pending_count = int(pending["pending"])
+        oldest_age_ms = 0
+        if pending_count and pending["min"]:
+            now_ms = int(now[0]) * 1000 + int(now[1]) // 1000
+            oldest_age_ms = max(0, now_ms - _entry_time_ms(pending["min"]))
+        lag: int | None = None
+        for group in groups:
+            if group.get("name") == self.group:
+                lag = group.get("lag")
+        if lag is None:
+            # Redis < 7, or a lag Redis can't tell: acked entries are deleted, so
+            # every entry still in the stream is either pending or undelivered.
+            lag = max(0, int(length) - pending_count)
+        return QueueStats(
+            self.stream, self.group, int(length), pending_count, oldest_age_ms, int(lag)
+        )

@@ -1,0 +1,74 @@
+"""Fixed-window rate limits in Redis, with an in-process fallback while Redis is down."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+
+import redis.asyncio as aioredis
+
+from commentsvc.config import RateLimit
+from commentsvc.queue.constants import rate_key
+from commentsvc.redisguard import REDIS_DOWN
+
+log = logging.getLogger(__name__)
+
+
+class RateLimiter:
+    """`hit(bucket, subject)` counts one request and says how long to wait if over the limit."""
+
+    def __init__(self, redis: aioredis.Redis, limits: Mapping[str, RateLimit]) -> None:
+        self.redis = redis
+        self.limits = dict(limits)
+        self._local: dict[str, int] = {}
+        self._local_window: int = 0
+
+    async def hit(self, bucket: str, subject: str, now: float | None = None) -> int | None:
+        """Count a request; None if allowed, else seconds until the window resets."""
+        limit = self.limits[bucket]
+        now = time.time() if now is None else now
+        window_start = int(now // limit.window_s) * limit.window_s
+        key = rate_key(bucket, subject, window_start)
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, limit.window_s + 1)
+                count, _ = await pipe.execute()
+        except REDIS_DOWN:
+            count = self._local_hit(key, now)
+        if int(count) > limit.count:
+            return max(1, int(window_start + limit.window_s - now + 0.999))
+        return None
+
+    async def peek(self, bucket: str, subject: str, now: float | None = None) -> int:
+        """How many requests this window has counted so far."""
+        limit = self.limits[bucket]
+        now = time.time() if now is None else now
+        window_start = int(now // limit.window_s) * limit.window_s
+        key = rate_key(bucket, subject, window_start)
+        try:
+            value = await self.redis.get(key)
+        except REDIS_DOWN:
+            return self._local.get(key, 0)
+        return int(value or 0)
+
+    async def reset(self, bucket: str, subject: str, now: float | None = None) -> None:
+        limit = self.limits[bucket]
+        now = time.time() if now is None else now
+        window_start = int(now // limit.window_s) * limit.window_s
+        key = rate_key(bucket, subject, window_start)
+        self._local.pop(key, None)
+        try:
+            await self.redis.delete(key)
+        except REDIS_DOWN:
+            pass
+
+    def _local_hit(self, key: str, now: float) -> int:
+        minute = int(now // 60)
+        if minute != self._local_window:  # forget old windows once a minute
+            self._local_window = minute
+            if len(self._local) > 100_000:
+                self._local.clear()
+        self._local[key] = self._local.get(key, 0) + 1
+        return self._local[key]

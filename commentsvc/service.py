@@ -1,0 +1,443 @@
+"""CommentService: the business rules. Every state transition lives here.
+
+Handlers and workers call this; it calls the store (the truth), the queue (a
+doorbell) and the event bus. Redis being down degrades it (no dedupe cache,
+local rate limits, late doorbells) but never loses a comment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+
+from commentsvc import ids
+from commentsvc.batching import Batcher
+from commentsvc.cache import PageCache
+from commentsvc.config import Settings
+from commentsvc.errors import Conflict, Forbidden, Invalid, NotFound, FieldError, BadRequest
+from commentsvc.events import EventBus, ThreadEvent
+from commentsvc.models import Comment, Kind, Reason, Site, Status, Action
+from commentsvc.policy import Policy, PolicyError
+from commentsvc.queue.constants import dedupe_key
+from commentsvc.queue.streams import JobQueue
+from commentsvc.redisguard import REDIS_DOWN
+from commentsvc.render import render_body
+from commentsvc.security import Keys, new_token, same_hash
+from commentsvc.store import Store
+from commentsvc.store.comments import CursorError, Sort
+from commentsvc.store.records import Transition, TransitionResult
+from commentsvc.store.tables import now_utc
+from commentsvc.validation import NewComment
+from commentsvc import views
+
+log = logging.getLogger(__name__)
+
+MAX_DEPTH = 100
+SITE_CACHE_TTL_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """Who is calling: a keyed hash of their address, never the address."""
+
+    ip_hash: str | None
+    user_agent: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    comment: Comment
+    edit_token: str
+    edit_until: datetime
+
+
+def body_fingerprint(body: str) -> str:
+    """Same words, same fingerprint: case and spacing don't make a comment new."""
+    return hashlib.sha256(" ".join(body.casefold().split()).encode()).hexdigest()
+
+
+def event_type_for(result: TransitionResult) -> str:
+    to = result.comment.status
+    if to is Status.APPROVED and result.from_status is not Status.APPROVED:
+        return "comment.approved"
+    if to is Status.DELETED:
+        return "comment.deleted"
+    if result.from_status is Status.APPROVED:
+        return "comment.deleted"  # gone from public view
+    return "comment.updated"
+
+
+class CommentService:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        redis: aioredis.Redis,
+        keys: Keys,
+        moderate_queue: JobQueue,
+        notify_queue: JobQueue,
+        bus: EventBus,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.redis = redis
+        self.keys = keys
+        self.moderate_queue = moderate_queue
+        self.notify_queue = notify_queue
+        self.bus = bus
+        self.pages = PageCache(ttl_s=settings.thread_cache_ttl_s)
+        bus.add_listener(lambda e: self.pages.invalidate(e.site, e.thread))
+        self._sites: dict[str, tuple[float, Site | None]] = {}
+        self._origins: frozenset[str] = frozenset()
+        self._origins_until = 0.0
+        self._inserts: Batcher[dict[str, Any]] = Batcher(self._flush_inserts, max_batch=256)
+
+    # ----- sites and policy -------------------------------------------------
+
+    async def site(self, site_id: str) -> Site | None:
+        cached = self._sites.get(site_id)
+        now = time.monotonic()
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        site = await self.store.sites.get(site_id)
+        self._sites[site_id] = (now + SITE_CACHE_TTL_S, site)
+        return site
+
+    async def require_site(self, site_id: str) -> Site:
+        site = await self.site(site_id)
+        if site is None:
+            raise Invalid(f"unknown site {site_id!r}", errors=[FieldError("site", "unknown site")])
+        return site
+
+    async def policy(self, site_id: str) -> Policy:
+        site = await self.site(site_id)
+        return policy_of(site)
+
+    def forget_site(self, site_id: str) -> None:
+        self._sites.pop(site_id, None)
+        self._origins_until = 0.0
+
+    async def load_origins(self) -> None:
+        """Refresh the union of every site's allowed origins (CORS) when stale."""
+        now = time.monotonic()
+        if self._origins_until > now:
+            return
+        origins: set[str] = set()
+        for site in await self.store.sites.all():
+            origins.update(o.rstrip("/") for o in site.allowed_origins)
+        self._origins = frozenset(origins)
+        self._origins_until = now + SITE_CACHE_TTL_S
+
+    def origin_allowed_anywhere(self, origin: str) -> bool:
+        return "*" in self._origins or origin.rstrip("/") in self._origins
+
+    async def origin_allowed_for(self, site_id: str, origin: str) -> bool:
+        site = await self.site(site_id)
+        if site is None:
+            return False
+        allowed = {o.rstrip("/") for o in site.allowed_origins}
+        return "*" in allowed or origin.rstrip("/") in allowed
+
+    # ----- posting ----------------------------------------------------------
+
+    async def post(self, new: NewComment, client: Client) -> Posted:
+        """Accept a comment: committed as `received`, then the moderation doorbell rings."""
+        site = await self.require_site(new.site)
+        policy = policy_of(site)
+        errors = []
+        if len(new.body) > policy.max_body_chars:
+            errors.append(FieldError("body", f"must be at most {policy.max_body_chars} characters"))
+        if policy.require_name and new.author_name == "Guest":
+            errors.append(FieldError("author_name", "is required on this site"))
+        if policy.require_email and not new.author_email:
+            errors.append(FieldError("author_email", "is required on this site"))
+        if errors:
+            raise Invalid("; ".join(f"{e.field} {e.message}" for e in errors), errors=errors)
+        thread = await self.store.threads.ensure(site.id, new.thread, new.thread_url, new.thread_title)
+        if thread.closed:
+            raise Conflict("this thread is closed to new comments")
+        parent = None
+        if new.parent_id is not None:
+            parent = await self.store.comments.get(new.parent_id) if ids.looks_like_id(new.parent_id) else None
+            if parent is None or parent.thread_id != thread.id or parent.status is not Status.APPROVED:
+                raise NotFound("the comment you are replying to does not exist (or is not public)")
+            if parent.depth + 1 >= MAX_DEPTH:
+                raise Invalid("reply nests too deep", errors=[FieldError("parent_id", "nests too deep; reply higher up")])
+        fingerprint = body_fingerprint(new.body)
+        await self._refuse_duplicate(thread.id, fingerprint, client, new.author_email)
+        now = now_utc()
+        comment_id = ids.new_id()
+        token = new_token()
+        kind = Kind.FEEDBACK if new.anchor is not None else Kind.COMMENT
+        row = {
+            "id": comment_id,
+            "site_id": site.id,
+            "thread_id": thread.id,
+            "parent_id": parent.id if parent else None,
+            "root_id": parent.root_id if parent else comment_id,
+            "depth": parent.depth + 1 if parent else 0,
+            "kind": kind.value,
+            "anchor": new.anchor.to_json() if new.anchor else None,
+            "author_name": new.author_name,
+            "author_email": new.author_email,
+            "ip_hash": client.ip_hash,
+            "user_agent": client.user_agent[:512],
+            "body": new.body,
+            "body_html": render_body(new.body),
+            "body_hash": fingerprint,
+            "honeypot": new.honeypot,
+            "status": Status.RECEIVED.value,
+            "moderation": {},
+            "created_at": now,
+            "edit_token_hash": self.keys.token_hash(token),
+        }
+        try:
+            await self._inserts.submit(row)
+        except Exception:
+            await self._forget_duplicate(thread.id, fingerprint, client, new.author_email)
+            raise
+        comment = await self.store.comments.get(comment_id)
+        if comment is None:  # pragma: no cover - just committed
+            raise RuntimeError("comment vanished after insert")
+        return Posted(comment, token, now + timedelta(seconds=policy.edit_window_s))
+
+    async def _flush_inserts(self, rows: list[dict[str, Any]]) -> None:
+        try:
+            await self.store.comments.insert_many(rows)
+        except Exception:
+            if len(rows) == 1:
+                raise
+            log.warning("batch insert of %d comments failed; inserting one by one", len(rows))
+            for row in rows:  # isolate the bad row; the others still commit
+                await self.store.comments.insert_many([row])
+        await self._ring(self.moderate_queue, [{"comment_id": r["id"]} for r in rows])
+
+    async def _ring(self, queue: JobQueue, payloads: list[dict[str, str]]) -> None:
+        """Publish doorbells; if Redis is down the sweeper rings them later."""
+        try:
+            await queue.publish_many(payloads)
+        except REDIS_DOWN as exc:
+            log.warning("queue %s unreachable (%s); the sweeper will re-enqueue", queue.stream, exc)
+
+    def _dedupe_key(self, thread_id: int, fingerprint: str, client: Client, email: str | None) -> str:
+        who = email or client.ip_hash or "anon"
+        return dedupe_key(self.keys.mac("dedupe", f"{thread_id}:{who}:{fingerprint}")[:40])
+
+    async def _refuse_duplicate(
+        self, thread_id: int, fingerprint: str, client: Client, email: str | None
+    ) -> None:
+        window_s = self.settings.duplicate_window_s
+        if window_s <= 0:
+            return
+        key = self._dedupe_key(thread_id, fingerprint, client, email)
+        try:
+            fresh = await self.redis.set(key, "1", nx=True, ex=window_s)
+        except REDIS_DOWN:
+            since = now_utc() - timedelta(seconds=window_s)
+            found = await self.store.comments.find_duplicate(
+                thread_id, fingerprint, client.ip_hash, email, since
+            )
+            fresh = found is None
+        if not fresh:
+            raise Conflict("you posted the same comment here a moment ago")
+
+    async def _forget_duplicate(
+        self, thread_id: int, fingerprint: str, client: Client, email: str | None
+    ) -> None:
+        try:
+            await self.redis.delete(self._dedupe_key(thread_id, fingerprint, client, email))
+        except REDIS_DOWN:
+            pass
+
+    # ----- reading ----------------------------------------------------------
+
+    async def thread_page(
+        self, site_id: str, key: str, sort: Sort, feedback_only: bool, limit: int, cursor: str
+    ) -> tuple[str, bytes]:
+        """(etag, JSON bytes) of one page of a thread, from cache when fresh."""
+        cache_key = (site_id, key, sort, "feedback" if feedback_only else "all", limit, cursor)
+        cached = self.pages.get(cache_key)
+        if cached is not None:
+            return cached.etag, cached.body
+        thread = await self.store.threads.get(site_id, key)
+        comments: list[dict[str, Any]] = []
+        next_cursor = None
+        if thread is not None:
+            try:
+                page = await self.store.comments.thread_page(
+                    thread.id, sort=sort, feedback_only=feedback_only, limit=limit, cursor=cursor or None
+                )
+            except CursorError as exc:
+                raise BadRequest(str(exc)) from None
+            comments = views.nest(page.top, page.replies)
+            next_cursor = page.next_cursor
+        elif cursor:
+            raise BadRequest("cursor is not one this API made")
+        body = orjson.dumps(
+            {"thread": views.thread_header(thread, key), "comments": comments, "next_cursor": next_cursor}
+        )
+        etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+        self.pages.put(cache_key, etag, body)
+        return etag, body
+
+    async def counts(self, site_id: str, keys: Sequence[str]) -> dict[str, int]:
+        return await self.store.threads.counts(site_id, keys)
+
+    async def get_comment(self, comment_id: str) -> Comment:
+        comment = await self.store.comments.get(comment_id) if ids.looks_like_id(comment_id) else None
+        if comment is None:
+            raise NotFound("no such comment")
+        return comment
+
+    def token_matches(self, comment: Comment, token: str | None) -> bool:
+        return bool(token) and same_hash(self.keys.token_hash(token or ""), comment.edit_token_hash)
+
+    async def visible_comment(self, comment_id: str, token: str | None) -> dict[str, Any]:
+        """The public view, or the author's own view with a valid edit token."""
+        comment = await self.get_comment(comment_id)
+        if self.token_matches(comment, token):
+            return views.author_comment(comment)
+        if comment.status is not Status.APPROVED:
+            raise NotFound("no such comment")
+        return views.public_comment(comment)
+
+    # ----- transitions ------------------------------------------------------
+
+    async def transition(self, t: Transition) -> TransitionResult | None:
+        """Apply a compare-and-set transition, then tell readers and ring the notifier."""
+        result = await self.store.comments.transition(t)
+        if result is not None:
+            await self.after_transition(result)
+        return result
+
+    async def after_transition(self, result: TransitionResult) -> None:
+        thread = result.thread
+        comment = result.comment
+        await self.bus.publish(
+            ThreadEvent(event_type_for(result), thread.site_id, thread.key, thread.version, comment.id, thread.count)
+        )
+        if result.first_approval:
+            await self._ring(self.notify_queue, [{"comment_id": comment.id}])
+
+    async def announce(self, site_id: str, thread_key: str, version: int, comment_id: str = "") -> None:
+        """A public change that is not a status change (votes, edits by moderators)."""
+        await self.bus.publish(ThreadEvent("comment.updated", site_id, thread_key, version, comment_id))
+
+    # ----- authors: edit and delete ------------------------------------------
+
+    async def _own(self, comment_id: str, token: str | None) -> tuple[Comment, Policy]:
+        comment = await self.get_comment(comment_id)
+        if not token:
+            raise Forbidden("send your edit token as Authorization: Bearer <token>")
+        if not self.token_matches(comment, token):
+            raise Forbidden("that edit token does not belong to this comment")
+        policy = await self.policy(comment.site_id)
+        if now_utc() > comment.created_at + timedelta(seconds=policy.edit_window_s):
+            raise Forbidden("the edit window for this comment has closed")
+        return comment, policy
+
+    async def edit_own(self, comment_id: str, token: str | None, body: str) -> Comment:
+        comment, policy = await self._own(comment_id, token)
+        if len(body) > policy.max_body_chars:
+            raise Invalid("body too long", errors=[FieldError("body", f"must be at most {policy.max_body_chars} characters")])
+        if comment.status not in (Status.RECEIVED, Status.PENDING, Status.APPROVED):
+            raise Conflict(f"a {comment.status.value} comment can't be edited")
+        if await self.store.comments.has_replies(comment.id):
+            raise Conflict("a comment with replies can't be edited")
+        result = await self.transition(
+            Transition(
+                comment_id=comment.id,
+                from_statuses=frozenset({Status.RECEIVED.value, Status.PENDING.value, Status.APPROVED.value}),
+                to_status=Status.RECEIVED,
+                actor="author",
+                action="edit",
+                changes={
+                    "body": body,
+                    "body_html": render_body(body),
+                    "body_hash": body_fingerprint(body),
+                    "edited_at": now_utc(),
+                    "moderation": {},
+                },
+                require_no_replies=True,
+                expected_version=comment.version,
+            )
+        )
+        if result is None:
+            raise Conflict("the comment changed meanwhile (a reply, or a moderator); reload and retry")
+        await self._ring(self.moderate_queue, [{"comment_id": comment.id}])
+        return result.comment
+
+    async def delete_own(self, comment_id: str, token: str | None) -> None:
+        comment, _ = await self._own(comment_id, token)
+        if comment.status is Status.DELETED:
+            return
+        result = await self.transition(
+            Transition(
+                comment_id=comment.id,
+                from_statuses=frozenset(s.value for s in Status if s is not Status.DELETED),
+                to_status=Status.DELETED,
+                actor="author",
+                action="delete",
+            )
+        )
+        if result is None:
+            raise Conflict("the comment changed meanwhile; reload and retry")
+
+    # ----- readers: votes and flags -------------------------------------------
+
+    async def vote(self, comment_id: str, voter: str, value: int, client: Client, token: str | None) -> tuple[int, int]:
+        comment = await self.get_comment(comment_id)
+        if comment.status is not Status.APPROVED:
+            raise NotFound("no such comment")
+        if self.token_matches(comment, token) or (client.ip_hash and client.ip_hash == comment.ip_hash):
+            raise Forbidden("you can't vote on your own comment")
+        up, down = await self.store.reactions.set_vote(
+            comment.id, comment.thread_id, self.keys.voter_hash(voter), value
+        )
+        thread = await self.store.threads.get_by_id(comment.thread_id)
+        if thread is not None:
+            await self.announce(thread.site_id, thread.key, thread.version, comment.id)
+        return up, down
+
+    async def flag(self, comment_id: str, reporter: str, reason: str, note: str) -> int:
+        """Record a flag; enough distinct flags send an approved comment back to review."""
+        comment = await self.get_comment(comment_id)
+        if comment.status is not Status.APPROVED:
+            raise NotFound("no such comment")
+        new, count = await self.store.reactions.add_flag(
+            comment.id, self.keys.voter_hash(reporter), reason, note
+        )
+        policy = await self.policy(comment.site_id)
+        if new and count >= policy.flag_threshold:
+            reasons = [*comment.moderation.get("reasons", []),
+                       Reason("flagged", f"{count} reader reports", Action.HOLD).to_json()]
+            await self.transition(
+                Transition(
+                    comment_id=comment.id,
+                    from_statuses=frozenset({Status.APPROVED.value}),
+                    to_status=Status.PENDING,
+                    actor="readers",
+                    action="flagged",
+                    note=f"{count} distinct flags (threshold {policy.flag_threshold})",
+                    changes={"moderation": {**comment.moderation, "reasons": reasons}},
+                )
+            )
+        return count
+
+
+def policy_of(site: Site | None) -> Policy:
+    if site is None:
+        return Policy()
+    try:
+        return Policy.from_json(site.policy)
+    except PolicyError as exc:
+        log.error("site %s has an invalid stored policy (%s); using defaults", site.id, exc)
+        return Policy()

@@ -1,0 +1,385 @@
+"""Comments: insert, read, thread pages, compare-and-set transitions with their audit events."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from commentsvc.models import Comment, Kind, Status, Thread
+from commentsvc.store.engine import Database
+from commentsvc.store.records import (
+    EventRecord,
+    ThreadPage,
+    Transition,
+    TransitionResult,
+    comment_from_row,
+    thread_from_row,
+)
+from commentsvc.store.tables import comments, events, now_utc, threads
+
+Sort = Literal["newest", "oldest", "top"]
+VISIBLE = (Status.APPROVED.value, Status.DELETED.value)
+
+
+class CursorError(ValueError):
+    """A pagination cursor that this store did not make."""
+
+
+def encode_cursor(sort: Sort, last: Comment) -> str:
+    raw = f"{last.votes_up - last.votes_down}:{last.id}" if sort == "top" else last.id
+    return base64.urlsafe_b64encode(f"{sort}:{raw}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(sort: Sort, cursor: str) -> tuple[int | None, str]:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise CursorError("cursor is not one this API made") from None
+    made_for, _, rest = text.partition(":")
+    if made_for != sort:
+        raise CursorError("cursor belongs to a different sort order")
+    if sort != "top":
+        return None, rest
+    score, _, last_id = rest.partition(":")
+    try:
+        return int(score), last_id
+    except ValueError:
+        raise CursorError("cursor is not one this API made") from None
+
+
+class CommentStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def insert_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert new comments in one transaction (the API's group commit)."""
+        if not rows:
+            return
+        async with self.db.write() as conn:
+            await conn.execute(comments.insert(), list(rows))
+            now = now_utc()
+            await conn.execute(
+                events.insert(),
+                [
+                    {
+                        "comment_id": r["id"],
+                        "actor": "author",
+                        "action": "post",
+                        "from_status": None,
+                        "to_status": r["status"],
+                        "note": "",
+                        "at": now,
+                    }
+                    for r in rows
+                ],
+            )
+
+    async def get(self, comment_id: str) -> Comment | None:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(sa.select(comments).where(comments.c.id == comment_id))
+            ).mappings().first()
+        return comment_from_row(row) if row else None
+
+    async def get_many(self, ids: Sequence[str]) -> list[Comment]:
+        if not ids:
+            return []
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(sa.select(comments).where(comments.c.id.in_(list(ids))))
+            ).mappings().all()
+        return [comment_from_row(r) for r in rows]
+
+    async def has_replies(self, comment_id: str) -> bool:
+        async with self.db.read() as conn:
+            found = await conn.scalar(
+                sa.select(comments.c.id).where(comments.c.parent_id == comment_id).limit(1)
+            )
+        return found is not None
+
+    async def thread_page(
+        self,
+        thread_id: int,
+        *,
+        sort: Sort = "newest",
+        feedback_only: bool = False,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> ThreadPage:
+        """One page of top-level comments (approved, or deleted with replies) and all replies below."""
+        child = comments.alias("child")
+        has_visible_child = sa.exists().where(
+            child.c.parent_id == comments.c.id, child.c.status.in_(VISIBLE)
+        )
+        query = sa.select(comments).where(
+            comments.c.thread_id == thread_id,
+            comments.c.parent_id.is_(None),
+            sa.or_(
+                comments.c.status == Status.APPROVED.value,
+                sa.and_(comments.c.status == Status.DELETED.value, has_visible_child),
+            ),
+        )
+        if feedback_only:
+            query = query.where(comments.c.kind == Kind.FEEDBACK.value)
+        if sort == "top":
+            order = [comments.c.score.desc(), comments.c.id.desc()]
+        elif sort == "oldest":
+            order = [comments.c.id.asc()]
+        else:
+            order = [comments.c.id.desc()]
+        if cursor:
+            score, last_id = decode_cursor(sort, cursor)
+            if sort == "top":
+                query = query.where(
+                    sa.or_(
+                        comments.c.score < score,
+                        sa.and_(comments.c.score == score, comments.c.id < last_id),
+                    )
+                )
+            elif sort == "oldest":
+                query = query.where(comments.c.id > last_id)
+            else:
+                query = query.where(comments.c.id < last_id)
+        query = query.order_by(*order).limit(limit + 1)
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+            top = [comment_from_row(r) for r in rows[:limit]]
+            replies: list[Comment] = []
+            if top:
+                reply_rows = (
+                    await conn.execute(
+                        sa.select(comments)
+                        .where(
+                            comments.c.root_id.in_([c.id for c in top]),
+                            comments.c.parent_id.is_not(None),
+                            comments.c.status.in_(VISIBLE),
+                        )
+                        .order_by(comments.c.id.asc())
+                    )
+                ).mappings().all()
+                replies = [comment_from_row(r) for r in reply_rows]
+        next_cursor = encode_cursor(sort, top[-1]) if len(rows) > limit else None
+        return ThreadPage(top=top, replies=replies, next_cursor=next_cursor)
+
+    async def transition(self, t: Transition) -> TransitionResult | None:
+        """Compare-and-set a comment's status; None when it was not in one of `from_statuses`.
+
+        In the same transaction: the audit event, the thread's approved counts,
+        and the thread's version when anything public changed.
+        """
+        async with self.db.write() as conn:
+            return await self._transition(conn, t)
+
+    async def _transition(self, conn: AsyncConnection, t: Transition) -> TransitionResult | None:
+        before_row = (
+            await conn.execute(sa.select(comments).where(comments.c.id == t.comment_id))
+        ).mappings().first()
+        if before_row is None:
+            return None
+        before = comment_from_row(before_row)
+        if before.status.value not in t.from_statuses:
+            return None
+        if t.expected_version is not None and before.version != t.expected_version:
+            return None
+        now = now_utc()
+        values: dict[str, Any] = {"status": t.to_status.value, "version": comments.c.version + 1}
+        values.update(t.changes)
+        first_approval = t.to_status is Status.APPROVED and before.first_approved_at is None
+        if first_approval:
+            values["first_approved_at"] = now
+        update = (
+            comments.update()
+            .where(
+                comments.c.id == t.comment_id,
+                comments.c.status == before.status.value,
+                comments.c.version == before.version,
+            )
+            .values(**values)
+        )
+        if t.require_no_replies:
+            reply = comments.alias("reply")
+            update = update.where(~sa.exists().where(reply.c.parent_id == t.comment_id))
+        result = await conn.execute(update)
+        if result.rowcount != 1:
+            return None
+        await conn.execute(
+            events.insert().values(
+                comment_id=t.comment_id,
+                actor=t.actor,
+                action=t.action,
+                from_status=before.status.value,
+                to_status=t.to_status.value,
+                note=t.note,
+                at=now,
+            )
+        )
+        thread = await _touch_thread(conn, before, t)
+        after_row = (
+            await conn.execute(sa.select(comments).where(comments.c.id == t.comment_id))
+        ).mappings().one()
+        return TransitionResult(
+            comment=comment_from_row(after_row),
+            from_status=before.status,
+            first_approval=first_approval,
+            thread=thread,
+        )
+
+    async def record_event(
+        self, comment_id: str, actor: str, action: str, note: str = "", status: Status | None = None
+    ) -> None:
+        """An audit event that is not a status change (a moderator edit, a flag)."""
+        async with self.db.write() as conn:
+            await conn.execute(
+                events.insert().values(
+                    comment_id=comment_id,
+                    actor=actor,
+                    action=action,
+                    from_status=status.value if status else None,
+                    to_status=status.value if status else None,
+                    note=note,
+                    at=now_utc(),
+                )
+            )
+
+    async def events(self, comment_id: str) -> list[EventRecord]:
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(events).where(events.c.comment_id == comment_id).order_by(events.c.id)
+                )
+            ).mappings().all()
+        return [EventRecord(**dict(r)) for r in rows]
+
+    async def ids_in_status_before(
+        self, status: Status, before: datetime, limit: int = 500
+    ) -> list[str]:
+        """Ids of comments still in `status` created before `before` (the sweeper's work list)."""
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                sa.select(comments.c.id)
+                .where(comments.c.status == status.value, comments.c.created_at < before)
+                .order_by(comments.c.created_at)
+                .limit(limit)
+            )
+            return [r[0] for r in rows]
+
+    async def approved_unnotified_before(self, before: datetime, limit: int = 500) -> list[str]:
+        """Approved comments whose notifications were never fanned out (lost doorbell)."""
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                sa.select(comments.c.id)
+                .where(
+                    comments.c.first_approved_at.is_not(None),
+                    comments.c.first_approved_at < before,
+                    comments.c.notified_at.is_(None),
+                )
+                .order_by(comments.c.first_approved_at)
+                .limit(limit)
+            )
+            return [r[0] for r in rows]
+
+    async def mark_notified(self, comment_id: str) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(
+                comments.update()
+                .where(comments.c.id == comment_id, comments.c.notified_at.is_(None))
+                .values(notified_at=now_utc())
+            )
+
+    async def count_approved_by_author(self, name: str, email: str | None, ip_hash: str | None) -> int:
+        """Approved comments by the same author (email and name, else address and name)."""
+        query = sa.select(sa.func.count()).where(comments.c.status == Status.APPROVED.value)
+        if email:
+            query = query.where(
+                sa.func.lower(comments.c.author_email) == email.lower(),
+                comments.c.author_name == name,
+            )
+        elif ip_hash:
+            query = query.where(comments.c.ip_hash == ip_hash, comments.c.author_name == name)
+        else:
+            return 0
+        async with self.db.read() as conn:
+            return int(await conn.scalar(query) or 0)
+
+    async def count_same_body(
+        self, site_id: str, body_hash: str, since: datetime, exclude_id: str
+    ) -> int:
+        async with self.db.read() as conn:
+            return int(
+                await conn.scalar(
+                    sa.select(sa.func.count()).where(
+                        comments.c.body_hash == body_hash,
+                        comments.c.created_at >= since,
+                        comments.c.site_id == site_id,
+                        comments.c.id != exclude_id,
+                        comments.c.status != Status.DELETED.value,
+                    )
+                )
+                or 0
+            )
+
+    async def count_recent_by_ip(self, ip_hash: str | None, since: datetime, exclude_id: str) -> int:
+        if not ip_hash:
+            return 0
+        async with self.db.read() as conn:
+            return int(
+                await conn.scalar(
+                    sa.select(sa.func.count()).where(
+                        comments.c.ip_hash == ip_hash,
+                        comments.c.created_at >= since,
+                        comments.c.id != exclude_id,
+                    )
+                )
+                or 0
+            )
+
+    async def find_duplicate(
+        self, thread_id: int, body_hash: str, ip_hash: str | None, email: str | None, since: datetime
+    ) -> str | None:
+        """A comment with the same body by the same author in the same thread since `since`."""
+        who = []
+        if ip_hash:
+            who.append(comments.c.ip_hash == ip_hash)
+        if email:
+            who.append(comments.c.author_email == email)
+        if not who:
+            return None
+        async with self.db.read() as conn:
+            found = await conn.scalar(
+                sa.select(comments.c.id)
+                .where(
+                    comments.c.thread_id == thread_id,
+                    comments.c.body_hash == body_hash,
+                    comments.c.created_at >= since,
+                    sa.or_(*who),
+                )
+                .limit(1)
+            )
+        return str(found) if found is not None else None
+
+
+async def _touch_thread(conn: AsyncConnection, before: Comment, t: Transition) -> Thread:
+    """Move the thread's approved counts and version to match a transition."""
+    was = before.status is Status.APPROVED
+    now = t.to_status is Status.APPROVED
+    delta = int(now) - int(was)
+    public = before.status.value in VISIBLE or t.to_status.value in VISIBLE
+    values: dict[str, Any] = {}
+    if delta:
+        values["count"] = threads.c.count + delta
+        if before.kind is Kind.FEEDBACK:
+            values["feedback_count"] = threads.c.feedback_count + delta
+    if public or delta:
+        values["version"] = threads.c.version + 1
+    if values:
+        await conn.execute(threads.update().where(threads.c.id == before.thread_id).values(**values))
+    row = (
+        await conn.execute(sa.select(threads).where(threads.c.id == before.thread_id))
+    ).mappings().one()
+    return thread_from_row(row)

@@ -1,0 +1,76 @@
+"""Votes and flags: one per voter or reporter per comment."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from commentsvc.store.engine import Database
+from commentsvc.store.tables import comments, flags, now_utc, threads, votes
+
+
+class ReactionStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def _insert(self, table: sa.Table) -> sa.Insert:
+        return (sqlite_insert if self.db.is_sqlite else pg_insert)(table)
+
+    async def set_vote(self, comment_id: str, thread_id: int, voter: str, value: int) -> tuple[int, int]:
+        """Record (or with 0, withdraw) one voter's vote; return the comment's (up, down)."""
+        async with self.db.write() as conn:
+            if value == 0:
+                await conn.execute(
+                    votes.delete().where(votes.c.comment_id == comment_id, votes.c.voter == voter)
+                )
+            else:
+                stmt = self._insert(votes).values(
+                    comment_id=comment_id, voter=voter, value=value, created_at=now_utc()
+                )
+                stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
+                    index_elements=[votes.c.comment_id, votes.c.voter],
+                    set_={"value": value},
+                )
+                await conn.execute(stmt)
+            return await _recount(conn, comment_id, thread_id)
+
+    async def add_flag(self, comment_id: str, reporter: str, reason: str, note: str) -> tuple[bool, int]:
+        """Record a reporter's flag once; return (new, distinct flags on the comment)."""
+        async with self.db.write() as conn:
+            stmt = self._insert(flags).values(
+                comment_id=comment_id, reporter=reporter, reason=reason, note=note, created_at=now_utc()
+            )
+            stmt = stmt.on_conflict_do_nothing(  # type: ignore[attr-defined]
+                index_elements=[flags.c.comment_id, flags.c.reporter]
+            )
+            inserted = (await conn.execute(stmt)).rowcount == 1
+            count = int(
+                await conn.scalar(
+                    sa.select(sa.func.count()).where(flags.c.comment_id == comment_id)
+                )
+                or 0
+            )
+            await conn.execute(
+                comments.update().where(comments.c.id == comment_id).values(flag_count=count)
+            )
+        return inserted, count
+
+
+async def _recount(conn: AsyncConnection, comment_id: str, thread_id: int) -> tuple[int, int]:
+    up_expr = sa.func.coalesce(sa.func.sum(sa.case((votes.c.value > 0, 1), else_=0)), 0)
+    down_expr = sa.func.coalesce(sa.func.sum(sa.case((votes.c.value < 0, 1), else_=0)), 0)
+    row = (
+        await conn.execute(sa.select(up_expr, down_expr).where(votes.c.comment_id == comment_id))
+    ).one()
+    up, down = int(row[0]), int(row[1])
+    await conn.execute(
+        comments.update()
+        .where(comments.c.id == comment_id)
+        .values(votes_up=up, votes_down=down, score=up - down)
+    )
+    await conn.execute(
+        threads.update().where(threads.c.id == thread_id).values(version=threads.c.version + 1)
+    )
+    return up, down

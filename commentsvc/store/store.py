@@ -1,0 +1,36 @@
+"""The Store: one object over the database, its parts grouped by what they hold."""
+
+from __future__ import annotations
+
+from commentsvc.store.bans import BanStore
+from commentsvc.store.comments import CommentStore
+from commentsvc.store.engine import Database
+from commentsvc.store.migrate import migrate
+from commentsvc.store.reactions import ReactionStore
+from commentsvc.store.sites import SiteStore
+from commentsvc.store.threads import ThreadStore
+
+
+class Store:
+    """SQL storage on SQLite or PostgreSQL through one code path."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.sites = SiteStore(db)
+        self.threads = ThreadStore(db)
+        self.comments = CommentStore(db)
+        self.reactions = ReactionStore(db)
+        self.bans = BanStore(db)
+
+    @classmethod
+    def from_url(cls, url: str) -> Store:
+        return cls(Database(url))
+
+    async def migrate(self) -> str:
+        return await migrate(self.db)
+
+    async def ping(self) -> None:
+        await self.db.ping()
+
+    async def close(self) -> None:
+        await self.db.dispose()

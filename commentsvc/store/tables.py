@@ -1,0 +1,233 @@
+"""SQLAlchemy Core tables (DESIGN.md §3). The Alembic migrations build exactly this."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no zone of its own)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        parsed: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+sites = sa.Table(
+    "sites",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("allowed_origins", sa.JSON, nullable=False),
+    sa.Column("policy", sa.JSON, nullable=False),
+    sa.Column("mail", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+threads = sa.Table(
+    "threads",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("site_id", sa.String(64), sa.ForeignKey("sites.id"), nullable=False),
+    sa.Column("key", sa.String(512), nullable=False),
+    sa.Column("url", sa.String(2048), nullable=False, server_default=""),
+    sa.Column("title", sa.String(512), nullable=False, server_default=""),
+    sa.Column("closed", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("feedback_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("site_id", "key"),
+)
+
+comments = sa.Table(
+    "comments",
+    metadata,
+    sa.Column("id", sa.String(26), primary_key=True),
+    sa.Column("site_id", sa.String(64), sa.ForeignKey("sites.id"), nullable=False),
+    sa.Column("thread_id", sa.Integer, sa.ForeignKey("threads.id"), nullable=False),
+    sa.Column("parent_id", sa.String(26), sa.ForeignKey("comments.id"), nullable=True),
+    sa.Column("root_id", sa.String(26), nullable=False),
+    sa.Column("depth", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("anchor", sa.JSON, nullable=True),
+    sa.Column("author_name", sa.String(64), nullable=False),
+    sa.Column("author_email", sa.String(254), nullable=True),
+    sa.Column("ip_hash", sa.String(64), nullable=True),
+    sa.Column("user_agent", sa.String(512), nullable=False, server_default=""),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("body_html", sa.Text, nullable=False),
+    sa.Column("body_hash", sa.String(64), nullable=False),
+    sa.Column("honeypot", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("moderation", sa.JSON, nullable=False),
+    sa.Column("votes_up", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("votes_down", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("score", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("flag_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("edited_at", UTCDateTime, nullable=True),
+    sa.Column("first_approved_at", UTCDateTime, nullable=True),
+    sa.Column("notified_at", UTCDateTime, nullable=True),
+    sa.Column("edit_token_hash", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Index(None, "thread_id", "parent_id", "status"),
+    sa.Index(None, "root_id"),
+    sa.Index(None, "status", "created_at"),
+    sa.Index(None, "site_id", "status", "created_at"),
+    sa.Index(None, "body_hash", "created_at"),
+    sa.Index(None, "ip_hash", "created_at"),
+    sa.Index(None, "author_email"),
+    sa.Index(None, "parent_id"),
+)
+
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("site_id", sa.String(64), sa.ForeignKey("sites.id"), nullable=False),
+    sa.Column("thread_id", sa.Integer, sa.ForeignKey("threads.id"), nullable=False),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("confirmed_at", UTCDateTime, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("thread_id", "email", "kind"),
+    sa.Index(None, "email"),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("recipient", sa.String(254), nullable=False),
+    sa.Column("comment_id", sa.String(26), sa.ForeignKey("comments.id"), nullable=True),
+    sa.Column("template", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("sent_at", UTCDateTime, nullable=True),
+    sa.Column("digest_group", sa.String(128), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("recipient", "comment_id"),
+    sa.Index(None, "status", "next_attempt_at"),
+)
+
+suppressions = sa.Table(
+    "suppressions",
+    metadata,
+    sa.Column("email", sa.String(254), primary_key=True),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+moderators = sa.Table(
+    "moderators",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("email", sa.String(254), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(256), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("sites", sa.JSON, nullable=False),
+    sa.Column("notify_pending", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("moderator_id", sa.Integer, sa.ForeignKey("moderators.id"), nullable=False),
+    sa.Column("csrf_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Index(None, "expires_at"),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("moderator_id", sa.Integer, sa.ForeignKey("moderators.id"), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_used_at", UTCDateTime, nullable=True),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("comment_id", sa.String(26), sa.ForeignKey("comments.id"), nullable=False),
+    sa.Column("actor", sa.String(254), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("from_status", sa.String(16), nullable=True),
+    sa.Column("to_status", sa.String(16), nullable=True),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Index(None, "comment_id"),
+    sa.Index(None, "at"),
+)
+
+bans = sa.Table(
+    "bans",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("site_id", sa.String(64), sa.ForeignKey("sites.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("value", sa.String(254), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("expires_at", UTCDateTime, nullable=True),
+    sa.Column("created_by", sa.String(254), nullable=False, server_default=""),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index(None, "site_id", "kind", "value"),
+)
+
+votes = sa.Table(
+    "votes",
+    metadata,
+    sa.Column("comment_id", sa.String(26), sa.ForeignKey("comments.id"), primary_key=True),
+    sa.Column("voter", sa.String(64), primary_key=True),
+    sa.Column("value", sa.SmallInteger, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+flags = sa.Table(
+    "flags",
+    metadata,
+    sa.Column("comment_id", sa.String(26), sa.ForeignKey("comments.id"), primary_key=True),
+    sa.Column("reporter", sa.String(64), primary_key=True),
+    sa.Column("reason", sa.String(16), nullable=False),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""The HTTP side: app factory, routes, handlers, middlewares, static files."""

@@ -1,0 +1,55 @@
+"""The app factory: `create_app(settings)`, used by the CLI and by every test."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+
+from aiohttp import web
+
+from commentsvc.config import Settings
+from commentsvc.runtime import open_runtime
+from commentsvc.web.keys import METRICS, RUNTIME, SETTINGS
+from commentsvc.web.metrics import Metrics
+from commentsvc.web.middlewares import (
+    cors_middleware,
+    metrics_middleware,
+    problem_middleware,
+    security_headers_middleware,
+)
+from commentsvc.web.routes import setup_routes
+
+Background = Callable[[web.Application], AsyncIterator[None]]
+
+
+def create_app(
+    settings: Settings, *, background: Sequence[Background] = (), migrate: bool = False
+) -> web.Application:
+    """Build the app. `background` contexts (workers) start after the runtime and stop before it."""
+    app = web.Application(
+        middlewares=[security_headers_middleware, metrics_middleware, cors_middleware, problem_middleware],
+        client_max_size=settings.max_body_bytes,
+    )
+    app[SETTINGS] = settings
+    app[METRICS] = Metrics()
+
+    async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
+        async with open_runtime(settings, migrate=migrate) as runtime:
+            app[RUNTIME] = runtime
+            yield
+
+    app.cleanup_ctx.append(runtime_ctx)
+    app.cleanup_ctx.append(_event_listener)
+    app.cleanup_ctx.extend(background)
+    setup_routes(app)
+    return app
+
+
+async def _event_listener(app: web.Application) -> AsyncIterator[None]:
+    """Relay other processes' thread events (cache invalidation, live updates)."""
+    task = asyncio.create_task(app[RUNTIME].bus.listen(), name="event-listener")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

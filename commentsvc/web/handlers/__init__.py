@@ -1,0 +1,1 @@
+"""Request handlers, grouped by who may call them."""

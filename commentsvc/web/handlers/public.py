@@ -1,0 +1,194 @@
+"""Public API handlers: anyone may call these (rate-limited, CORS per site)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import orjson
+from aiohttp import web
+
+from commentsvc.errors import BadRequest, Forbidden, NotFound, RateLimited, UnsupportedMediaType
+from commentsvc.runtime import Runtime
+from commentsvc.service import Client
+from commentsvc.store.comments import Sort
+from commentsvc.validation import parse_edit, parse_flag, parse_new_comment, parse_vote
+from commentsvc.views import author_comment, rfc3339
+from commentsvc.web.client import client_ip
+from commentsvc.web.keys import RUNTIME
+
+JSON_TYPE = "application/json"
+THREAD_CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
+SORTS = ("newest", "oldest", "top")
+FILTERS = ("all", "feedback")
+MAX_COUNT_KEYS = 100
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(body=orjson.dumps(data), status=status, content_type=JSON_TYPE, headers=headers)
+
+
+async def read_json(request: web.Request) -> Any:
+    """The request body as JSON: 415 if not JSON, 413 if too large, 400 if malformed."""
+    if request.content_type != JSON_TYPE:
+        raise UnsupportedMediaType(f"send the body as {JSON_TYPE} (got {request.content_type or 'nothing'})")
+    raw = await request.read()
+    if not raw.strip():
+        raise BadRequest("the request body is empty; send a JSON object")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"the request body is not valid JSON: {exc}") from None
+
+
+def bearer_token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def client_of(request: web.Request, runtime: Runtime) -> tuple[str, Client]:
+    ip = client_ip(request, runtime.settings.trusted_proxies)
+    ip_hash = runtime.keys.ip_hash(ip)
+    return ip_hash, Client(ip_hash=ip_hash, user_agent=request.headers.get("User-Agent", "")[:512])
+
+
+async def limit(runtime: Runtime, bucket: str, subject: str) -> None:
+    retry_after_s = await runtime.limiter.hit(bucket, subject)
+    if retry_after_s is not None:
+        raise RateLimited(f"too many requests; try again in {retry_after_s} s", retry_after_s=retry_after_s)
+
+
+def query_param(request: web.Request, name: str, default: str = "", max_chars: int = 512) -> str:
+    values = request.query.getall(name, [])
+    if len(values) > 1:
+        raise BadRequest(f"query parameter {name!r} given more than once")
+    value = values[0] if values else default
+    if len(value) > max_chars:
+        raise BadRequest(f"query parameter {name!r} is longer than {max_chars} characters")
+    return value
+
+
+async def check_origin(request: web.Request, runtime: Runtime, site_id: str) -> None:
+    """A browser posting from another origin must be one the site allows."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return
+    public = urlsplit(runtime.settings.resolved_public_url)
+    same = origin in (f"{public.scheme}://{public.netloc}", f"http://{request.host}", f"https://{request.host}")
+    if not same and not await runtime.service.origin_allowed_for(site_id, origin):
+        raise Forbidden(f"origin {origin} may not post to site {site_id!r}")
+
+
+async def post_comment(request: web.Request) -> web.Response:
+    """POST /api/v1/comments — accept a guest comment for moderation (202)."""
+    runtime = request.app[RUNTIME]
+    ip_hash, client = client_of(request, runtime)
+    await limit(runtime, "post", ip_hash)
+    await limit(runtime, "post_hour", ip_hash)
+    new = parse_new_comment(await read_json(request))
+    await check_origin(request, runtime, new.site)
+    posted = await runtime.service.post(new, client)
+    comment = posted.comment
+    return json_response(
+        {
+            "id": comment.id,
+            "status": comment.status.value,
+            "edit_token": posted.edit_token,
+            "edit_until": rfc3339(posted.edit_until),
+            "comment": author_comment(comment),
+        },
+        status=202,
+        headers={"Location": f"/api/v1/comments/{comment.id}"},
+    )
+
+
+async def get_thread(request: web.Request) -> web.Response:
+    """GET /api/v1/comments — one page of a thread's approved comments, replies nested."""
+    runtime = request.app[RUNTIME]
+    site = query_param(request, "site", "default", 64) or "default"
+    thread = query_param(request, "thread")
+    if not thread:
+        raise BadRequest("query parameter 'thread' is required")
+    sort = query_param(request, "sort", "newest") or "newest"
+    if sort not in SORTS:
+        raise BadRequest("sort must be one of " + ", ".join(SORTS))
+    filter_ = query_param(request, "filter", "all") or "all"
+    if filter_ not in FILTERS:
+        raise BadRequest("filter must be one of " + ", ".join(FILTERS))
+    limit_raw = query_param(request, "limit", "50", 8) or "50"
+    if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 100:
+        raise BadRequest("limit must be an integer from 1 to 100")
+    cursor = query_param(request, "cursor", "", 256)
+    if await runtime.service.site(site) is None:
+        raise NotFound(f"unknown site {site!r}")
+    etag, body = await runtime.service.thread_page(
+        site, thread, cast(Sort, sort), filter_ == "feedback", int(limit_raw), cursor
+    )
+    headers = {"ETag": etag, "Cache-Control": THREAD_CACHE_CONTROL}
+    if etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=body, content_type=JSON_TYPE, headers=headers)
+
+
+async def get_comment(request: web.Request) -> web.Response:
+    """GET /api/v1/comments/{id} — one public comment, or the author's own in any state."""
+    runtime = request.app[RUNTIME]
+    data = await runtime.service.visible_comment(request.match_info["id"], bearer_token(request))
+    return json_response(data, headers={"Cache-Control": "no-store"})
+
+
+async def edit_comment(request: web.Request) -> web.Response:
+    """PATCH /api/v1/comments/{id} — the author edits inside the window; moderated again (202)."""
+    runtime = request.app[RUNTIME]
+    ip_hash, _ = client_of(request, runtime)
+    await limit(runtime, "post", ip_hash)
+    body = parse_edit(await read_json(request))
+    comment = await runtime.service.edit_own(request.match_info["id"], bearer_token(request), body)
+    return json_response(
+        {"id": comment.id, "status": comment.status.value, "comment": author_comment(comment)}, status=202
+    )
+
+
+async def delete_comment(request: web.Request) -> web.Response:
+    """DELETE /api/v1/comments/{id} — the author deletes inside the window (204)."""
+    runtime = request.app[RUNTIME]
+    await runtime.service.delete_own(request.match_info["id"], bearer_token(request))
+    return web.Response(status=204)
+
+
+async def vote(request: web.Request) -> web.Response:
+    """POST /api/v1/comments/{id}/votes — one vote per voter: 1, -1, or 0 to withdraw."""
+    runtime = request.app[RUNTIME]
+    ip_hash, client = client_of(request, runtime)
+    await limit(runtime, "vote", ip_hash)
+    value, voter = parse_vote(await read_json(request))
+    up, down = await runtime.service.vote(request.match_info["id"], voter, value, client, bearer_token(request))
+    return json_response({"up": up, "down": down})
+
+
+async def flag(request: web.Request) -> web.Response:
+    """POST /api/v1/comments/{id}/flags — report a comment; enough reports send it back to review."""
+    runtime = request.app[RUNTIME]
+    ip_hash, _ = client_of(request, runtime)
+    await limit(runtime, "flag", ip_hash)
+    reason, note, reporter = parse_flag(await read_json(request))
+    await runtime.service.flag(request.match_info["id"], reporter, reason, note)
+    return json_response({"status": "received"}, status=202)
+
+
+async def counts(request: web.Request) -> web.Response:
+    """GET /api/v1/counts — approved counts for up to 100 thread keys."""
+    runtime = request.app[RUNTIME]
+    site = query_param(request, "site", "default", 64) or "default"
+    keys = request.query.getall("thread", [])
+    if not keys:
+        raise BadRequest("give at least one thread key: ?thread=a&thread=b")
+    if len(keys) > MAX_COUNT_KEYS:
+        raise BadRequest(f"at most {MAX_COUNT_KEYS} thread keys per request")
+    if any(not k or len(k) > 512 for k in keys):
+        raise BadRequest("thread keys must be 1 to 512 characters")
+    result = await runtime.service.counts(site, keys)
+    return json_response({"counts": result}, headers={"Cache-Control": "public, max-age=10"})

@@ -1,0 +1,150 @@
+"""Middlewares: problem+json for every error, metrics, CORS, security headers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeoutError
+
+from commentsvc.errors import RateLimited, ServiceError, Unavailable
+from commentsvc.redisguard import REDIS_DOWN
+from commentsvc.web.keys import METRICS, RUNTIME
+from commentsvc.web.problems import problem
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+CORS_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
+CORS_HEADERS = "Content-Type, Authorization, If-None-Match"
+CORS_MAX_AGE_S = "600"
+
+
+def route_name(request: web.Request) -> str:
+    info = request.match_info
+    route = info.route if info is not None else None
+    resource = route.resource if route is not None else None
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count every request by route and status and time it."""
+    metrics = request.app[METRICS]
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        route = route_name(request)
+        metrics.requests.labels(request.method, route, str(status)).inc()
+        metrics.latency.labels(route).observe(time.perf_counter() - started)
+
+
+@web.middleware
+async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every error into problem+json; never let a stack trace out."""
+    try:
+        return await handler(request)
+    except ServiceError as exc:
+        headers = {}
+        if isinstance(exc, RateLimited | Unavailable):
+            headers["Retry-After"] = str(exc.retry_after_s)
+        return problem(exc.status, exc.detail, slug=exc.slug, title=exc.title, errors=exc.errors, headers=headers)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        detail = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
+        headers = {}
+        if exc.status == 405:
+            headers["Allow"] = exc.headers.get("Allow", "")
+        if exc.status == 413:
+            detail = "the request body is larger than the limit of " + str(request.app[RUNTIME].settings.max_body_bytes) + " bytes"
+        return problem(exc.status, detail, headers=headers)
+    except (*REDIS_DOWN, OperationalError, PoolTimeoutError, ConnectionError) as exc:
+        log.warning("%s %s: dependency down: %s", request.method, request.path, exc)
+        return problem(503, "a dependency is down; try again shortly", headers={"Retry-After": "5"})
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            return problem(503, "the database is unreachable; try again shortly", headers={"Retry-After": "5"})
+        log.exception("database error on %s %s", request.method, request.path)
+        return problem(500, "the server hit an unexpected error; it has been logged")
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem(500, "the server hit an unexpected error; it has been logged")
+
+
+def _origin_allowed(request: web.Request, origin: str) -> bool:
+    runtime = request.app[RUNTIME]
+    public = urlsplit(runtime.settings.resolved_public_url)
+    if origin == f"{public.scheme}://{public.netloc}":
+        return True
+    host = request.host
+    if host and origin in (f"http://{host}", f"https://{host}"):
+        return True
+    return runtime.service.origin_allowed_anywhere(origin)
+
+
+@web.middleware
+async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """CORS for the public API: origins listed in any site's allowed_origins."""
+    origin = request.headers.get("Origin")
+    if origin is None or not request.path.startswith("/api/v1/") or request.path.startswith(
+        ("/api/v1/moderation", "/api/v1/auth", "/api/v1/sites")
+    ):
+        return await handler(request)
+    allowed = await _origin_allowed_async(request, origin)
+    if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
+        if not allowed:
+            return problem(403, f"origin {origin} is not allowed to call this API")
+        response: web.StreamResponse = web.Response(status=204)
+        response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
+        response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+        response.headers["Access-Control-Max-Age"] = CORS_MAX_AGE_S
+    else:
+        response = await handler(request)
+    if allowed:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = "ETag, Location, Retry-After"
+        response.headers.add("Vary", "Origin")
+    return response
+
+
+async def _origin_allowed_async(request: web.Request, origin: str) -> bool:
+    await request.app[RUNTIME].service.load_origins()
+    return _origin_allowed(request, origin)
+
+
+@web.middleware
+async def security_headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Safe defaults on every response; pages may set their own CSP first."""
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        response = exc
+        _secure(response)
+        raise
+    _secure(response)
+    return response
+
+
+def _secure(response: web.StreamResponse) -> None:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("Content-Security-Policy", API_CSP)
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")

@@ -1,0 +1,202 @@
+"""The consume loop: burst drains, failures are redelivered, stop is graceful, outages survived."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
+
+from commentsvc.queue.constants import health_key, job_error_key
+from commentsvc.queue.consumer import run_consumer
+from commentsvc.queue.streams import Job, JobQueue
+from tests.queue.conftest import QueueServer
+from tests.queue.helpers import wait_idle, wait_until
+from tests.servers import RedisProcess
+
+GROUP = "workers"
+IDLE_MS = 150
+
+
+def make_queue(client: aioredis.Redis, stream: str, consumer: str = "c1") -> JobQueue:
+    return JobQueue(
+        client, stream, GROUP, consumer, idle_timeout_ms=IDLE_MS, deadletter_stream=f"{stream}:dead"
+    )
+
+
+class Recorder:
+    """A handler that finishes every job and remembers what it saw."""
+
+    def __init__(self) -> None:
+        self.jobs: list[Job] = []
+        self.batch_sizes: list[int] = []
+
+    async def __call__(self, jobs: list[Job]) -> Collection[str]:
+        self.jobs.extend(jobs)
+        self.batch_sizes.append(len(jobs))
+        return [job.id for job in jobs]
+
+    def payloads(self, field: str = "n") -> list[str]:
+        return [job.payload[field] for job in self.jobs]
+
+
+async def test_burst_drains_in_batches_and_returns(server: QueueServer, stream: str) -> None:
+    queue = make_queue(server.client, stream)
+    await queue.publish_many([{"n": str(n)} for n in range(120)])
+    handler = Recorder()
+
+    handled = await run_consumer(queue, handler, name="test", burst=True, batch_size=50)
+
+    assert handled == 120
+    assert handler.batch_sizes == [50, 50, 20]
+    assert handler.payloads() == [str(n) for n in range(120)]
+    stats = await queue.stats()
+    assert (stats.length, stats.pending) == (0, 0)
+
+
+async def test_burst_includes_jobs_of_a_dead_consumer(server: QueueServer, stream: str) -> None:
+    dead = make_queue(server.client, stream, "dead")
+    await dead.ensure_group()
+    await dead.publish_many([{"n": "a"}, {"n": "b"}])
+    await dead.consume(1)  # takes "a", then never answers again
+    await wait_idle(server.client, stream, GROUP, IDLE_MS, 1)
+    handler = Recorder()
+
+    handled = await run_consumer(make_queue(server.client, stream), handler, name="t", burst=True)
+
+    assert handled == 2
+    assert [(job.payload["n"], job.deliveries) for job in handler.jobs] == [("a", 2), ("b", 1)]
+
+
+async def test_unfinished_jobs_are_failed_and_redelivered(server: QueueServer, stream: str) -> None:
+    queue = make_queue(server.client, stream)
+    ids = await queue.publish_many([{"n": str(n)} for n in range(4)])
+
+    async def finish_even(jobs: list[Job]) -> Collection[str]:
+        return [job.id for job in jobs if int(job.payload["n"]) % 2 == 0]
+
+    assert await run_consumer(queue, finish_even, name="t", burst=True) == 2
+    errors = await server.client.hgetall(job_error_key(stream))
+    assert set(errors) == {ids[1], ids[3]}
+    assert "did not finish" in errors[ids[1]]
+
+    await wait_idle(server.client, stream, GROUP, IDLE_MS, 2)
+    handler = Recorder()
+    assert await run_consumer(queue, handler, name="t", burst=True) == 2
+    assert [(job.payload["n"], job.deliveries) for job in handler.jobs] == [("1", 2), ("3", 2)]
+
+
+async def test_handler_exception_fails_its_batch_and_the_loop_goes_on(
+    server: QueueServer, stream: str
+) -> None:
+    queue = make_queue(server.client, stream)
+    ids = await queue.publish_many([{"n": str(n)} for n in range(4)])
+    calls = 0
+
+    async def explode_once(jobs: list[Job]) -> Collection[str]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ValueError("bad batch")
+        return [job.id for job in jobs]
+
+    handled = await run_consumer(queue, explode_once, name="t", burst=True, batch_size=2)
+
+    assert handled == 2
+    errors = await server.client.hgetall(job_error_key(stream))
+    assert errors == {ids[0]: "ValueError: bad batch", ids[1]: "ValueError: bad batch"}
+    await wait_idle(server.client, stream, GROUP, IDLE_MS, 2)
+    handler = Recorder()
+    assert await run_consumer(queue, handler, name="t", burst=True) == 2
+    assert handler.payloads() == ["0", "1"]
+    assert (await queue.stats()).pending == 0
+
+
+async def test_stop_finishes_and_acks_the_batch_in_hand(server: QueueServer, stream: str) -> None:
+    queue = make_queue(server.client, stream)
+    await queue.publish_many([{"n": str(n)} for n in range(5)])
+    stop = asyncio.Event()
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(jobs: list[Job]) -> Collection[str]:
+        started.set()
+        await release.wait()
+        return [job.id for job in jobs]
+
+    consumer = asyncio.create_task(
+        run_consumer(queue, slow, name="t", stop=stop, batch_size=2, block_ms=100)
+    )
+    await started.wait()
+    stop.set()
+    release.set()
+
+    async with asyncio.timeout(5):
+        handled = await consumer
+
+    assert handled == 2
+    stats = await queue.stats()
+    assert (stats.length, stats.pending, stats.lag) == (3, 0, 3)
+
+
+async def test_health_key_lives_while_the_consumer_runs(server: QueueServer, stream: str) -> None:
+    queue = make_queue(server.client, stream, "pod-7")
+    key = health_key("moderation", "pod-7")
+    stop = asyncio.Event()
+    consumer = asyncio.create_task(
+        run_consumer(queue, Recorder(), name="moderation", stop=stop, block_ms=50, health_ttl_s=9)
+    )
+
+    async def key_set() -> bool:
+        return bool(await server.client.exists(key))
+
+    await wait_until(key_set)
+    assert 0 < await server.client.ttl(key) <= 9
+    stop.set()
+    async with asyncio.timeout(5):
+        await consumer
+    assert not await key_set()
+
+
+async def test_stream_of_another_type_is_an_error_not_a_retry(
+    server: QueueServer, stream: str
+) -> None:
+    await server.client.set(stream, "not a stream")
+    queue = make_queue(server.client, stream)
+    with pytest.raises(ResponseError, match="WRONGTYPE"):
+        async with asyncio.timeout(5):
+            await run_consumer(queue, Recorder(), name="t", block_ms=50)
+
+
+@pytest.mark.parametrize("keeps_data", [True, False], ids=["append-only", "data-lost"])
+async def test_consumer_survives_a_redis_restart(tmp_path: Path, keeps_data: bool) -> None:
+    server = RedisProcess(tmp_path / "redis", appendonly=keeps_data)
+    server.start()
+    client = aioredis.Redis.from_url(server.url, decode_responses=True)
+    queue = make_queue(client, "test:restart")
+    handler = Recorder()
+    stop = asyncio.Event()
+    consumer = asyncio.create_task(run_consumer(queue, handler, name="t", stop=stop, block_ms=50))
+    try:
+        await queue.publish({"n": "before"})
+
+        async def handled(count: int) -> bool:
+            return len(handler.jobs) >= count
+
+        await wait_until(lambda: handled(1))
+        server.stop()
+        await asyncio.sleep(0.3)  # the loop meets the outage and backs off
+        server.start()
+        await queue.publish({"n": "after"})
+        await wait_until(lambda: handled(2), timeout_s=20)
+    finally:
+        stop.set()
+        async with asyncio.timeout(10):
+            handled_count = await consumer
+        await client.aclose()
+        server.stop()
+
+    assert handler.payloads() == ["before", "after"]
+    assert handled_count == 2
