@@ -9,10 +9,18 @@ _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 ID_LENGTH = 26
 
 
+_last = [0, 0]  # (milliseconds, random part) of the newest id made by this process
+
+
 def new_id(now_ms: int | None = None) -> str:
-    """A 26-character id; ids made later sort after ids made earlier."""
+    """A 26-character id; in one process, every id sorts after the ones made before it."""
     ms = int(time.time() * 1000) if now_ms is None else now_ms
-    value = (ms & ((1 << 48) - 1)) << 80 | secrets.randbits(80)
+    if ms <= _last[0]:  # same millisecond (or the clock stepped back): count up
+        ms, rand = _last[0], _last[1] + 1
+    else:
+        rand = secrets.randbits(79)  # top bit clear leaves room to count up
+    _last[0], _last[1] = ms, rand
+    value = (ms & ((1 << 48) - 1)) << 80 | (rand & ((1 << 80) - 1))
     chars = []
     for _ in range(ID_LENGTH):
         chars.append(_ALPHABET[value & 31])

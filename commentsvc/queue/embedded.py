@@ -7,7 +7,9 @@ on a free loopback port instead, written to `redis.port`.
 
 Several commentsvc processes may share one data dir: the first starts the
 server, the others find it answering and use it. Only the process that
-started it stops it; the others reconnect once something starts it again.
+started it stops it (its pid is in `redis.owner`); the others reconnect once
+something starts it again. A server whose owner died without stopping it is
+adopted by the next process that finds it, and stopped by that one.
 """
 
 from __future__ import annotations
@@ -128,11 +130,13 @@ class EmbeddedRedis:
         self.conf_path = self.workdir / "redis.conf"
         self._port_path = self.workdir / "redis.port"
         self._lock_path = self.workdir / "start.lock"
+        self._owner_path = self.workdir / "redis.owner"
         self.uses_unix_socket = len(os.fsencode(self.socket_path)) <= UNIX_SOCKET_PATH_MAX_BYTES
         self.binary = binary
         self.start_timeout_s = start_timeout_s
         self.stop_timeout_s = stop_timeout_s
         self._proc: asyncio.subprocess.Process | None = None
+        self._adopted = False
         self._url: str | None = None
 
     @property
@@ -144,8 +148,8 @@ class EmbeddedRedis:
 
     @property
     def owned(self) -> bool:
-        """True when this object started the server (and so stops it)."""
-        return self._proc is not None
+        """True when this object started (or adopted) the server, and so stops it."""
+        return self._proc is not None or self._adopted
 
     def _unix_url(self) -> str:
         return f"unix://{quote(str(self.socket_path))}?db=0"
@@ -170,11 +174,16 @@ class EmbeddedRedis:
         lock_fd = await self._lock()
         try:
             running = await self._running_url()
-            if running is not None:
+            if running is None:
+                await self._spawn()
+            elif self._owner_alive():
                 log.info("using the redis-server already running at %s", running)
                 self._url = running
-                return
-            await self._spawn()
+            else:
+                log.info("adopting the redis-server its exited owner left at %s", running)
+                self._url = running
+                self._adopted = True
+                self._write_owner()
         finally:
             os.close(lock_fd)  # closing the descriptor releases the lock
 
@@ -206,6 +215,22 @@ class EmbeddedRedis:
             if await _ping(url, expected_dir=self.workdir):
                 return url
         return None
+
+    def _owner_alive(self) -> bool:
+        try:
+            pid = int(self._owner_path.read_text().strip())
+        except (OSError, ValueError):
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True  # alive, under another user
+        return True
+
+    def _write_owner(self) -> None:
+        self._owner_path.write_text(f"{os.getpid()}\n")
 
     def _read_port(self) -> int | None:
         try:
@@ -268,6 +293,7 @@ class EmbeddedRedis:
             raise
         self._proc = proc
         self._url = url
+        self._write_owner()
         if not self.uses_unix_socket:
             self._port_path.write_text(url.rsplit(":", 1)[1].split("/", 1)[0] + "\n")
         log.info("started redis-server (pid %d) at %s; log in %s", proc.pid, url, self.log_path)
@@ -303,14 +329,36 @@ class EmbeddedRedis:
                     proc.kill()
                 await proc.wait()
 
-    async def stop(self) -> None:
-        """Stop the server if this object started it; leave a reused one running."""
-        proc, self._proc = self._proc, None
-        self._url = None
-        if proc is None:
+    async def _shutdown(self, url: str) -> None:
+        """SHUTDOWN a server we have no process handle for, and wait until it is gone."""
+        client = aioredis.Redis.from_url(url, retry=Retry(NoBackoff(), 0))
+        try:
+            await client.shutdown()
+        except RedisError as exc:
+            log.warning("could not shut down redis-server at %s: %s", url, exc)
             return
-        await self._terminate(proc)
-        if not self.uses_unix_socket:
+        finally:
+            await client.aclose()
+        deadline = time.monotonic() + self.stop_timeout_s
+        while time.monotonic() < deadline:
+            if not await _ping(url):
+                return
+            await asyncio.sleep(_POLL_S)
+        log.warning("redis-server at %s still answers after SHUTDOWN", url)
+
+    async def stop(self) -> None:
+        """Stop the server if this object started or adopted it; leave a shared one running."""
+        proc, self._proc = self._proc, None
+        adopted, self._adopted = self._adopted, False
+        url, self._url = self._url, None
+        if proc is not None:
+            await self._terminate(proc)
+            log.info("stopped redis-server (pid %d, exit code %s)", proc.pid, proc.returncode)
+        elif adopted and url is not None:
+            await self._shutdown(url)
+            log.info("stopped the adopted redis-server at %s", url)
+        else:
+            return
+        for path in (self._owner_path, self._port_path):
             with contextlib.suppress(FileNotFoundError):
-                self._port_path.unlink()
-        log.info("stopped redis-server (pid %d, exit code %s)", proc.pid, proc.returncode)
+                path.unlink()

@@ -313,11 +313,10 @@ class JobQueue:
             pipe.xinfo_groups(self.stream)
             pipe.time()
             length, pending, groups, now = await pipe.execute(raise_on_error=False)
-        if isinstance(length, Exception):
-            raise length
-        if isinstance(pending, ResponseError) or isinstance(groups, ResponseError):
-            return QueueStats(self.stream, self.group, int(length), 0, 0, int(length))
-        for result in (pending, groups, now):
+        if isinstance(pending, ResponseError) and _is_nogroup(pending):
+            length = 0 if isinstance(length, Exception) else int(length)
+            return QueueStats(self.stream, self.group, length, 0, 0, length)
+        for result in (length, pending, groups, now):
             if isinstance(result, Exception):
                 raise result
         pending_count = int(pending["pending"])

@@ -10,22 +10,13 @@ import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
 
+from tests.queue.helpers import QueueServer
 from tests.servers import free_port, port_open
-
-
-@dataclass(frozen=True)
-class QueueServer:
-    """A Redis for one test: its URL (for subprocesses) and a client."""
-
-    name: str
-    url: str
-    client: aioredis.Redis
 
 
 @pytest.fixture(scope="session")

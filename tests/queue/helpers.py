@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+
+
+@dataclass(frozen=True)
+class QueueServer:
+    """A Redis for one test: its URL (for subprocesses) and a client."""
+
+    name: str
+    url: str
+    client: aioredis.Redis
 
 
 async def wait_until(

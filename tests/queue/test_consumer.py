@@ -13,8 +13,7 @@ from redis.exceptions import ResponseError
 from commentsvc.queue.constants import health_key, job_error_key
 from commentsvc.queue.consumer import run_consumer
 from commentsvc.queue.streams import Job, JobQueue
-from tests.queue.conftest import QueueServer
-from tests.queue.helpers import wait_idle, wait_until
+from tests.queue.helpers import QueueServer, wait_idle, wait_until
 from tests.servers import RedisProcess
 
 GROUP = "workers"

@@ -13,8 +13,7 @@ from commentsvc.queue.deadletters import (
     replay_deadletters,
 )
 from commentsvc.queue.streams import Job, JobQueue
-from tests.queue.conftest import QueueServer
-from tests.queue.helpers import wait_idle
+from tests.queue.helpers import QueueServer, wait_idle
 
 GROUP = "workers"
 IDLE_MS = 150

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import stat
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +16,8 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from commentsvc.queue.embedded import EmbeddedRedis, EmbeddedRedisError, find_redis_server
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -145,3 +149,27 @@ async def test_concurrent_starts_share_one_server(data_dir: Path) -> None:
     finally:
         await second.stop()
         await first.stop()
+
+
+async def test_a_server_left_by_a_crashed_owner_is_adopted_and_stopped(data_dir: Path) -> None:
+    owner = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(Path(__file__).with_name("embedded_and_hang.py")),
+        str(data_dir),
+        stdout=asyncio.subprocess.PIPE,
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
+    try:
+        assert owner.stdout is not None
+        async with asyncio.timeout(15):
+            url = (await owner.stdout.readline()).decode().strip()
+    finally:
+        owner.kill()
+        await owner.wait()
+    assert await answers(url)  # the orphan outlives its owner
+
+    async with EmbeddedRedis(data_dir) as embedded:
+        assert (embedded.url, embedded.owned) == (url, True)
+
+    assert not await answers(url)

@@ -13,8 +13,7 @@ import pytest
 from commentsvc.queue.constants import job_error_key
 from commentsvc.queue.deadletters import list_deadletters
 from commentsvc.queue.streams import JobQueue, QueueStats
-from tests.queue.conftest import QueueServer
-from tests.queue.helpers import wait_idle
+from tests.queue.helpers import QueueServer, wait_idle
 
 GROUP = "workers"
 IDLE_MS = 150

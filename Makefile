@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit bench bench-http bench-words bench-notify clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("commentsvc needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+## run: install and start everything on 127.0.0.1:8080 (SQLite + embedded Redis + Maildir)
+run: $(STAMP)
+	$(VENV)/bin/commentsvc serve
+
+## test: install, lint, type-check and run the whole suite
+test: $(STAMP) lint typecheck unit
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+unit: $(STAMP)
+	$(VENV)/bin/pytest
+
+## bench: the HTTP read/post benchmark against the embedded default
+bench: bench-http
+
+bench-http: $(STAMP)
+	$(PY) benchmarks/http.py
+
+bench-words: $(STAMP)
+	$(PY) benchmarks/words.py
+
+bench-notify: $(STAMP)
+	$(PY) benchmarks/notify.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
