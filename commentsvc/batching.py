@@ -35,7 +35,10 @@ class Batcher(Generic[T]):
 
     async def _run(self) -> None:
         while self._pending:
-            batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
+            batch, self._pending = (
+                self._pending[: self._max_batch],
+                self._pending[self._max_batch :],
+            )
             try:
                 await self._flush([item for item, _ in batch])
             except Exception as exc:  # each caller gets the failure of its own batch

@@ -166,7 +166,9 @@ async def cmd_site(args: argparse.Namespace, settings: Settings) -> int:
         site = found
         if args.action == "origins":
             await store.sites.update(args.site, allowed_origins=args.origin or [])
-            print(f"site {args.site} allows: {', '.join(args.origin or []) or '(same origin only)'}")
+            print(
+                f"site {args.site} allows: {', '.join(args.origin or []) or '(same origin only)'}"
+            )
             return 0
         policy = Policy.from_json(site.policy)
         changes = {}
@@ -218,7 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, help="a TOML file of settings (env overrides it)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    for name, helptext in (("serve", "API and every worker in one process"), ("api", "the HTTP API only")):
+    for name, helptext in (
+        ("serve", "API and every worker in one process"),
+        ("api", "the HTTP API only"),
+    ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--host", help="address to bind (default 127.0.0.1)")
         p.add_argument("--port", type=int, help="port (default 8080)")
@@ -241,7 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--origin", action="append")
     pol = site_sub.add_parser("policy", help="show a site's policy, or change it with --set")
     pol.add_argument("site")
-    pol.add_argument("--set", action="append", metavar="KEY=VALUE", help="e.g. max_links=3 (repeatable)")
+    pol.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="e.g. max_links=3 (repeatable)"
+    )
     pol.add_argument("--unset", action="append", metavar="KEY", help="back to the default")
 
     p = sub.add_parser("deadletters", help="jobs that failed too often")

@@ -89,7 +89,11 @@ class Reason:
     spans: tuple[Span, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"rule": self.rule, "detail": self.detail, "action": self.action.value}
+        out: dict[str, Any] = {
+            "rule": self.rule,
+            "detail": self.detail,
+            "action": self.action.value,
+        }
         if self.spans:
             out["spans"] = [[s.start, s.end] for s in self.spans]
         return out
@@ -124,7 +128,12 @@ class Anchor:
     block: str = ""
 
     def to_json(self) -> dict[str, str]:
-        return {"quote": self.quote, "prefix": self.prefix, "suffix": self.suffix, "block": self.block}
+        return {
+            "quote": self.quote,
+            "prefix": self.prefix,
+            "suffix": self.suffix,
+            "block": self.block,
+        }
 
 
 @dataclass(frozen=True, slots=True)

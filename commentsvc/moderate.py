@@ -85,12 +85,17 @@ class Moderator:
         duplicates = 0
         if policy.duplicate_window_s:
             duplicates = await store.comments.count_same_body(
-                comment.site_id, comment.body_hash, now - timedelta(seconds=policy.duplicate_window_s), comment.id
+                comment.site_id,
+                comment.body_hash,
+                now - timedelta(seconds=policy.duplicate_window_s),
+                comment.id,
             )
         recent = await store.comments.count_recent_by_ip(
             comment.ip_hash, now - timedelta(seconds=policy.flood_window_s), comment.id
         )
-        bans = tuple(BanRule(b.kind, b.value, b.reason) for b in await store.bans.active(comment.site_id))
+        bans = tuple(
+            BanRule(b.kind, b.value, b.reason) for b in await store.bans.active(comment.site_id)
+        )
         return Item(
             body=comment.body,
             author_name=comment.author_name,
@@ -98,7 +103,12 @@ class Moderator:
             ip_hash=comment.ip_hash,
             honeypot=comment.honeypot,
             policy=policy,
-            facts=Facts(approved_by_author=approved, duplicates_on_site=duplicates, recent_by_ip=recent, bans=bans),
+            facts=Facts(
+                approved_by_author=approved,
+                duplicates_on_site=duplicates,
+                recent_by_ip=recent,
+                bans=bans,
+            ),
         )
 
     async def _apply(self, comment: Comment, verdict: Verdict) -> None:

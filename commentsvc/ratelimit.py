@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Mapping
@@ -59,10 +60,8 @@ class RateLimiter:
         window_start = int(now // limit.window_s) * limit.window_s
         key = rate_key(bucket, subject, window_start)
         self._local.pop(key, None)
-        try:
+        with contextlib.suppress(*REDIS_DOWN):
             await self.redis.delete(key)
-        except REDIS_DOWN:
-            pass
 
     def _local_hit(self, key: str, now: float) -> int:
         minute = int(now // 60)

@@ -103,7 +103,9 @@ async def open_runtime(settings: Settings, *, migrate: bool = False) -> AsyncIte
             try:
                 await queue.ensure_group()
             except REDIS_DOWN as exc:
-                log.warning("redis unreachable at start (%s); queues will be set up when it answers", exc)
+                log.warning(
+                    "redis unreachable at start (%s); queues will be set up when it answers", exc
+                )
         keys = Keys(settings.secret_key)
         bus = EventBus(redis)
         service = CommentService(settings, store, redis, keys, moderate_queue, notify_queue, bus)

@@ -39,18 +39,22 @@ class Keys:
         """A URL-safe token binding `payload` to `purpose`, optionally expiring."""
         expires = "" if ttl_s is None else str(int(time.time()) + ttl_s)
         body = f"{payload}.{expires}"
-        sig = _b64(hmac.new(self.derive("sign:" + purpose), body.encode(), hashlib.sha256).digest()[:18])
+        sig = _b64(
+            hmac.new(self.derive("sign:" + purpose), body.encode(), hashlib.sha256).digest()[:18]
+        )
         return f"{body}.{sig}"
 
     def unsign(self, purpose: str, token: str) -> str | None:
-        """The payload of a token made by `sign` for the same purpose, or None if forged or expired."""
+        """The payload of a token `sign` made for this purpose; None if forged or expired."""
         payload, sep, rest = token.rpartition(".")
         if not sep:
             return None
         body_payload, sep2, expires = payload.rpartition(".")
         if not sep2:
             return None
-        expected = _b64(hmac.new(self.derive("sign:" + purpose), payload.encode(), hashlib.sha256).digest()[:18])
+        expected = _b64(
+            hmac.new(self.derive("sign:" + purpose), payload.encode(), hashlib.sha256).digest()[:18]
+        )
         if not hmac.compare_digest(expected, rest):
             return None
         if expires and (not expires.isdigit() or int(expires) < time.time()):

@@ -7,6 +7,7 @@ local rate limits, late doorbells) but never loses a comment.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
@@ -18,13 +19,13 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
-from commentsvc import ids
+from commentsvc import ids, views
 from commentsvc.batching import Batcher
 from commentsvc.cache import PageCache
 from commentsvc.config import Settings
-from commentsvc.errors import Conflict, Forbidden, Invalid, NotFound, FieldError, BadRequest
+from commentsvc.errors import BadRequest, Conflict, FieldError, Forbidden, Invalid, NotFound
 from commentsvc.events import EventBus, ThreadEvent
-from commentsvc.models import Comment, Kind, Reason, Site, Status, Action
+from commentsvc.models import Action, Comment, Kind, Reason, Site, Status
 from commentsvc.policy import Policy, PolicyError
 from commentsvc.queue.constants import dedupe_key
 from commentsvc.queue.streams import JobQueue
@@ -36,7 +37,6 @@ from commentsvc.store.comments import CursorError, Sort
 from commentsvc.store.records import Transition, TransitionResult
 from commentsvc.store.tables import now_utc
 from commentsvc.validation import NewComment
-from commentsvc import views
 
 log = logging.getLogger(__name__)
 
@@ -161,16 +161,29 @@ class CommentService:
             errors.append(FieldError("author_email", "is required on this site"))
         if errors:
             raise Invalid("; ".join(f"{e.field} {e.message}" for e in errors), errors=errors)
-        thread = await self.store.threads.ensure(site.id, new.thread, new.thread_url, new.thread_title)
+        thread = await self.store.threads.ensure(
+            site.id, new.thread, new.thread_url, new.thread_title
+        )
         if thread.closed:
             raise Conflict("this thread is closed to new comments")
         parent = None
         if new.parent_id is not None:
-            parent = await self.store.comments.get(new.parent_id) if ids.looks_like_id(new.parent_id) else None
-            if parent is None or parent.thread_id != thread.id or parent.status is not Status.APPROVED:
+            parent = (
+                await self.store.comments.get(new.parent_id)
+                if ids.looks_like_id(new.parent_id)
+                else None
+            )
+            if (
+                parent is None
+                or parent.thread_id != thread.id
+                or parent.status is not Status.APPROVED
+            ):
                 raise NotFound("the comment you are replying to does not exist (or is not public)")
             if parent.depth + 1 >= MAX_DEPTH:
-                raise Invalid("reply nests too deep", errors=[FieldError("parent_id", "nests too deep; reply higher up")])
+                raise Invalid(
+                    "reply nests too deep",
+                    errors=[FieldError("parent_id", "nests too deep; reply higher up")],
+                )
         fingerprint = body_fingerprint(new.body)
         await self._refuse_duplicate(thread.id, fingerprint, client, new.author_email)
         now = now_utc()
@@ -227,7 +240,9 @@ class CommentService:
         except REDIS_DOWN as exc:
             log.warning("queue %s unreachable (%s); the sweeper will re-enqueue", queue.stream, exc)
 
-    def _dedupe_key(self, thread_id: int, fingerprint: str, client: Client, email: str | None) -> str:
+    def _dedupe_key(
+        self, thread_id: int, fingerprint: str, client: Client, email: str | None
+    ) -> str:
         who = email or client.ip_hash or "anon"
         return dedupe_key(self.keys.mac("dedupe", f"{thread_id}:{who}:{fingerprint}")[:40])
 
@@ -252,10 +267,8 @@ class CommentService:
     async def _forget_duplicate(
         self, thread_id: int, fingerprint: str, client: Client, email: str | None
     ) -> None:
-        try:
+        with contextlib.suppress(*REDIS_DOWN):
             await self.redis.delete(self._dedupe_key(thread_id, fingerprint, client, email))
-        except REDIS_DOWN:
-            pass
 
     # ----- reading ----------------------------------------------------------
 
@@ -273,7 +286,11 @@ class CommentService:
         if thread is not None:
             try:
                 page = await self.store.comments.thread_page(
-                    thread.id, sort=sort, feedback_only=feedback_only, limit=limit, cursor=cursor or None
+                    thread.id,
+                    sort=sort,
+                    feedback_only=feedback_only,
+                    limit=limit,
+                    cursor=cursor or None,
                 )
             except CursorError as exc:
                 raise BadRequest(str(exc)) from None
@@ -282,7 +299,11 @@ class CommentService:
         elif cursor:
             raise BadRequest("cursor is not one this API made")
         body = orjson.dumps(
-            {"thread": views.thread_header(thread, key), "comments": comments, "next_cursor": next_cursor}
+            {
+                "thread": views.thread_header(thread, key),
+                "comments": comments,
+                "next_cursor": next_cursor,
+            }
         )
         etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
         self.pages.put(cache_key, etag, body)
@@ -292,7 +313,9 @@ class CommentService:
         return await self.store.threads.counts(site_id, keys)
 
     async def get_comment(self, comment_id: str) -> Comment:
-        comment = await self.store.comments.get(comment_id) if ids.looks_like_id(comment_id) else None
+        comment = (
+            await self.store.comments.get(comment_id) if ids.looks_like_id(comment_id) else None
+        )
         if comment is None:
             raise NotFound("no such comment")
         return comment
@@ -322,14 +345,25 @@ class CommentService:
         thread = result.thread
         comment = result.comment
         await self.bus.publish(
-            ThreadEvent(event_type_for(result), thread.site_id, thread.key, thread.version, comment.id, thread.count)
+            ThreadEvent(
+                event_type_for(result),
+                thread.site_id,
+                thread.key,
+                thread.version,
+                comment.id,
+                thread.count,
+            )
         )
         if result.first_approval:
             await self._ring(self.notify_queue, [{"comment_id": comment.id}])
 
-    async def announce(self, site_id: str, thread_key: str, version: int, comment_id: str = "") -> None:
+    async def announce(
+        self, site_id: str, thread_key: str, version: int, comment_id: str = ""
+    ) -> None:
         """A public change that is not a status change (votes, edits by moderators)."""
-        await self.bus.publish(ThreadEvent("comment.updated", site_id, thread_key, version, comment_id))
+        await self.bus.publish(
+            ThreadEvent("comment.updated", site_id, thread_key, version, comment_id)
+        )
 
     # ----- authors: edit and delete ------------------------------------------
 
@@ -347,7 +381,10 @@ class CommentService:
     async def edit_own(self, comment_id: str, token: str | None, body: str) -> Comment:
         comment, policy = await self._own(comment_id, token)
         if len(body) > policy.max_body_chars:
-            raise Invalid("body too long", errors=[FieldError("body", f"must be at most {policy.max_body_chars} characters")])
+            raise Invalid(
+                "body too long",
+                errors=[FieldError("body", f"must be at most {policy.max_body_chars} characters")],
+            )
         if comment.status not in (Status.RECEIVED, Status.PENDING, Status.APPROVED):
             raise Conflict(f"a {comment.status.value} comment can't be edited")
         if await self.store.comments.has_replies(comment.id):
@@ -355,7 +392,9 @@ class CommentService:
         result = await self.transition(
             Transition(
                 comment_id=comment.id,
-                from_statuses=frozenset({Status.RECEIVED.value, Status.PENDING.value, Status.APPROVED.value}),
+                from_statuses=frozenset(
+                    {Status.RECEIVED.value, Status.PENDING.value, Status.APPROVED.value}
+                ),
                 to_status=Status.RECEIVED,
                 actor="author",
                 action="edit",
@@ -371,7 +410,9 @@ class CommentService:
             )
         )
         if result is None:
-            raise Conflict("the comment changed meanwhile (a reply, or a moderator); reload and retry")
+            raise Conflict(
+                "the comment changed meanwhile (a reply, or a moderator); reload and retry"
+            )
         await self._ring(self.moderate_queue, [{"comment_id": comment.id}])
         return result.comment
 
@@ -393,11 +434,15 @@ class CommentService:
 
     # ----- readers: votes and flags -------------------------------------------
 
-    async def vote(self, comment_id: str, voter: str, value: int, client: Client, token: str | None) -> tuple[int, int]:
+    async def vote(
+        self, comment_id: str, voter: str, value: int, client: Client, token: str | None
+    ) -> tuple[int, int]:
         comment = await self.get_comment(comment_id)
         if comment.status is not Status.APPROVED:
             raise NotFound("no such comment")
-        if self.token_matches(comment, token) or (client.ip_hash and client.ip_hash == comment.ip_hash):
+        if self.token_matches(comment, token) or (
+            client.ip_hash and client.ip_hash == comment.ip_hash
+        ):
             raise Forbidden("you can't vote on your own comment")
         up, down = await self.store.reactions.set_vote(
             comment.id, comment.thread_id, self.keys.voter_hash(voter), value
@@ -417,8 +462,10 @@ class CommentService:
         )
         policy = await self.policy(comment.site_id)
         if new and count >= policy.flag_threshold:
-            reasons = [*comment.moderation.get("reasons", []),
-                       Reason("flagged", f"{count} reader reports", Action.HOLD).to_json()]
+            reasons = [
+                *comment.moderation.get("reasons", []),
+                Reason("flagged", f"{count} reader reports", Action.HOLD).to_json(),
+            ]
             await self.transition(
                 Transition(
                     comment_id=comment.id,

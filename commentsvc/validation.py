@@ -21,7 +21,9 @@ MAX_CONTEXT_CHARS = 200
 MAX_SITE_CHARS = 64
 DEFAULT_NAME = "Guest"
 
-_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f<>()\[\],;:\"\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[^@\s\x00-\x1f\x7f<>()\[\],;:\"\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
 _SITE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _URL = re.compile(r"^https?://[^\s<>\"]+$", re.IGNORECASE)
 
@@ -31,7 +33,10 @@ class Fields:
 
     def __init__(self, data: Any) -> None:
         if not isinstance(data, dict):
-            raise Invalid("the request body must be a JSON object", errors=[FieldError("body", "must be a JSON object")])
+            raise Invalid(
+                "the request body must be a JSON object",
+                errors=[FieldError("body", "must be a JSON object")],
+            )
         self.data: dict[str, Any] = data
         self.errors: list[FieldError] = []
 
@@ -152,12 +157,16 @@ def parse_new_comment(data: Any) -> NewComment:
         else:
             f.fail("parent_id", "must be a comment id")
     body = f.text("body", required=True, max_chars=MAX_BODY_CHARS, min_chars=1, multiline=True)
-    author_name = f.text("author_name", max_chars=MAX_NAME_CHARS, default=DEFAULT_NAME) or DEFAULT_NAME
+    author_name = (
+        f.text("author_name", max_chars=MAX_NAME_CHARS, default=DEFAULT_NAME) or DEFAULT_NAME
+    )
     author_email = f.email("author_email")
     notify = NotifyChoice(f.choice("notify", tuple(c.value for c in NotifyChoice), "none"))
-    if notify is not NotifyChoice.NONE and author_email is None and "author_email" not in {
-        e.field for e in f.errors
-    }:
+    if (
+        notify is not NotifyChoice.NONE
+        and author_email is None
+        and "author_email" not in {e.field for e in f.errors}
+    ):
         f.fail("author_email", "is required to be notified")
     anchor = _anchor(f)
     honeypot_raw = f.data.get("website", "")
@@ -194,7 +203,9 @@ def _anchor(f: Fields) -> Anchor | None:
         sub.fail("quote", "is required (or a block id)")
     for error in sub.errors:
         f.fail(f"anchor.{error.field}", error.message)
-    return Anchor(quote=quote, prefix=prefix, suffix=suffix, block=block) if not sub.errors else None
+    return (
+        Anchor(quote=quote, prefix=prefix, suffix=suffix, block=block) if not sub.errors else None
+    )
 
 
 def parse_edit(data: Any) -> str:

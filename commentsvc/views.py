@@ -102,7 +102,14 @@ def author_comment(comment: Comment) -> dict[str, Any]:
 
 def thread_header(thread: Thread | None, key: str) -> dict[str, Any]:
     if thread is None:
-        return {"key": key, "title": "", "url": "", "closed": False, "count": 0, "feedback_count": 0}
+        return {
+            "key": key,
+            "title": "",
+            "url": "",
+            "closed": False,
+            "count": 0,
+            "feedback_count": 0,
+        }
     return {
         "key": thread.key,
         "title": thread.title,

@@ -26,6 +26,7 @@ def task_context(
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         stop = asyncio.Event()
+
         async def run() -> None:
             await body(app[RUNTIME], stop)
 

@@ -44,7 +44,10 @@ def decide(item: Item, reasons: list[Reason]) -> Verdict:
     """The policy step: the most severe reason wins; premoderation holds the rest."""
     action = max((r.action for r in reasons), key=lambda a: a.severity, default=Action.APPROVE)
     if item.policy.mode == "premoderate" and action.severity < Action.HOLD.severity:
-        reasons = [*reasons, Reason("premoderate", "site holds every comment for review", Action.HOLD)]
+        reasons = [
+            *reasons,
+            Reason("premoderate", "site holds every comment for review", Action.HOLD),
+        ]
         action = Action.HOLD
     censor_spans = [s for r in reasons if r.action is Action.CENSOR for s in r.spans]
     censored = mask_spans(item.body, censor_spans) if censor_spans else None

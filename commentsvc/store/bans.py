@@ -32,13 +32,19 @@ class BanStore:
         now = now_utc()
         async with self.db.read() as conn:
             rows = (
-                await conn.execute(
-                    sa.select(bans).where(
-                        bans.c.site_id == site_id,
-                        sa.or_(bans.c.expires_at.is_(None), bans.c.expires_at > now),
-                    ).order_by(bans.c.id)
+                (
+                    await conn.execute(
+                        sa.select(bans)
+                        .where(
+                            bans.c.site_id == site_id,
+                            sa.or_(bans.c.expires_at.is_(None), bans.c.expires_at > now),
+                        )
+                        .order_by(bans.c.id)
+                    )
                 )
-            ).mappings().all()
+                .mappings()
+                .all()
+            )
         return [Ban(**dict(r)) for r in rows]
 
     async def add(

@@ -83,8 +83,10 @@ class CommentStore:
     async def get(self, comment_id: str) -> Comment | None:
         async with self.db.read() as conn:
             row = (
-                await conn.execute(sa.select(comments).where(comments.c.id == comment_id))
-            ).mappings().first()
+                (await conn.execute(sa.select(comments).where(comments.c.id == comment_id)))
+                .mappings()
+                .first()
+            )
         return comment_from_row(row) if row else None
 
     async def get_many(self, ids: Sequence[str]) -> list[Comment]:
@@ -92,8 +94,10 @@ class CommentStore:
             return []
         async with self.db.read() as conn:
             rows = (
-                await conn.execute(sa.select(comments).where(comments.c.id.in_(list(ids))))
-            ).mappings().all()
+                (await conn.execute(sa.select(comments).where(comments.c.id.in_(list(ids)))))
+                .mappings()
+                .all()
+            )
         return [comment_from_row(r) for r in rows]
 
     async def has_replies(self, comment_id: str) -> bool:
@@ -112,7 +116,7 @@ class CommentStore:
         limit: int = 50,
         cursor: str | None = None,
     ) -> ThreadPage:
-        """One page of top-level comments (approved, or deleted with replies) and all replies below."""
+        """One page of top-level comments (approved, or deleted with replies), all replies below."""
         child = comments.alias("child")
         has_visible_child = sa.exists().where(
             child.c.parent_id == comments.c.id, child.c.status.in_(VISIBLE)
@@ -153,16 +157,20 @@ class CommentStore:
             replies: list[Comment] = []
             if top:
                 reply_rows = (
-                    await conn.execute(
-                        sa.select(comments)
-                        .where(
-                            comments.c.root_id.in_([c.id for c in top]),
-                            comments.c.parent_id.is_not(None),
-                            comments.c.status.in_(VISIBLE),
+                    (
+                        await conn.execute(
+                            sa.select(comments)
+                            .where(
+                                comments.c.root_id.in_([c.id for c in top]),
+                                comments.c.parent_id.is_not(None),
+                                comments.c.status.in_(VISIBLE),
+                            )
+                            .order_by(comments.c.id.asc())
                         )
-                        .order_by(comments.c.id.asc())
                     )
-                ).mappings().all()
+                    .mappings()
+                    .all()
+                )
                 replies = [comment_from_row(r) for r in reply_rows]
         next_cursor = encode_cursor(sort, top[-1]) if len(rows) > limit else None
         return ThreadPage(top=top, replies=replies, next_cursor=next_cursor)
@@ -178,8 +186,10 @@ class CommentStore:
 
     async def _transition(self, conn: AsyncConnection, t: Transition) -> TransitionResult | None:
         before_row = (
-            await conn.execute(sa.select(comments).where(comments.c.id == t.comment_id))
-        ).mappings().first()
+            (await conn.execute(sa.select(comments).where(comments.c.id == t.comment_id)))
+            .mappings()
+            .first()
+        )
         if before_row is None:
             return None
         before = comment_from_row(before_row)
@@ -221,8 +231,10 @@ class CommentStore:
         )
         thread = await _touch_thread(conn, before, t)
         after_row = (
-            await conn.execute(sa.select(comments).where(comments.c.id == t.comment_id))
-        ).mappings().one()
+            (await conn.execute(sa.select(comments).where(comments.c.id == t.comment_id)))
+            .mappings()
+            .one()
+        )
         return TransitionResult(
             comment=comment_from_row(after_row),
             from_status=before.status,
@@ -250,10 +262,16 @@ class CommentStore:
     async def events(self, comment_id: str) -> list[EventRecord]:
         async with self.db.read() as conn:
             rows = (
-                await conn.execute(
-                    sa.select(events).where(events.c.comment_id == comment_id).order_by(events.c.id)
+                (
+                    await conn.execute(
+                        sa.select(events)
+                        .where(events.c.comment_id == comment_id)
+                        .order_by(events.c.id)
+                    )
                 )
-            ).mappings().all()
+                .mappings()
+                .all()
+            )
         return [EventRecord(**dict(r)) for r in rows]
 
     async def ids_in_status_before(
@@ -292,7 +310,9 @@ class CommentStore:
                 .values(notified_at=now_utc())
             )
 
-    async def count_approved_by_author(self, name: str, email: str | None, ip_hash: str | None) -> int:
+    async def count_approved_by_author(
+        self, name: str, email: str | None, ip_hash: str | None
+    ) -> int:
         """Approved comments by the same author (email and name, else address and name)."""
         query = sa.select(sa.func.count()).where(comments.c.status == Status.APPROVED.value)
         if email:
@@ -324,7 +344,9 @@ class CommentStore:
                 or 0
             )
 
-    async def count_recent_by_ip(self, ip_hash: str | None, since: datetime, exclude_id: str) -> int:
+    async def count_recent_by_ip(
+        self, ip_hash: str | None, since: datetime, exclude_id: str
+    ) -> int:
         if not ip_hash:
             return 0
         async with self.db.read() as conn:
@@ -340,7 +362,12 @@ class CommentStore:
             )
 
     async def find_duplicate(
-        self, thread_id: int, body_hash: str, ip_hash: str | None, email: str | None, since: datetime
+        self,
+        thread_id: int,
+        body_hash: str,
+        ip_hash: str | None,
+        email: str | None,
+        since: datetime,
     ) -> str | None:
         """A comment with the same body by the same author in the same thread since `since`."""
         who = []
@@ -378,8 +405,12 @@ async def _touch_thread(conn: AsyncConnection, before: Comment, t: Transition) -
     if public or delta:
         values["version"] = threads.c.version + 1
     if values:
-        await conn.execute(threads.update().where(threads.c.id == before.thread_id).values(**values))
+        await conn.execute(
+            threads.update().where(threads.c.id == before.thread_id).values(**values)
+        )
     row = (
-        await conn.execute(sa.select(threads).where(threads.c.id == before.thread_id))
-    ).mappings().one()
+        (await conn.execute(sa.select(threads).where(threads.c.id == before.thread_id)))
+        .mappings()
+        .one()
+    )
     return thread_from_row(row)

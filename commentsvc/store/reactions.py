@@ -18,7 +18,9 @@ class ReactionStore:
     def _insert(self, table: sa.Table) -> sa.Insert:
         return (sqlite_insert if self.db.is_sqlite else pg_insert)(table)
 
-    async def set_vote(self, comment_id: str, thread_id: int, voter: str, value: int) -> tuple[int, int]:
+    async def set_vote(
+        self, comment_id: str, thread_id: int, voter: str, value: int
+    ) -> tuple[int, int]:
         """Record (or with 0, withdraw) one voter's vote; return the comment's (up, down)."""
         async with self.db.write() as conn:
             if value == 0:
@@ -36,11 +38,17 @@ class ReactionStore:
                 await conn.execute(stmt)
             return await _recount(conn, comment_id, thread_id)
 
-    async def add_flag(self, comment_id: str, reporter: str, reason: str, note: str) -> tuple[bool, int]:
+    async def add_flag(
+        self, comment_id: str, reporter: str, reason: str, note: str
+    ) -> tuple[bool, int]:
         """Record a reporter's flag once; return (new, distinct flags on the comment)."""
         async with self.db.write() as conn:
             stmt = self._insert(flags).values(
-                comment_id=comment_id, reporter=reporter, reason=reason, note=note, created_at=now_utc()
+                comment_id=comment_id,
+                reporter=reporter,
+                reason=reason,
+                note=note,
+                created_at=now_utc(),
             )
             stmt = stmt.on_conflict_do_nothing(  # type: ignore[attr-defined]
                 index_elements=[flags.c.comment_id, flags.c.reporter]

@@ -18,7 +18,11 @@ class SiteStore:
 
     async def get(self, site_id: str) -> Site | None:
         async with self.db.read() as conn:
-            row = (await conn.execute(sa.select(sites).where(sites.c.id == site_id))).mappings().first()
+            row = (
+                (await conn.execute(sa.select(sites).where(sites.c.id == site_id)))
+                .mappings()
+                .first()
+            )
         return site_from_row(row) if row else None
 
     async def all(self) -> list[Site]:
@@ -27,7 +31,11 @@ class SiteStore:
         return [site_from_row(r) for r in rows]
 
     async def add(
-        self, site_id: str, name: str, allowed_origins: list[str], policy: dict[str, Any] | None = None
+        self,
+        site_id: str,
+        name: str,
+        allowed_origins: list[str],
+        policy: dict[str, Any] | None = None,
     ) -> Site:
         async with self.db.write() as conn:
             await conn.execute(

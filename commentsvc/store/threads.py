@@ -1,4 +1,4 @@
-"""Threads: one per article, with approved counts and a version that moves on every public change."""
+"""Threads: one per article, with approved counts and a version bumped on every public change."""
 
 from __future__ import annotations
 
@@ -20,19 +20,27 @@ class ThreadStore:
     async def get(self, site_id: str, key: str) -> Thread | None:
         async with self.db.read() as conn:
             row = (
-                await conn.execute(
-                    sa.select(threads).where(threads.c.site_id == site_id, threads.c.key == key)
+                (
+                    await conn.execute(
+                        sa.select(threads).where(threads.c.site_id == site_id, threads.c.key == key)
+                    )
                 )
-            ).mappings().first()
+                .mappings()
+                .first()
+            )
         return thread_from_row(row) if row else None
 
     async def get_by_id(self, thread_id: int) -> Thread | None:
         async with self.db.read() as conn:
-            row = (await conn.execute(sa.select(threads).where(threads.c.id == thread_id))).mappings().first()
+            row = (
+                (await conn.execute(sa.select(threads).where(threads.c.id == thread_id)))
+                .mappings()
+                .first()
+            )
         return thread_from_row(row) if row else None
 
     async def ensure(self, site_id: str, key: str, url: str = "", title: str = "") -> Thread:
-        """The thread for (site, key), created on first use; url and title are kept from the first post."""
+        """The thread for (site, key), made on first use; url and title kept from the first post."""
         found = await self.get(site_id, key)
         if found is not None:
             if (url and not found.url) or (title and not found.title):

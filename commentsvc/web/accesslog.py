@@ -49,8 +49,13 @@ class RequestLog(AbstractAccessLogger):
             )
         else:
             self.logger.info(
-                '%s %s %s %d %dB %.1fms', client, request.method, path, response.status,
-                response.body_length, time * 1000,
+                "%s %s %s %d %dB %.1fms",
+                client,
+                request.method,
+                path,
+                response.status,
+                response.body_length,
+                time * 1000,
             )
 
 

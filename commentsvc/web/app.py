@@ -28,7 +28,12 @@ def create_app(
 ) -> web.Application:
     """Build the app. `background` contexts (workers) start after the runtime and stop before it."""
     app = web.Application(
-        middlewares=[security_headers_middleware, metrics_middleware, cors_middleware, problem_middleware],
+        middlewares=[
+            security_headers_middleware,
+            metrics_middleware,
+            cors_middleware,
+            problem_middleware,
+        ],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings

@@ -13,45 +13,62 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "commentsvc_http_requests", "HTTP requests by route and status",
-            ["method", "route", "status"], registry=self.registry,
+            "commentsvc_http_requests",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=self.registry,
         )
         self.latency = Histogram(
-            "commentsvc_http_request_duration_seconds", "HTTP request latency by route",
-            ["route"], buckets=LATENCY_BUCKETS_S, registry=self.registry,
+            "commentsvc_http_request_duration_seconds",
+            "HTTP request latency by route",
+            ["route"],
+            buckets=LATENCY_BUCKETS_S,
+            registry=self.registry,
         )
         self.queue_length = Gauge(
             "commentsvc_queue_length", "Entries in a stream", ["stream"], registry=self.registry
         )
         self.queue_pending = Gauge(
-            "commentsvc_queue_pending", "Delivered but unacknowledged jobs", ["stream"],
+            "commentsvc_queue_pending",
+            "Delivered but unacknowledged jobs",
+            ["stream"],
             registry=self.registry,
         )
         self.queue_lag = Gauge(
-            "commentsvc_queue_lag", "Jobs not yet delivered to a consumer", ["stream"],
+            "commentsvc_queue_lag",
+            "Jobs not yet delivered to a consumer",
+            ["stream"],
             registry=self.registry,
         )
         self.queue_oldest_pending_s = Gauge(
-            "commentsvc_queue_oldest_pending_seconds", "Age of the oldest unacknowledged job",
-            ["stream"], registry=self.registry,
+            "commentsvc_queue_oldest_pending_seconds",
+            "Age of the oldest unacknowledged job",
+            ["stream"],
+            registry=self.registry,
         )
         self.deadletters = Gauge(
             "commentsvc_deadletters", "Jobs in the dead-letter stream", registry=self.registry
         )
         self.decisions = Gauge(
-            "commentsvc_moderation_decisions_total", "Automatic moderation decisions by rule (all workers)",
-            ["rule"], registry=self.registry,
+            "commentsvc_moderation_decisions_total",
+            "Automatic moderation decisions by rule (all workers)",
+            ["rule"],
+            registry=self.registry,
         )
         self.emails = Gauge(
-            "commentsvc_emails_total", "Emails by outcome (all notifiers)", ["outcome"],
+            "commentsvc_emails_total",
+            "Emails by outcome (all notifiers)",
+            ["outcome"],
             registry=self.registry,
         )
         self.cache_hits = Gauge(
-            "commentsvc_thread_cache_hits_total", "Thread page cache hits in this process",
+            "commentsvc_thread_cache_hits_total",
+            "Thread page cache hits in this process",
             registry=self.registry,
         )
         self.cache_misses = Gauge(
-            "commentsvc_thread_cache_misses_total", "Thread page cache misses in this process",
+            "commentsvc_thread_cache_misses_total",
+            "Thread page cache misses in this process",
             registry=self.registry,
         )
 

@@ -9,7 +9,8 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeoutError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from commentsvc.errors import RateLimited, ServiceError, Unavailable
 from commentsvc.redisguard import REDIS_DOWN
@@ -61,7 +62,14 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         headers = {}
         if isinstance(exc, RateLimited | Unavailable):
             headers["Retry-After"] = str(exc.retry_after_s)
-        return problem(exc.status, exc.detail, slug=exc.slug, title=exc.title, errors=exc.errors, headers=headers)
+        return problem(
+            exc.status,
+            exc.detail,
+            slug=exc.slug,
+            title=exc.title,
+            errors=exc.errors,
+            headers=headers,
+        )
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -70,14 +78,20 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         if exc.status == 405:
             headers["Allow"] = exc.headers.get("Allow", "")
         if exc.status == 413:
-            detail = "the request body is larger than the limit of " + str(request.app[RUNTIME].settings.max_body_bytes) + " bytes"
+            detail = (
+                "the request body is larger than the limit of "
+                + str(request.app[RUNTIME].settings.max_body_bytes)
+                + " bytes"
+            )
         return problem(exc.status, detail, headers=headers)
     except (*REDIS_DOWN, OperationalError, PoolTimeoutError, ConnectionError) as exc:
         log.warning("%s %s: dependency down: %s", request.method, request.path, exc)
         return problem(503, "a dependency is down; try again shortly", headers={"Retry-After": "5"})
     except DBAPIError as exc:
         if exc.connection_invalidated:
-            return problem(503, "the database is unreachable; try again shortly", headers={"Retry-After": "5"})
+            return problem(
+                503, "the database is unreachable; try again shortly", headers={"Retry-After": "5"}
+            )
         log.exception("database error on %s %s", request.method, request.path)
         return problem(500, "the server hit an unexpected error; it has been logged")
     except asyncio.CancelledError:
@@ -102,8 +116,10 @@ def _origin_allowed(request: web.Request, origin: str) -> bool:
 async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """CORS for the public API: origins listed in any site's allowed_origins."""
     origin = request.headers.get("Origin")
-    if origin is None or not request.path.startswith("/api/v1/") or request.path.startswith(
-        ("/api/v1/moderation", "/api/v1/auth", "/api/v1/sites")
+    if (
+        origin is None
+        or not request.path.startswith("/api/v1/")
+        or request.path.startswith(("/api/v1/moderation", "/api/v1/auth", "/api/v1/sites"))
     ):
         return await handler(request)
     allowed = await _origin_allowed_async(request, origin)

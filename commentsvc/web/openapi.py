@@ -30,7 +30,10 @@ def json_body(schema: dict[str, Any], description: str = "") -> dict[str, Any]:
 
 def problems(*statuses: int) -> dict[str, Any]:
     return {
-        str(s): {"description": _PROBLEM_TEXT.get(s, "Error"), "content": {PROBLEM: {"schema": ref("Problem")}}}
+        str(s): {
+            "description": _PROBLEM_TEXT.get(s, "Error"),
+            "content": {PROBLEM: {"schema": ref("Problem")}},
+        }
         for s in statuses
     }
 
@@ -64,7 +67,8 @@ def describe(
     op: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": responses}
     path_params = [seg[1:-1] for seg in path.split("/") if seg.startswith("{")]
     all_params = [
-        {"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in path_params
+        {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+        for p in path_params
     ] + (params or [])
     if all_params:
         op["parameters"] = all_params
@@ -75,8 +79,16 @@ def describe(
     OPERATIONS[(method.upper(), path)] = op
 
 
-def query(name: str, schema: dict[str, Any], description: str = "", required: bool = False) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
+def query(
+    name: str, schema: dict[str, Any], description: str = "", required: bool = False
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "schema": schema,
+        "description": description,
+    }
 
 
 STR = {"type": "string"}
@@ -104,7 +116,17 @@ SCHEMAS: dict[str, Any] = {
     },
     "Comment": {
         "type": "object",
-        "required": ["id", "parent_id", "kind", "author_name", "body_html", "status", "created_at", "votes", "replies"],
+        "required": [
+            "id",
+            "parent_id",
+            "kind",
+            "author_name",
+            "body_html",
+            "status",
+            "created_at",
+            "votes",
+            "replies",
+        ],
         "properties": {
             "id": STR,
             "parent_id": {"type": ["string", "null"]},
@@ -124,13 +146,18 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "AuthorComment": {
-        "description": "A Comment as its author sees it with the edit token: any status, the body as written, and why it waits.",
+        "description": (
+            "A Comment as its author sees it with the edit token: any status, "
+            "the body as written, and why it waits."
+        ),
         "allOf": [
             ref("Comment"),
             {
                 "type": "object",
                 "properties": {
-                    "status": {"enum": ["received", "approved", "pending", "spam", "rejected", "deleted"]},
+                    "status": {
+                        "enum": ["received", "approved", "pending", "spam", "rejected", "deleted"]
+                    },
                     "body": STR,
                     "waiting_because": {
                         "type": "array",
@@ -173,8 +200,12 @@ SCHEMAS: dict[str, Any] = {
             "thread": {
                 "type": "object",
                 "properties": {
-                    "key": STR, "title": STR, "url": STR, "closed": {"type": "boolean"},
-                    "count": INT, "feedback_count": INT,
+                    "key": STR,
+                    "title": STR,
+                    "url": STR,
+                    "closed": {"type": "boolean"},
+                    "count": INT,
+                    "feedback_count": INT,
                 },
             },
             "comments": {"type": "array", "items": ref("Comment")},
@@ -188,13 +219,21 @@ SCHEMAS: dict[str, Any] = {
 def _public_operations() -> None:
     tag = "public"
     describe(
-        "POST", "/api/v1/comments", "Post a guest comment or inline feedback", tag=tag,
+        "POST",
+        "/api/v1/comments",
+        "Post a guest comment or inline feedback",
+        tag=tag,
         body=ref("NewComment"),
-        responses={"202": json_body(ref("Accepted"), "Accepted for moderation"),
-                   **problems(400, 403, 404, 409, 413, 415, 422, 429, 503)},
+        responses={
+            "202": json_body(ref("Accepted"), "Accepted for moderation"),
+            **problems(400, 403, 404, 409, 413, 415, 422, 429, 503),
+        },
     )
     describe(
-        "GET", "/api/v1/comments", "Read a thread: approved comments, replies nested", tag=tag,
+        "GET",
+        "/api/v1/comments",
+        "Read a thread: approved comments, replies nested",
+        tag=tag,
         params=[
             query("site", STR, "site id (default: default)"),
             query("thread", STR, "the article's key", required=True),
@@ -203,61 +242,124 @@ def _public_operations() -> None:
             query("limit", {"type": "integer", "minimum": 1, "maximum": 100}),
             query("cursor", STR, "from the previous page's next_cursor"),
         ],
-        responses={"200": json_body(ref("ThreadPage")), "304": {"description": "Not modified (ETag)"},
-                   **problems(400, 404, 503)},
+        responses={
+            "200": json_body(ref("ThreadPage")),
+            "304": {"description": "Not modified (ETag)"},
+            **problems(400, 404, 503),
+        },
     )
     describe(
-        "GET", "/api/v1/comments/{id}", "One comment (the author with the edit token sees it in any state)",
-        tag=tag, security=[{}, *EDIT_TOKEN],
-        responses={"200": json_body({"oneOf": [ref("Comment"), ref("AuthorComment")]}), **problems(404)},
+        "GET",
+        "/api/v1/comments/{id}",
+        "One comment (the author with the edit token sees it in any state)",
+        tag=tag,
+        security=[{}, *EDIT_TOKEN],
+        responses={
+            "200": json_body({"oneOf": [ref("Comment"), ref("AuthorComment")]}),
+            **problems(404),
+        },
     )
     describe(
-        "PATCH", "/api/v1/comments/{id}", "Edit your own comment inside the edit window", tag=tag,
-        security=EDIT_TOKEN, body={"type": "object", "required": ["body"], "properties": {"body": STR}},
-        responses={"202": json_body({"type": "object"}, "Accepted; moderated again"),
-                   **problems(400, 403, 404, 409, 413, 415, 422, 429)},
+        "PATCH",
+        "/api/v1/comments/{id}",
+        "Edit your own comment inside the edit window",
+        tag=tag,
+        security=EDIT_TOKEN,
+        body={"type": "object", "required": ["body"], "properties": {"body": STR}},
+        responses={
+            "202": json_body({"type": "object"}, "Accepted; moderated again"),
+            **problems(400, 403, 404, 409, 413, 415, 422, 429),
+        },
     )
     describe(
-        "DELETE", "/api/v1/comments/{id}", "Delete your own comment inside the edit window", tag=tag,
-        security=EDIT_TOKEN, responses={"204": {"description": "Deleted"}, **problems(403, 404, 409)},
+        "DELETE",
+        "/api/v1/comments/{id}",
+        "Delete your own comment inside the edit window",
+        tag=tag,
+        security=EDIT_TOKEN,
+        responses={"204": {"description": "Deleted"}, **problems(403, 404, 409)},
     )
     describe(
-        "POST", "/api/v1/comments/{id}/votes", "Vote a comment up or down (0 withdraws)", tag=tag,
-        body={"type": "object", "required": ["value", "voter"],
-              "properties": {"value": {"enum": [1, -1, 0]}, "voter": STR}},
-        responses={"200": json_body({"type": "object", "properties": {"up": INT, "down": INT}}),
-                   **problems(400, 403, 404, 413, 415, 422, 429)},
+        "POST",
+        "/api/v1/comments/{id}/votes",
+        "Vote a comment up or down (0 withdraws)",
+        tag=tag,
+        body={
+            "type": "object",
+            "required": ["value", "voter"],
+            "properties": {"value": {"enum": [1, -1, 0]}, "voter": STR},
+        },
+        responses={
+            "200": json_body({"type": "object", "properties": {"up": INT, "down": INT}}),
+            **problems(400, 403, 404, 413, 415, 422, 429),
+        },
     )
     describe(
-        "POST", "/api/v1/comments/{id}/flags", "Report a comment", tag=tag,
-        body={"type": "object", "required": ["reason", "reporter"],
-              "properties": {"reason": {"enum": ["spam", "abuse", "off_topic", "other"]},
-                             "note": STR, "reporter": STR}},
-        responses={"202": json_body({"type": "object"}, "Recorded"),
-                   **problems(400, 404, 413, 415, 422, 429)},
+        "POST",
+        "/api/v1/comments/{id}/flags",
+        "Report a comment",
+        tag=tag,
+        body={
+            "type": "object",
+            "required": ["reason", "reporter"],
+            "properties": {
+                "reason": {"enum": ["spam", "abuse", "off_topic", "other"]},
+                "note": STR,
+                "reporter": STR,
+            },
+        },
+        responses={
+            "202": json_body({"type": "object"}, "Recorded"),
+            **problems(400, 404, 413, 415, 422, 429),
+        },
     )
     describe(
-        "GET", "/api/v1/counts", "Approved comment counts for up to 100 threads", tag=tag,
+        "GET",
+        "/api/v1/counts",
+        "Approved comment counts for up to 100 threads",
+        tag=tag,
         params=[query("site", STR), query("thread", STR, "repeat for each key", required=True)],
-        responses={"200": json_body({"type": "object", "properties": {
-            "counts": {"type": "object", "additionalProperties": INT}}}), **problems(400)},
+        responses={
+            "200": json_body(
+                {
+                    "type": "object",
+                    "properties": {"counts": {"type": "object", "additionalProperties": INT}},
+                }
+            ),
+            **problems(400),
+        },
     )
 
 
 def _ops_operations() -> None:
     tag = "operations"
-    describe("GET", "/healthz", "Liveness", tag=tag, responses={"200": json_body({"type": "object"})})
     describe(
-        "GET", "/readyz", "Readiness: database and Redis answer", tag=tag,
-        responses={"200": json_body({"type": "object"}),
-                   "503": json_body({"type": "object"}, "Names what is down")},
+        "GET", "/healthz", "Liveness", tag=tag, responses={"200": json_body({"type": "object"})}
     )
     describe(
-        "GET", "/metrics", "Prometheus metrics", tag=tag,
-        responses={"200": {"description": "Prometheus text", "content": {"text/plain": {"schema": STR}}}},
+        "GET",
+        "/readyz",
+        "Readiness: database and Redis answer",
+        tag=tag,
+        responses={
+            "200": json_body({"type": "object"}),
+            "503": json_body({"type": "object"}, "Names what is down"),
+        },
     )
     describe(
-        "GET", "/api/openapi.json", "This description", tag=tag,
+        "GET",
+        "/metrics",
+        "Prometheus metrics",
+        tag=tag,
+        responses={
+            "200": {"description": "Prometheus text", "content": {"text/plain": {"schema": STR}}}
+        },
+    )
+    describe(
+        "GET",
+        "/api/openapi.json",
+        "This description",
+        tag=tag,
         responses={"200": json_body({"type": "object"})},
     )
 
@@ -282,12 +384,22 @@ def openapi_spec(app: web.Application | None = None) -> dict[str, Any]:
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {
-                "editToken": {"type": "http", "scheme": "bearer",
-                              "description": "The edit_token returned when the comment was posted"},
-                "apiToken": {"type": "http", "scheme": "bearer",
-                             "description": "A moderator API token from `commentsvc moderator token`"},
-                "session": {"type": "apiKey", "in": "cookie", "name": "commentsvc_session",
-                            "description": "Moderator session; unsafe requests also send X-CSRF-Token"},
+                "editToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The edit_token returned when the comment was posted",
+                },
+                "apiToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A moderator API token from `commentsvc moderator token`",
+                },
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "commentsvc_session",
+                    "description": "Moderator session; unsafe requests also send X-CSRF-Token",
+                },
             },
         },
     }

@@ -30,25 +30,47 @@ async def store(database_url: str) -> AsyncIterator[Store]:
         await s.close()
 
 
-def row(thread_id: int, *, parent: dict[str, Any] | None = None, status: Status = Status.RECEIVED,
-        body: str = "hello", kind: Kind = Kind.COMMENT, **extra: Any) -> dict[str, Any]:
+def row(
+    thread_id: int,
+    *,
+    parent: dict[str, Any] | None = None,
+    status: Status = Status.RECEIVED,
+    body: str = "hello",
+    kind: Kind = Kind.COMMENT,
+    **extra: Any,
+) -> dict[str, Any]:
     comment_id = ids.new_id()
     return {
-        "id": comment_id, "site_id": "default", "thread_id": thread_id,
+        "id": comment_id,
+        "site_id": "default",
+        "thread_id": thread_id,
         "parent_id": parent["id"] if parent else None,
         "root_id": parent["root_id"] if parent else comment_id,
         "depth": parent["depth"] + 1 if parent else 0,
-        "kind": kind.value, "anchor": {"quote": "q"} if kind is Kind.FEEDBACK else None,
-        "author_name": "Ann", "author_email": "ann@example.org", "ip_hash": "iphash1", "user_agent": "ua",
-        "body": body, "body_html": f"<p>{body}</p>", "body_hash": f"h-{body}", "honeypot": False,
-        "status": status.value, "moderation": {}, "created_at": now_utc(), "edit_token_hash": "th",
+        "kind": kind.value,
+        "anchor": {"quote": "q"} if kind is Kind.FEEDBACK else None,
+        "author_name": "Ann",
+        "author_email": "ann@example.org",
+        "ip_hash": "iphash1",
+        "user_agent": "ua",
+        "body": body,
+        "body_html": f"<p>{body}</p>",
+        "body_hash": f"h-{body}",
+        "honeypot": False,
+        "status": status.value,
+        "moderation": {},
+        "created_at": now_utc(),
+        "edit_token_hash": "th",
         **extra,
     }
 
 
 async def approve(store: Store, comment_id: str) -> Any:
-    return await store.comments.transition(Transition(
-        comment_id, frozenset({"received", "pending"}), Status.APPROVED, "system", "moderate"))
+    return await store.comments.transition(
+        Transition(
+            comment_id, frozenset({"received", "pending"}), Status.APPROVED, "system", "moderate"
+        )
+    )
 
 
 async def test_migrate_is_idempotent_and_matches_the_tables(store: Store) -> None:
@@ -69,7 +91,11 @@ async def test_sites(store: Store) -> None:
     assert site is not None and site.allowed_origins == ("https://news.example",)
     assert site.policy == {"max_links": 3}
     updated = await store.sites.update("news", policy={"mode": "premoderate"}, allowed_origins=[])
-    assert updated is not None and updated.policy == {"mode": "premoderate"} and updated.allowed_origins == ()
+    assert (
+        updated is not None
+        and updated.policy == {"mode": "premoderate"}
+        and updated.allowed_origins == ()
+    )
     assert await store.sites.get("nope") is None
 
 
@@ -79,7 +105,9 @@ async def test_threads_ensure_keeps_first_url_and_title(store: Store) -> None:
     assert again.id == t.id and again.url == "https://x.example/a" and again.title == "Title"
     third = await store.threads.ensure("default", "world/a", "https://other.example", "Other")
     assert third.url == "https://x.example/a" and third.title == "Title"
-    racing = await asyncio.gather(*(store.threads.ensure("default", "world/race") for _ in range(5)))
+    racing = await asyncio.gather(
+        *(store.threads.ensure("default", "world/race") for _ in range(5))
+    )
     assert len({r.id for r in racing}) == 1
 
 
@@ -89,7 +117,9 @@ async def test_insert_and_get(store: Store) -> None:
     await store.comments.insert_many(rows)
     got = await store.comments.get(rows[0]["id"])
     assert got is not None and got.status is Status.RECEIVED and got.created_at.tzinfo is not None
-    assert {c.id for c in await store.comments.get_many([r["id"] for r in rows])} == {r["id"] for r in rows}
+    assert {c.id for c in await store.comments.get_many([r["id"] for r in rows])} == {
+        r["id"] for r in rows
+    }
     assert [e.action for e in await store.comments.events(rows[0]["id"])] == ["post"]
 
 
@@ -103,11 +133,18 @@ async def test_transition_is_compare_and_set_with_one_event(store: Store) -> Non
     assert winners[0].first_approval and winners[0].from_status is Status.RECEIVED
     assert winners[0].thread.count == 1
     events = await store.comments.events(r["id"])
-    assert [(e.from_status, e.to_status) for e in events] == [(None, "received"), ("received", "approved")]
-    back = await store.comments.transition(Transition(r["id"], frozenset({"approved"}), Status.PENDING, "mod", "hold"))
+    assert [(e.from_status, e.to_status) for e in events] == [
+        (None, "received"),
+        ("received", "approved"),
+    ]
+    back = await store.comments.transition(
+        Transition(r["id"], frozenset({"approved"}), Status.PENDING, "mod", "hold")
+    )
     assert back is not None and back.thread.count == 0
     again = await approve(store, r["id"])
-    assert again is not None and not again.first_approval  # notified once, on the first approval only
+    assert (
+        again is not None and not again.first_approval
+    )  # notified once, on the first approval only
 
 
 async def test_counts_follow_transitions_and_feedback(store: Store) -> None:
@@ -117,8 +154,13 @@ async def test_counts_follow_transitions_and_feedback(store: Store) -> None:
     await approve(store, c["id"])
     result = await approve(store, f["id"])
     assert result is not None and (result.thread.count, result.thread.feedback_count) == (2, 1)
-    await store.comments.transition(Transition(f["id"], frozenset({"approved"}), Status.DELETED, "author", "delete"))
-    assert await store.threads.counts("default", ["counts", "missing"]) == {"counts": 1, "missing": 0}
+    await store.comments.transition(
+        Transition(f["id"], frozenset({"approved"}), Status.DELETED, "author", "delete")
+    )
+    assert await store.threads.counts("default", ["counts", "missing"]) == {
+        "counts": 1,
+        "missing": 0,
+    }
 
 
 async def test_require_no_replies_blocks_edit(store: Store) -> None:
@@ -128,8 +170,15 @@ async def test_require_no_replies_blocks_edit(store: Store) -> None:
     await approve(store, parent["id"])
     await store.comments.insert_many([row(t.id, parent=parent, body="reply")])
     assert await store.comments.has_replies(parent["id"])
-    edit = Transition(parent["id"], frozenset({"approved"}), Status.RECEIVED, "author", "edit",
-                      changes={"body": "new"}, require_no_replies=True)
+    edit = Transition(
+        parent["id"],
+        frozenset({"approved"}),
+        Status.RECEIVED,
+        "author",
+        "edit",
+        changes={"body": "new"},
+        require_no_replies=True,
+    )
     assert await store.comments.transition(edit) is None
 
 
@@ -154,7 +203,9 @@ async def test_thread_page_nests_paginates_and_hides(store: Store) -> None:
         cursor = page.next_cursor
     assert seen == [r["id"] for r in tops]
     with pytest.raises(CursorError):
-        await store.comments.thread_page(t.id, sort="top", cursor=page.next_cursor or "bm90LWEtY3Vyc29y")
+        await store.comments.thread_page(
+            t.id, sort="top", cursor=page.next_cursor or "bm90LWEtY3Vyc29y"
+        )
 
 
 async def test_deleted_top_level_shows_only_with_visible_replies(store: Store) -> None:
@@ -167,7 +218,9 @@ async def test_deleted_top_level_shows_only_with_visible_replies(store: Store) -
     await store.comments.insert_many([child])
     await approve(store, child["id"])
     for r in (lonely, parent):
-        await store.comments.transition(Transition(r["id"], frozenset({"approved"}), Status.DELETED, "author", "delete"))
+        await store.comments.transition(
+            Transition(r["id"], frozenset({"approved"}), Status.DELETED, "author", "delete")
+        )
     page = await store.comments.thread_page(t.id)
     assert [c.id for c in page.top] == [parent["id"]]
 
@@ -212,7 +265,9 @@ async def test_moderation_facts(store: Store) -> None:
     assert await store.comments.count_approved_by_author("Bob", None, "iphash1") == 0
     assert await store.comments.count_same_body("default", "h-same text", since, new["id"]) == 1
     assert await store.comments.count_recent_by_ip("iphash1", since, new["id"]) == 1
-    assert await store.comments.find_duplicate(t.id, "h-same text", "iphash1", None, since) is not None
+    assert (
+        await store.comments.find_duplicate(t.id, "h-same text", "iphash1", None, since) is not None
+    )
     assert await store.comments.find_duplicate(t.id, "h-other", "iphash1", None, since) is None
 
 
@@ -222,7 +277,10 @@ async def test_sweeper_queries(store: Store) -> None:
     await store.comments.insert_many([r])
     later = now_utc() + timedelta(seconds=1)
     assert await store.comments.ids_in_status_before(Status.RECEIVED, later) == [r["id"]]
-    assert await store.comments.ids_in_status_before(Status.RECEIVED, now_utc() - timedelta(minutes=1)) == []
+    assert (
+        await store.comments.ids_in_status_before(Status.RECEIVED, now_utc() - timedelta(minutes=1))
+        == []
+    )
     await approve(store, r["id"])
     assert await store.comments.approved_unnotified_before(later) == [r["id"]]
     await store.comments.mark_notified(r["id"])

@@ -22,7 +22,11 @@ _serial = itertools.count(1)
 
 
 async def post(client: TestClient[Any, Any], **fields: Any) -> dict[str, Any]:
-    data = {"thread": "world/test-article", "body": f"A thoughtful comment, number {next(_serial)}.", **fields}
+    data = {
+        "thread": "world/test-article",
+        "body": f"A thoughtful comment, number {next(_serial)}.",
+        **fields,
+    }
     resp = await client.post("/api/v1/comments", json=data)
     body = await resp.json()
     assert resp.status == 202, body
@@ -35,7 +39,9 @@ async def post_approved(client: TestClient[Any, Any], **fields: Any) -> dict[str
     return body
 
 
-async def thread(client: TestClient[Any, Any], key: str = "world/test-article", **params: Any) -> dict[str, Any]:
+async def thread(
+    client: TestClient[Any, Any], key: str = "world/test-article", **params: Any
+) -> dict[str, Any]:
     resp = await client.get("/api/v1/comments", params={"thread": key, **params})
     assert resp.status == 200, await resp.text()
     return await resp.json()  # type: ignore[no-any-return]

@@ -39,4 +39,6 @@ async def test_problem_schema_is_referenced(client: TestClient[Any, Any]) -> Non
     spec = await (await client.get("/api/openapi.json")).json()
     post = spec["paths"]["/api/v1/comments"]["post"]
     for status in ("400", "409", "413", "415", "422", "429"):
-        assert post["responses"][status]["content"]["application/problem+json"]["schema"]["$ref"].endswith("/Problem")
+        assert post["responses"][status]["content"]["application/problem+json"]["schema"][
+            "$ref"
+        ].endswith("/Problem")

@@ -16,8 +16,13 @@ Client = TestClient[Any, Any]
 async def test_post_is_accepted_then_approved(client: Client) -> None:
     resp = await client.post(
         "/api/v1/comments",
-        json={"thread": "world/a", "body": "Clear and useful, thank you.", "author_name": "Ada",
-              "thread_title": "An article", "thread_url": "https://news.example/world/a"},
+        json={
+            "thread": "world/a",
+            "body": "Clear and useful, thank you.",
+            "author_name": "Ada",
+            "thread_title": "An article",
+            "thread_url": "https://news.example/world/a",
+        },
     )
     assert resp.status == 202
     body = await resp.json()
@@ -28,8 +33,14 @@ async def test_post_is_accepted_then_approved(client: Client) -> None:
     assert (await thread(client, "world/a"))["comments"] == []
     await drain(client)
     page = await thread(client, "world/a")
-    assert page["thread"] == {"key": "world/a", "title": "An article", "url": "https://news.example/world/a",
-                              "closed": False, "count": 1, "feedback_count": 0}
+    assert page["thread"] == {
+        "key": "world/a",
+        "title": "An article",
+        "url": "https://news.example/world/a",
+        "closed": False,
+        "count": 1,
+        "feedback_count": 0,
+    }
     [comment] = page["comments"]
     assert comment["id"] == body["id"]
     assert comment["author_name"] == "Ada"
@@ -40,7 +51,14 @@ async def test_post_is_accepted_then_approved(client: Client) -> None:
 async def test_unknown_thread_is_empty(client: Client) -> None:
     page = await thread(client, "never/posted")
     assert page == {
-        "thread": {"key": "never/posted", "title": "", "url": "", "closed": False, "count": 0, "feedback_count": 0},
+        "thread": {
+            "key": "never/posted",
+            "title": "",
+            "url": "",
+            "closed": False,
+            "count": 0,
+            "feedback_count": 0,
+        },
         "comments": [],
         "next_cursor": None,
     }
@@ -60,12 +78,18 @@ async def test_replies_nest_at_any_depth(client: Client) -> None:
 
 async def test_reply_to_unknown_or_hidden_parent_is_404(client: Client) -> None:
     for parent in ("01aaaaaaaaaaaaaaaaaaaaaaaa", "not-an-id"):
-        resp = await client.post("/api/v1/comments", json={"thread": "t/p", "body": "hi", "parent_id": parent})
+        resp = await client.post(
+            "/api/v1/comments", json={"thread": "t/p", "body": "hi", "parent_id": parent}
+        )
         assert resp.status == 404
         assert_problem(404, await resp.json(), resp.content_type)
-    held = await post(client, thread="t/p", body="see http://a.example http://b.example http://c.example")
+    held = await post(
+        client, thread="t/p", body="see http://a.example http://b.example http://c.example"
+    )
     await drain(client)
-    resp = await client.post("/api/v1/comments", json={"thread": "t/p", "body": "reply", "parent_id": held["id"]})
+    resp = await client.post(
+        "/api/v1/comments", json={"thread": "t/p", "body": "reply", "parent_id": held["id"]}
+    )
     assert resp.status == 404
 
 
@@ -90,16 +114,26 @@ async def test_top_sort_orders_by_votes(client: Client) -> None:
     a = await post_approved(client, thread="t/top")
     b = await post_approved(client, thread="t/top")
     runtime = runtime_of(client)
-    await runtime.store.reactions.set_vote(b["id"], (await runtime.store.threads.get("default", "t/top")).id,  # type: ignore[union-attr]
-                                           "voter-1", 1)
+    await runtime.store.reactions.set_vote(
+        b["id"],
+        (await runtime.store.threads.get("default", "t/top")).id,  # type: ignore[union-attr]
+        "voter-1",
+        1,
+    )
     runtime.service.pages.clear()
     page = await thread(client, "t/top", sort="top")
     assert [c["id"] for c in page["comments"]] == [b["id"], a["id"]]
 
 
 async def test_bad_query_parameters_are_400(client: Client) -> None:
-    for params in ({"thread": "t", "sort": "sideways"}, {"thread": "t", "limit": "0"}, {"thread": "t", "limit": "x"},
-                   {"thread": "t", "filter": "odd"}, {}, {"thread": "t", "cursor": "garbage!!"}):
+    for params in (
+        {"thread": "t", "sort": "sideways"},
+        {"thread": "t", "limit": "0"},
+        {"thread": "t", "limit": "x"},
+        {"thread": "t", "filter": "odd"},
+        {},
+        {"thread": "t", "cursor": "garbage!!"},
+    ):
         resp = await client.get("/api/v1/comments", params=params)
         assert resp.status == 400, params
         assert_problem(400, await resp.json(), resp.content_type)
@@ -110,10 +144,14 @@ async def test_etag_gives_304(client: Client) -> None:
     resp = await client.get("/api/v1/comments", params={"thread": "t/etag"})
     etag = resp.headers["ETag"]
     assert "max-age" in resp.headers["Cache-Control"]
-    again = await client.get("/api/v1/comments", params={"thread": "t/etag"}, headers={"If-None-Match": etag})
+    again = await client.get(
+        "/api/v1/comments", params={"thread": "t/etag"}, headers={"If-None-Match": etag}
+    )
     assert again.status == 304
     await post_approved(client, thread="t/etag")
-    changed = await client.get("/api/v1/comments", params={"thread": "t/etag"}, headers={"If-None-Match": etag})
+    changed = await client.get(
+        "/api/v1/comments", params={"thread": "t/etag"}, headers={"If-None-Match": etag}
+    )
     assert changed.status == 200
     assert changed.headers["ETag"] != etag
 
@@ -121,36 +159,55 @@ async def test_etag_gives_304(client: Client) -> None:
 async def test_feedback_filter_and_counts(client: Client) -> None:
     await post_approved(client, thread="t/fb", body="Plain comment here.")
     fb = await post_approved(
-        client, thread="t/fb", body="This sentence needs a source.",
-        anchor={"quote": "the river rose", "prefix": "In May ", "suffix": " by a metre", "block": "p3"},
+        client,
+        thread="t/fb",
+        body="This sentence needs a source.",
+        anchor={
+            "quote": "the river rose",
+            "prefix": "In May ",
+            "suffix": " by a metre",
+            "block": "p3",
+        },
     )
     page = await thread(client, "t/fb", filter="feedback")
     assert [c["id"] for c in page["comments"]] == [fb["id"]]
     assert page["comments"][0]["kind"] == "feedback"
-    assert page["comments"][0]["anchor"] == {"quote": "the river rose", "prefix": "In May ",
-                                             "suffix": " by a metre", "block": "p3"}
+    assert page["comments"][0]["anchor"] == {
+        "quote": "the river rose",
+        "prefix": "In May ",
+        "suffix": " by a metre",
+        "block": "p3",
+    }
     assert page["thread"]["count"] == 2 and page["thread"]["feedback_count"] == 1
     resp = await client.get("/api/v1/counts", params=[("thread", "t/fb"), ("thread", "t/none")])
     assert await resp.json() == {"counts": {"t/fb": 2, "t/none": 0}}
 
 
 async def test_author_sees_own_pending_comment_and_why(client: Client) -> None:
-    body = await post(client, thread="t/why", body="links: https://a.example https://b.example https://c.example")
+    body = await post(
+        client, thread="t/why", body="links: https://a.example https://b.example https://c.example"
+    )
     await drain(client)
     public = await client.get(f"/api/v1/comments/{body['id']}")
     assert public.status == 404
-    mine = await client.get(f"/api/v1/comments/{body['id']}", headers={"Authorization": f"Bearer {body['edit_token']}"})
+    mine = await client.get(
+        f"/api/v1/comments/{body['id']}", headers={"Authorization": f"Bearer {body['edit_token']}"}
+    )
     data = await mine.json()
     assert data["status"] == "pending"
     assert [w["rule"] for w in data["waiting_because"]] == ["links"]
-    wrong = await client.get(f"/api/v1/comments/{body['id']}", headers={"Authorization": "Bearer nope"})
+    wrong = await client.get(
+        f"/api/v1/comments/{body['id']}", headers={"Authorization": "Bearer nope"}
+    )
     assert wrong.status == 404
 
 
 async def test_edit_own_comment_is_moderated_again(client: Client) -> None:
     body = await post_approved(client, thread="t/edit")
     auth = {"Authorization": f"Bearer {body['edit_token']}"}
-    resp = await client.patch(f"/api/v1/comments/{body['id']}", json={"body": "Fixed a typo."}, headers=auth)
+    resp = await client.patch(
+        f"/api/v1/comments/{body['id']}", json={"body": "Fixed a typo."}, headers=auth
+    )
     assert resp.status == 202
     assert (await resp.json())["status"] == "received"
     assert (await thread(client, "t/edit"))["comments"] == []
@@ -165,12 +222,18 @@ async def test_edit_refusals(client: Client) -> None:
     no_token = await client.patch(f"/api/v1/comments/{body['id']}", json={"body": "x"})
     assert no_token.status == 403
     assert_problem(403, await no_token.json(), no_token.content_type)
-    bad = await client.patch(f"/api/v1/comments/{body['id']}", json={"body": "x"},
-                             headers={"Authorization": "Bearer wrong-token"})
+    bad = await client.patch(
+        f"/api/v1/comments/{body['id']}",
+        json={"body": "x"},
+        headers={"Authorization": "Bearer wrong-token"},
+    )
     assert bad.status == 403
     await post_approved(client, thread="t/edit2", parent_id=body["id"])
-    after_reply = await client.patch(f"/api/v1/comments/{body['id']}", json={"body": "x"},
-                                     headers={"Authorization": f"Bearer {body['edit_token']}"})
+    after_reply = await client.patch(
+        f"/api/v1/comments/{body['id']}",
+        json={"body": "x"},
+        headers={"Authorization": f"Bearer {body['edit_token']}"},
+    )
     assert after_reply.status == 409
     assert_problem(409, await after_reply.json(), after_reply.content_type)
 
@@ -180,7 +243,9 @@ async def test_edit_window_closes(client: Client) -> None:
     await runtime.store.sites.update("default", policy={"edit_window_s": 0, "flood_max": 10_000})
     runtime.service.forget_site("default")
     body = await post_approved(client, thread="t/late")
-    resp = await client.delete(f"/api/v1/comments/{body['id']}", headers={"Authorization": f"Bearer {body['edit_token']}"})
+    resp = await client.delete(
+        f"/api/v1/comments/{body['id']}", headers={"Authorization": f"Bearer {body['edit_token']}"}
+    )
     assert resp.status == 403
     assert "window" in (await resp.json())["detail"]
 
@@ -190,12 +255,18 @@ async def test_delete_own_leaves_placeholder_when_replied(client: Client) -> Non
     parent = await post_approved(client, thread="t/del")
     reply = await post_approved(client, thread="t/del", parent_id=parent["id"])
     for c in (lonely, parent):
-        resp = await client.delete(f"/api/v1/comments/{c['id']}", headers={"Authorization": f"Bearer {c['edit_token']}"})
+        resp = await client.delete(
+            f"/api/v1/comments/{c['id']}", headers={"Authorization": f"Bearer {c['edit_token']}"}
+        )
         assert resp.status == 204
     page = await thread(client, "t/del")
     [placeholder] = page["comments"]
     assert placeholder["id"] == parent["id"]
-    assert placeholder["status"] == "deleted" and placeholder["body_html"] == "" and placeholder["author_name"] == ""
+    assert (
+        placeholder["status"] == "deleted"
+        and placeholder["body_html"] == ""
+        and placeholder["author_name"] == ""
+    )
     assert placeholder["replies"][0]["id"] == reply["id"]
     assert page["thread"]["count"] == 1
 
@@ -210,11 +281,25 @@ async def test_votes_one_per_voter_and_not_own(client: Client) -> None:
     from commentsvc.store.tables import comments
 
     async with runtime.store.db.write() as conn:  # the author posted from elsewhere
-        await conn.execute(comments.update().where(comments.c.id == body["id"]).values(ip_hash=other))
-    assert await (await client.post(url, json={"value": 1, "voter": "voter-aaaa"})).json() == {"up": 1, "down": 0}
-    assert await (await client.post(url, json={"value": 1, "voter": "voter-aaaa"})).json() == {"up": 1, "down": 0}
-    assert await (await client.post(url, json={"value": -1, "voter": "voter-bbbb"})).json() == {"up": 1, "down": 1}
-    assert await (await client.post(url, json={"value": 0, "voter": "voter-aaaa"})).json() == {"up": 0, "down": 1}
+        await conn.execute(
+            comments.update().where(comments.c.id == body["id"]).values(ip_hash=other)
+        )
+    assert await (await client.post(url, json={"value": 1, "voter": "voter-aaaa"})).json() == {
+        "up": 1,
+        "down": 0,
+    }
+    assert await (await client.post(url, json={"value": 1, "voter": "voter-aaaa"})).json() == {
+        "up": 1,
+        "down": 0,
+    }
+    assert await (await client.post(url, json={"value": -1, "voter": "voter-bbbb"})).json() == {
+        "up": 1,
+        "down": 1,
+    }
+    assert await (await client.post(url, json={"value": 0, "voter": "voter-aaaa"})).json() == {
+        "up": 0,
+        "down": 1,
+    }
     [comment] = (await thread(client, "t/votes"))["comments"]
     assert comment["votes"] == {"up": 0, "down": 1}
     bad = await client.post(url, json={"value": 5, "voter": "voter-aaaa"})
@@ -246,10 +331,14 @@ async def test_closed_thread_refuses_posts(client: Client) -> None:
 
 async def test_duplicate_within_window_is_409(client: Client) -> None:
     await post(client, thread="t/dup", body="Same words twice")
-    resp = await client.post("/api/v1/comments", json={"thread": "t/dup", "body": "same   WORDS twice"})
+    resp = await client.post(
+        "/api/v1/comments", json={"thread": "t/dup", "body": "same   WORDS twice"}
+    )
     assert resp.status == 409
     assert_problem(409, await resp.json(), resp.content_type)
-    other_thread = await client.post("/api/v1/comments", json={"thread": "t/dup2", "body": "Same words twice"})
+    other_thread = await client.post(
+        "/api/v1/comments", json={"thread": "t/dup2", "body": "Same words twice"}
+    )
     assert other_thread.status == 202
 
 
@@ -265,20 +354,33 @@ async def test_cors_per_allowed_origins(client: Client) -> None:
     runtime = runtime_of(client)
     await runtime.store.sites.update("default", allowed_origins=["https://news.example"])
     runtime.service.forget_site("default")
-    pre = await client.options("/api/v1/comments", headers={
-        "Origin": "https://news.example", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type"})
+    pre = await client.options(
+        "/api/v1/comments",
+        headers={
+            "Origin": "https://news.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
     assert pre.status == 204
     assert pre.headers["Access-Control-Allow-Origin"] == "https://news.example"
     assert "POST" in pre.headers["Access-Control-Allow-Methods"]
-    ok = await client.post("/api/v1/comments", json={"thread": "t/cors", "body": "from the news site"},
-                           headers={"Origin": "https://news.example"})
+    ok = await client.post(
+        "/api/v1/comments",
+        json={"thread": "t/cors", "body": "from the news site"},
+        headers={"Origin": "https://news.example"},
+    )
     assert ok.status == 202 and ok.headers["Access-Control-Allow-Origin"] == "https://news.example"
-    evil_pre = await client.options("/api/v1/comments", headers={
-        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    evil_pre = await client.options(
+        "/api/v1/comments",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
     assert evil_pre.status == 403
     assert "Access-Control-Allow-Origin" not in evil_pre.headers
-    evil = await client.post("/api/v1/comments", json={"thread": "t/cors", "body": "from elsewhere"},
-                             headers={"Origin": "https://evil.example"})
+    evil = await client.post(
+        "/api/v1/comments",
+        json={"thread": "t/cors", "body": "from elsewhere"},
+        headers={"Origin": "https://evil.example"},
+    )
     assert evil.status == 403
     assert_problem(403, await evil.json(), evil.content_type)

@@ -15,14 +15,14 @@ PAYLOADS = [
     "<script>alert(1)</script>",
     "<img src=x onerror=alert(1)>",
     '"><script>alert(document.cookie)</script>',
-    "<a href=\"javascript:alert(1)\">click</a>",
+    '<a href="javascript:alert(1)">click</a>',
     "javascript:alert(1)",
     "<svg/onload=alert(1)>",
     "<iframe src=https://evil.example></iframe>",
     "<style>body{display:none}</style>",
     "<body onload=alert(1)>",
-    "<div style=\"background:url(javascript:alert(1))\">x</div>",
-    "https://ok.example/\"onmouseover=\"alert(1)",
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    'https://ok.example/"onmouseover="alert(1)',
     "<scr<script>ipt>alert(1)</scr</script>ipt>",
     "&lt;script&gt;alert(1)&lt;/script&gt;",
     "<a href='https://x.example' onclick='alert(1)'>x</a>",
@@ -61,7 +61,9 @@ def test_render_escapes_payload(payload: str) -> None:
 
 
 def test_render_paragraphs_breaks_and_links() -> None:
-    html = render_body("First line\nsecond line\n\nNew paragraph with https://example.org/a?b=1&c=2.")
+    html = render_body(
+        "First line\nsecond line\n\nNew paragraph with https://example.org/a?b=1&c=2."
+    )
     assert html == (
         "<p>First line<br>second line</p>"
         '<p>New paragraph with <a href="https://example.org/a?b=1&amp;c=2" rel="nofollow ugc noopener">'
@@ -74,9 +76,13 @@ def test_render_paragraphs_breaks_and_links() -> None:
 
 async def test_payloads_through_the_api(client: TestClient[Any, Any]) -> None:
     for i, payload in enumerate(PAYLOADS):
-        await post_approved(client, thread="t/xss", body=f"{payload} #{i}", author_name=payload[:64])
+        await post_approved(
+            client, thread="t/xss", body=f"{payload} #{i}", author_name=payload[:64]
+        )
     page = await thread(client, "t/xss", limit="100")
     assert len(page["comments"]) == len(PAYLOADS)
     for comment in page["comments"]:
         assert_safe(comment["body_html"])
-        assert comment["author_name"] in {p[:64] for p in PAYLOADS}  # kept as text, escaped by the widget
+        assert comment["author_name"] in {
+            p[:64] for p in PAYLOADS
+        }  # kept as text, escaped by the widget

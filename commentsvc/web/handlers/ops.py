@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import orjson
 from aiohttp import web
@@ -40,7 +41,9 @@ async def readyz(request: web.Request) -> web.Response:
     body = {"status": "ready" if not down else "unavailable", "down": sorted(down), "errors": down}
     status = 200 if not down else 503
     headers = {"Retry-After": "5"} if down else None
-    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json", headers=headers)
+    return web.Response(
+        body=orjson.dumps(body), status=status, content_type="application/json", headers=headers
+    )
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -56,20 +59,24 @@ async def metrics(request: web.Request) -> web.Response:
         m.queue_pending.labels(queue.stream).set(qs.pending)
         m.queue_lag.labels(queue.stream).set(qs.lag)
         m.queue_oldest_pending_s.labels(queue.stream).set(qs.oldest_pending_age_ms / 1000)
-    try:
+    with contextlib.suppress(*REDIS_DOWN):
         m.deadletters.set(await runtime.redis.xlen(STREAM_DEADLETTER))
-    except REDIS_DOWN:
-        pass
     for rule, n in (await stats.read(runtime.redis, STATS_DECISIONS)).items():
         m.decisions.labels(rule).set(n)
     for outcome, n in (await stats.read(runtime.redis, STATS_EMAILS)).items():
         m.emails.labels(outcome).set(n)
     m.cache_hits.set(runtime.service.pages.hits)
     m.cache_misses.set(runtime.service.pages.misses)
-    return web.Response(body=m.render(), content_type="text/plain", charset="utf-8",
-                        headers={"Cache-Control": "no-store"})
+    return web.Response(
+        body=m.render(),
+        content_type="text/plain",
+        charset="utf-8",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 async def openapi(request: web.Request) -> web.Response:
     """GET /api/openapi.json — the OpenAPI 3.1 description of every route."""
-    return web.Response(body=orjson.dumps(openapi_spec(request.app)), content_type="application/json")
+    return web.Response(
+        body=orjson.dumps(openapi_spec(request.app)), content_type="application/json"
+    )

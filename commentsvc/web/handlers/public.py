@@ -24,14 +24,20 @@ FILTERS = ("all", "feedback")
 MAX_COUNT_KEYS = 100
 
 
-def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(body=orjson.dumps(data), status=status, content_type=JSON_TYPE, headers=headers)
+def json_response(
+    data: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        body=orjson.dumps(data), status=status, content_type=JSON_TYPE, headers=headers
+    )
 
 
 async def read_json(request: web.Request) -> Any:
     """The request body as JSON: 415 if not JSON, 413 if too large, 400 if malformed."""
     if request.content_type != JSON_TYPE:
-        raise UnsupportedMediaType(f"send the body as {JSON_TYPE} (got {request.content_type or 'nothing'})")
+        raise UnsupportedMediaType(
+            f"send the body as {JSON_TYPE} (got {request.content_type or 'nothing'})"
+        )
     raw = await request.read()
     if not raw.strip():
         raise BadRequest("the request body is empty; send a JSON object")
@@ -58,7 +64,9 @@ def client_of(request: web.Request, runtime: Runtime) -> tuple[str, Client]:
 async def limit(runtime: Runtime, bucket: str, subject: str) -> None:
     retry_after_s = await runtime.limiter.hit(bucket, subject)
     if retry_after_s is not None:
-        raise RateLimited(f"too many requests; try again in {retry_after_s} s", retry_after_s=retry_after_s)
+        raise RateLimited(
+            f"too many requests; try again in {retry_after_s} s", retry_after_s=retry_after_s
+        )
 
 
 def query_param(request: web.Request, name: str, default: str = "", max_chars: int = 512) -> str:
@@ -77,7 +85,11 @@ async def check_origin(request: web.Request, runtime: Runtime, site_id: str) -> 
     if origin is None:
         return
     public = urlsplit(runtime.settings.resolved_public_url)
-    same = origin in (f"{public.scheme}://{public.netloc}", f"http://{request.host}", f"https://{request.host}")
+    same = origin in (
+        f"{public.scheme}://{public.netloc}",
+        f"http://{request.host}",
+        f"https://{request.host}",
+    )
     if not same and not await runtime.service.origin_allowed_for(site_id, origin):
         raise Forbidden(f"origin {origin} may not post to site {site_id!r}")
 
@@ -148,7 +160,8 @@ async def edit_comment(request: web.Request) -> web.Response:
     body = parse_edit(await read_json(request))
     comment = await runtime.service.edit_own(request.match_info["id"], bearer_token(request), body)
     return json_response(
-        {"id": comment.id, "status": comment.status.value, "comment": author_comment(comment)}, status=202
+        {"id": comment.id, "status": comment.status.value, "comment": author_comment(comment)},
+        status=202,
     )
 
 
@@ -165,12 +178,14 @@ async def vote(request: web.Request) -> web.Response:
     ip_hash, client = client_of(request, runtime)
     await limit(runtime, "vote", ip_hash)
     value, voter = parse_vote(await read_json(request))
-    up, down = await runtime.service.vote(request.match_info["id"], voter, value, client, bearer_token(request))
+    up, down = await runtime.service.vote(
+        request.match_info["id"], voter, value, client, bearer_token(request)
+    )
     return json_response({"up": up, "down": down})
 
 
 async def flag(request: web.Request) -> web.Response:
-    """POST /api/v1/comments/{id}/flags — report a comment; enough reports send it back to review."""
+    """POST /api/v1/comments/{id}/flags — report a comment; enough reports mean review again."""
     runtime = request.app[RUNTIME]
     ip_hash, _ = client_of(request, runtime)
     await limit(runtime, "flag", ip_hash)

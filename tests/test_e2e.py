@@ -1,0 +1,103 @@
+"""End to end through HTTP against `commentsvc serve` running as its own process."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from tests.processes import ServiceProcess, run_cli, service_env
+
+MODERATION_DEADLINE_S = 2.0
+
+
+def wait_for_status(svc: ServiceProcess, comment_id: str, token: str, want: set[str]) -> tuple[dict[str, Any], float]:
+    started = time.monotonic()
+    while True:
+        status, body = svc.request("GET", f"/api/v1/comments/{comment_id}", headers={"Authorization": f"Bearer {token}"})
+        assert status == 200, body
+        if body["status"] in want:
+            return body, time.monotonic() - started
+        if time.monotonic() - started > 10:
+            raise AssertionError(f"comment still {body['status']} after 10 s")
+        time.sleep(0.05)
+
+
+def test_serve_moderates_within_two_seconds(tmp_path: Path, sqlite_url: str, redis_url: str,
+                                            redis: aioredis.Redis) -> None:
+    env = service_env(tmp_path, COMMENTSVC_DATABASE_URL=sqlite_url, COMMENTSVC_REDIS_URL=redis_url)
+    policy = run_cli(env, "site", "policy", "default", "--set", 'moderation_keys=["miracle cure"]',
+                     "--set", "max_links=3")
+    assert policy.returncode == 0, policy.stderr
+    assert '"max_links": 3' in policy.stdout
+    svc = ServiceProcess(env, "serve", log_path=tmp_path / "serve.log").start()
+    try:
+        cases = [
+            ("A clean, friendly remark about the article.", "approved", []),
+            ("Sources: https://a.example/1 https://b.example/2 https://c.example/3", "pending", ["links"]),
+            ("Have you heard of the Miracle Cure for everything?", "pending", ["moderation_key"]),
+        ]
+        for body, want, reasons in cases:
+            status, posted = svc.request("POST", "/api/v1/comments", {"thread": "e2e/article", "body": body})
+            assert status == 202, posted
+            seen, elapsed_s = wait_for_status(svc, posted["id"], posted["edit_token"], {"approved", "pending", "spam", "rejected"})
+            assert seen["status"] == want, seen
+            assert elapsed_s < MODERATION_DEADLINE_S, f"{want} took {elapsed_s:.2f} s"
+            assert [w["rule"] for w in seen.get("waiting_because", [])] == reasons
+        status, page = svc.request("GET", "/api/v1/comments?thread=e2e/article")
+        assert status == 200 and page["thread"]["count"] == 1
+        status, metrics = svc.request("GET", "/metrics")
+        assert status == 200
+        assert 'commentsvc_moderation_decisions_total{rule="links"}' in metrics
+        assert 'commentsvc_http_requests_total{method="POST",route="/api/v1/comments",status="202"}' in metrics
+    finally:
+        assert svc.terminate() == 0, svc.log()
+
+
+def test_embedded_default_starts_and_stops_cleanly(tmp_path: Path) -> None:
+    """`make run`'s setup: no database or Redis configured; SIGTERM stops everything."""
+    env = service_env(tmp_path)
+    svc = ServiceProcess(env, "serve", log_path=tmp_path / "serve.log").start()
+    socket_path = tmp_path / "data" / "redis" / "redis.sock"
+    try:
+        status, ready = svc.request("GET", "/readyz")
+        assert status == 200, ready
+        status, posted = svc.request("POST", "/api/v1/comments", {"thread": "embedded", "body": "It works here."})
+        assert status == 202
+        seen, _ = wait_for_status(svc, posted["id"], posted["edit_token"], {"approved"})
+        assert seen["status"] == "approved"
+        assert socket_path.exists()
+        assert (tmp_path / "data" / "commentsvc.sqlite3").exists()
+    finally:
+        code = svc.terminate()
+    assert code == 0, svc.log()
+    assert not socket_path.exists(), "the embedded redis-server should stop with the service"
+    assert "Traceback" not in svc.log()
+    # The comment outlives the process: start again and read it back.
+    again = ServiceProcess(env, "serve", log_path=tmp_path / "serve2.log").start()
+    try:
+        status, page = again.request("GET", "/api/v1/comments?thread=embedded")
+        assert status == 200 and [c["id"] for c in page["comments"]] == [posted["id"]]
+    finally:
+        assert again.terminate() == 0
+
+
+def test_cli_migrate_site_and_bad_config(tmp_path: Path, sqlite_url: str) -> None:
+    env = service_env(tmp_path, COMMENTSVC_DATABASE_URL=sqlite_url)
+    for _ in range(2):
+        result = run_cli(env, "migrate")
+        assert result.returncode == 0, result.stderr
+        assert "revision" in result.stdout
+    added = run_cli(env, "site", "add", "news", "--name", "The News", "--origin", "https://news.example")
+    assert added.returncode == 0, added.stderr
+    listed = run_cli(env, "site", "list")
+    assert "news\tThe News\thttps://news.example" in listed.stdout
+    bad = run_cli(env, "site", "policy", "news", "--set", "max_links=lots")
+    assert bad.returncode == 2 and "max_links" in bad.stderr
+    broken = run_cli({**env, "COMMENTSVC_PORT": "http"}, "migrate")
+    assert broken.returncode == 2
+    assert broken.stderr.strip().splitlines() == ["commentsvc: configuration error: COMMENTSVC_PORT: must be an integer, got 'http'"]
+    assert os.path.exists(tmp_path / "commentsvc.sqlite3")
