@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench bench-http bench-words bench-notify clean
+.PHONY: run test lint typecheck unit bench bench-api bench-words bench-notify clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("commentsvc needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
@@ -30,10 +30,10 @@ unit: $(STAMP)
 	$(VENV)/bin/pytest
 
 ## bench: the HTTP read/post benchmark against the embedded default
-bench: bench-http
+bench: bench-api
 
-bench-http: $(STAMP)
-	$(PY) benchmarks/http.py
+bench-api: $(STAMP)
+	$(PY) benchmarks/api_load.py
 
 bench-words: $(STAMP)
 	$(PY) benchmarks/words.py

@@ -1,25 +1,38 @@
-"""In-process cache of rendered thread pages, dropped per thread on change.
+"""In-process cache of rendered thread pages.
 
-Each API process keeps the bytes it last rendered for a page, with a short
-TTL as a safety net; a thread's entries are dropped as soon as any process
-announces a change to it over Redis pub/sub (`commentsvc.events`).
+Each API process keeps the bytes it last rendered for a page. A thread's
+pages are dropped as soon as any process announces a change to it over Redis
+pub/sub (`commentsvc.events`), so a reader sees their approved comment at
+once. Entries also carry a TTL as a safety net for lost announcements: an
+expired page is still served while one background task checks the thread's
+version (and re-renders only if it moved), so expiry never stalls readers.
+Concurrent misses for one page share a single render.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class CachedPage:
     etag: str
     body: bytes
+    version: int
     expires_at: float
 
 
 PageKey = tuple[str, str, str, str, int, str]  # site, thread key, sort, filter, limit, cursor
+Render = Callable[[], Awaitable[tuple[int, str, bytes]]]  # → (thread version, etag, body)
+CurrentVersion = Callable[[], Awaitable[int]]
 
 
 class PageCache:
@@ -28,21 +41,65 @@ class PageCache:
         self.max_entries = max_entries
         self._pages: OrderedDict[PageKey, CachedPage] = OrderedDict()
         self._by_thread: dict[tuple[str, str], set[PageKey]] = {}
+        self._generation: dict[tuple[str, str], int] = {}
+        self._inflight: dict[PageKey, asyncio.Task[CachedPage]] = {}
+        self._refreshing: dict[PageKey, asyncio.Task[None]] = {}
         self.hits = 0
         self.misses = 0
+        self.stale_served = 0
 
-    def get(self, key: PageKey) -> CachedPage | None:
+    async def fetch(
+        self, key: PageKey, render: Render, current_version: CurrentVersion
+    ) -> CachedPage:
+        """The page for `key`: fresh, stale while revalidating, or rendered once for all waiters."""
         page = self._pages.get(key)
-        if page is None or page.expires_at < time.monotonic():
-            self.misses += 1
-            return None
-        self.hits += 1
+        if page is not None:
+            if page.expires_at >= time.monotonic():
+                self.hits += 1
+                return page
+            self.stale_served += 1
+            if key not in self._refreshing:
+                self._refreshing[key] = asyncio.create_task(
+                    self._revalidate(key, page, render, current_version)
+                )
+            return page
+        self.misses += 1
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.create_task(self._render(key, render))
+            self._inflight[key] = task
+            task.add_done_callback(lambda _t: self._inflight.pop(key, None))
+        return await asyncio.shield(task)
+
+    async def _render(self, key: PageKey, render: Render) -> CachedPage:
+        generation = self._generation.get((key[0], key[1]), 0)
+        version, etag, body = await render()
+        page = CachedPage(etag, body, version, time.monotonic() + self.ttl_s)
+        if self.ttl_s > 0 and self._generation.get((key[0], key[1]), 0) == generation:
+            self._put(key, page)  # not if the thread changed while we rendered
         return page
 
-    def put(self, key: PageKey, etag: str, body: bytes) -> CachedPage:
-        page = CachedPage(etag, body, time.monotonic() + self.ttl_s)
-        if self.ttl_s <= 0:
-            return page
+    async def _revalidate(
+        self, key: PageKey, page: CachedPage, render: Render, current_version: CurrentVersion
+    ) -> None:
+        try:
+            generation = self._generation.get((key[0], key[1]), 0)
+            if await current_version() == page.version:
+                if (
+                    self._pages.get(key) is page
+                    and self._generation.get((key[0], key[1]), 0) == generation
+                ):
+                    self._pages[key] = replace(page, expires_at=time.monotonic() + self.ttl_s)
+                return
+            await self._render(key, render)
+        except Exception:
+            log.warning(
+                "revalidating a cached page failed; serving it until the next try", exc_info=True
+            )
+        finally:
+            self._refreshing.pop(key, None)
+
+    def _put(self, key: PageKey, page: CachedPage) -> None:
         self._pages[key] = page
         self._pages.move_to_end(key)
         self._by_thread.setdefault((key[0], key[1]), set()).add(key)
@@ -51,12 +108,22 @@ class PageCache:
             keys = self._by_thread.get((old[0], old[1]))
             if keys is not None:
                 keys.discard(old)
-        return page
 
     def invalidate(self, site_id: str, thread_key: str) -> None:
-        for key in self._by_thread.pop((site_id, thread_key), set()):
+        """Forget a thread's pages (it changed); renders already running won't be cached."""
+        thread = (site_id, thread_key)
+        self._generation[thread] = self._generation.get(thread, 0) + 1
+        for key in self._by_thread.pop(thread, set()):
             self._pages.pop(key, None)
 
     def clear(self) -> None:
         self._pages.clear()
         self._by_thread.clear()
+        for thread in list(self._generation):
+            self._generation[thread] += 1
+
+    async def close(self) -> None:
+        for task in [*self._refreshing.values(), *self._inflight.values()]:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

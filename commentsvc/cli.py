@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import contextlib
 import dataclasses
 import json
 import logging
+import logging.handlers
 import os
+import queue
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -17,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from commentsvc import cli_moderators
 from commentsvc.config import ConfigError, Settings, load_settings
 from commentsvc.policy import Policy, PolicyError
 
@@ -41,14 +45,20 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(settings: Settings) -> None:
+    """Log to stderr from a background thread, so a request never waits on a write."""
     handler = logging.StreamHandler(sys.stderr)
     if settings.log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    listener = logging.handlers.QueueListener(records, handler)
+    listener.start()
+    atexit.register(listener.stop)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [logging.handlers.QueueHandler(records)]
     root.setLevel(settings.log_level)
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
 
 
 def use_uvloop() -> None:
@@ -64,6 +74,7 @@ def use_uvloop() -> None:
 def _run_web(settings: Settings, *, with_workers: bool) -> int:
     from aiohttp import web
 
+    from commentsvc.web.accesslog import BUFFER as ACCESS_LOG
     from commentsvc.web.accesslog import JsonRequestLog, RequestLog
     from commentsvc.web.app import create_app
 
@@ -89,6 +100,7 @@ def _run_web(settings: Settings, *, with_workers: bool) -> int:
         shutdown_timeout=10.0,
         handle_signals=True,
     )
+    ACCESS_LOG.flush()
     return 0
 
 
@@ -103,18 +115,27 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from commentsvc.runtime import open_runtime
     from workers.moderation import run_moderation
+    from workers.notifier import run_notifier
     from workers.sweeper import Sweeper
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    moderate = args.kind in ("moderation", "all")
+    notify = args.kind in ("notify", "all")
     async with open_runtime(settings, migrate=False) as runtime:
-        tasks: list[Awaitable[object]] = []
-        if args.kind in ("moderation", "all"):
-            tasks.append(run_moderation(runtime, stop=stop, burst=args.burst))
-            if not args.burst:
-                tasks.append(Sweeper(runtime).run(stop))
+        if args.burst:  # in order: what moderation approves, the notifier sends
+            if moderate:
+                await run_moderation(runtime, burst=True)
+            if notify:
+                await run_notifier(runtime, burst=True)
+            return 0
+        tasks: list[Awaitable[object]] = [Sweeper(runtime, notify=notify).run(stop)]
+        if moderate:
+            tasks.append(run_moderation(runtime, stop=stop))
+        if notify:
+            tasks.append(run_notifier(runtime, stop=stop))
         await asyncio.gather(*tasks)
     return 0
 
@@ -229,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--port", type=int, help="port (default 8080)")
 
     p = sub.add_parser("worker", help="run workers without the API")
-    p.add_argument("kind", choices=["moderation", "all"])
+    p.add_argument("kind", choices=["moderation", "notify", "all"])
     p.add_argument("--burst", action="store_true", help="drain the queue and exit")
 
     sub.add_parser("migrate", help="bring the database schema up to date (idempotent)")
@@ -264,8 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Other modules (moderators, notifications) add sub-commands here: (register, name → handler).
-EXTRA_COMMANDS: list[Callable[[Any], None]] = []
-EXTRA_HANDLERS: dict[str, Command] = {}
+EXTRA_COMMANDS: list[Callable[[Any], None]] = [cli_moderators.register]
+EXTRA_HANDLERS: dict[str, Command] = {"moderator": cli_moderators.cmd_moderator}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -42,6 +42,30 @@ class RateLimiter:
             return max(1, int(window_start + limit.window_s - now + 0.999))
         return None
 
+    async def hit_many(self, hits: list[tuple[str, str]], now: float | None = None) -> int | None:
+        """Count one request against several (bucket, subject) limits in one round trip."""
+        now = time.time() if now is None else now
+        plan = []
+        for bucket, subject in hits:
+            limit = self.limits[bucket]
+            window_start = int(now // limit.window_s) * limit.window_s
+            plan.append((rate_key(bucket, subject, window_start), limit, window_start))
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key, limit, _ in plan:
+                    pipe.incr(key)
+                    pipe.expire(key, limit.window_s + 1)
+                replies = await pipe.execute()
+            counts = [int(c) for c in replies[::2]]
+        except REDIS_DOWN:
+            counts = [self._local_hit(key, now) for key, _, _ in plan]
+        waits = [
+            max(1, int(start + limit.window_s - now + 0.999))
+            for (_, limit, start), count in zip(plan, counts, strict=True)
+            if count > limit.count
+        ]
+        return max(waits) if waits else None
+
     async def peek(self, bucket: str, subject: str, now: float | None = None) -> int:
         """How many requests this window has counted so far."""
         limit = self.limits[bucket]

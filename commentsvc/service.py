@@ -25,22 +25,45 @@ from commentsvc.cache import PageCache
 from commentsvc.config import Settings
 from commentsvc.errors import BadRequest, Conflict, FieldError, Forbidden, Invalid, NotFound
 from commentsvc.events import EventBus, ThreadEvent
-from commentsvc.models import Action, Comment, Kind, Reason, Site, Status
+from commentsvc.memo import Memo
+from commentsvc.models import (
+    Action,
+    Comment,
+    Kind,
+    NotifyChoice,
+    Reason,
+    Site,
+    Status,
+    SubscriptionKind,
+    Thread,
+)
+from commentsvc.notify.subscriptions import SubscriptionService
 from commentsvc.policy import Policy, PolicyError
 from commentsvc.queue.constants import dedupe_key
 from commentsvc.queue.streams import JobQueue
+from commentsvc.ratelimit import RateLimiter
 from commentsvc.redisguard import REDIS_DOWN
 from commentsvc.render import render_body
 from commentsvc.security import Keys, new_token, same_hash
 from commentsvc.store import Store
-from commentsvc.store.comments import CursorError, Sort
-from commentsvc.store.records import Transition, TransitionResult
+from commentsvc.store.comments import CursorError, Sort, decode_cursor
+from commentsvc.store.records import Transition, TransitionResult, comment_from_row
 from commentsvc.store.tables import now_utc
 from commentsvc.validation import NewComment
 
 log = logging.getLogger(__name__)
 
 MAX_DEPTH = 100
+NEW_COMMENT_DEFAULTS: dict[str, Any] = {
+    "votes_up": 0,
+    "votes_down": 0,
+    "score": 0,
+    "flag_count": 0,
+    "edited_at": None,
+    "first_approved_at": None,
+    "notified_at": None,
+    "version": 1,
+}
 SITE_CACHE_TTL_S = 5.0
 
 
@@ -66,6 +89,8 @@ def body_fingerprint(body: str) -> str:
 
 def event_type_for(result: TransitionResult) -> str:
     to = result.comment.status
+    if to is result.from_status:  # same status: an edit (by a moderator)
+        return "comment.updated"
     if to is Status.APPROVED and result.from_status is not Status.APPROVED:
         return "comment.approved"
     if to is Status.DELETED:
@@ -94,22 +119,26 @@ class CommentService:
         self.notify_queue = notify_queue
         self.bus = bus
         self.pages = PageCache(ttl_s=settings.thread_cache_ttl_s)
-        bus.add_listener(lambda e: self.pages.invalidate(e.site, e.thread))
-        self._sites: dict[str, tuple[float, Site | None]] = {}
+        bus.add_listener(self._on_thread_event)
+        self._sites: Memo[str, Site | None] = Memo(store.sites.get, SITE_CACHE_TTL_S)
+        self._threads: Memo[tuple[str, str], Thread | None] = Memo(
+            lambda key: store.threads.get(*key), SITE_CACHE_TTL_S, max_entries=50_000
+        )
         self._origins: frozenset[str] = frozenset()
         self._origins_until = 0.0
         self._inserts: Batcher[dict[str, Any]] = Batcher(self._flush_inserts, max_batch=256)
+        limiter = RateLimiter(redis, settings.rate_limits)
+        self.subscriptions = SubscriptionService(settings, store, keys, limiter)
+
+    def _on_thread_event(self, event: ThreadEvent) -> None:
+        self.pages.invalidate(event.site, event.thread)
+        if event.type == "thread.changed":  # closed or reopened; counts don't matter here
+            self._forget_thread(event.site, event.thread)
 
     # ----- sites and policy -------------------------------------------------
 
     async def site(self, site_id: str) -> Site | None:
-        cached = self._sites.get(site_id)
-        now = time.monotonic()
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        site = await self.store.sites.get(site_id)
-        self._sites[site_id] = (now + SITE_CACHE_TTL_S, site)
-        return site
+        return await self._sites.get(site_id)
 
     async def require_site(self, site_id: str) -> Site:
         site = await self.site(site_id)
@@ -122,7 +151,7 @@ class CommentService:
         return policy_of(site)
 
     def forget_site(self, site_id: str) -> None:
-        self._sites.pop(site_id, None)
+        self._sites.forget(site_id)
         self._origins_until = 0.0
 
     async def load_origins(self) -> None:
@@ -161,9 +190,7 @@ class CommentService:
             errors.append(FieldError("author_email", "is required on this site"))
         if errors:
             raise Invalid("; ".join(f"{e.field} {e.message}" for e in errors), errors=errors)
-        thread = await self.store.threads.ensure(
-            site.id, new.thread, new.thread_url, new.thread_title
-        )
+        thread = await self._thread_for_post(site.id, new)
         if thread.closed:
             raise Conflict("this thread is closed to new comments")
         parent = None
@@ -217,10 +244,44 @@ class CommentService:
         except Exception:
             await self._forget_duplicate(thread.id, fingerprint, client, new.author_email)
             raise
-        comment = await self.store.comments.get(comment_id)
-        if comment is None:  # pragma: no cover - just committed
-            raise RuntimeError("comment vanished after insert")
+        comment = comment_from_row({**NEW_COMMENT_DEFAULTS, **row})
+        if new.notify is not NotifyChoice.NONE and new.author_email and not new.honeypot:
+            # Unconfirmed until the emailed link is used; the notifier sends that email.
+            await self.subscriptions.subscribe_author(
+                site.id,
+                thread.id,
+                new.author_email,
+                SubscriptionKind(new.notify.value),
+                client.ip_hash,
+            )
         return Posted(comment, token, now + timedelta(seconds=policy.edit_window_s))
+
+    async def _thread_for_post(self, site_id: str, new: NewComment) -> Thread:
+        """The thread to post in, from a short in-process cache (dropped when it changes)."""
+        key = (site_id, new.thread)
+        thread = await self._threads.get(key)
+        if thread is not None:
+            missing_url = bool(new.thread_url and not thread.url)
+            missing_title = bool(new.thread_title and not thread.title)
+            if not missing_url and not missing_title:
+                return thread
+        thread = await self.store.threads.ensure(
+            site_id, new.thread, new.thread_url, new.thread_title
+        )
+        self._threads.forget(key)
+        return thread
+
+    async def set_thread_closed(self, site_id: str, thread_key: str, closed: bool) -> Thread | None:
+        """Close a thread to new comments (or reopen it), and tell every process."""
+        thread = await self.store.threads.set_closed(site_id, thread_key, closed)
+        if thread is not None:
+            await self.bus.publish(
+                ThreadEvent("thread.changed", site_id, thread_key, thread.version, "", thread.count)
+            )
+        return thread
+
+    def _forget_thread(self, site_id: str, thread_key: str) -> None:
+        self._threads.forget((site_id, thread_key))
 
     async def _flush_inserts(self, rows: list[dict[str, Any]]) -> None:
         try:
@@ -276,38 +337,43 @@ class CommentService:
         self, site_id: str, key: str, sort: Sort, feedback_only: bool, limit: int, cursor: str
     ) -> tuple[str, bytes]:
         """(etag, JSON bytes) of one page of a thread, from cache when fresh."""
+        if cursor:
+            try:
+                decode_cursor(sort, cursor)
+            except CursorError as exc:
+                raise BadRequest(str(exc)) from None
         cache_key = (site_id, key, sort, "feedback" if feedback_only else "all", limit, cursor)
-        cached = self.pages.get(cache_key)
-        if cached is not None:
-            return cached.etag, cached.body
+
+        async def render() -> tuple[int, str, bytes]:
+            return await self._render_page(site_id, key, sort, feedback_only, limit, cursor)
+
+        async def current_version() -> int:
+            thread = await self.store.threads.get(site_id, key)
+            return thread.version if thread is not None else 0
+
+        page = await self.pages.fetch(cache_key, render, current_version)
+        return page.etag, page.body
+
+    async def _render_page(
+        self, site_id: str, key: str, sort: Sort, feedback_only: bool, limit: int, cursor: str
+    ) -> tuple[int, str, bytes]:
         thread = await self.store.threads.get(site_id, key)
         comments: list[dict[str, Any]] = []
         next_cursor = None
         if thread is not None:
-            try:
-                page = await self.store.comments.thread_page(
-                    thread.id,
-                    sort=sort,
-                    feedback_only=feedback_only,
-                    limit=limit,
-                    cursor=cursor or None,
-                )
-            except CursorError as exc:
-                raise BadRequest(str(exc)) from None
+            page = await self.store.comments.thread_page(
+                thread.id,
+                sort=sort,
+                feedback_only=feedback_only,
+                limit=limit,
+                cursor=cursor or None,
+            )
             comments = views.nest(page.top, page.replies)
             next_cursor = page.next_cursor
-        elif cursor:
-            raise BadRequest("cursor is not one this API made")
-        body = orjson.dumps(
-            {
-                "thread": views.thread_header(thread, key),
-                "comments": comments,
-                "next_cursor": next_cursor,
-            }
-        )
+        header = views.thread_header(thread, key)
+        body = orjson.dumps({"thread": header, "comments": comments, "next_cursor": next_cursor})
         etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-        self.pages.put(cache_key, etag, body)
-        return etag, body
+        return (thread.version if thread is not None else 0), etag, body
 
     async def counts(self, site_id: str, keys: Sequence[str]) -> dict[str, int]:
         return await self.store.threads.counts(site_id, keys)

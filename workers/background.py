@@ -12,6 +12,7 @@ from aiohttp import web
 from commentsvc.runtime import Runtime
 from commentsvc.web.keys import RUNTIME
 from workers.moderation import run_moderation
+from workers.notifier import run_notifier
 from workers.sweeper import Sweeper
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,9 @@ def task_context(
 
 
 def all_workers(*, notify: bool = True) -> list[Callable[[web.Application], AsyncIterator[None]]]:
-    """Moderation, sweeper (and the notifier once available) for `serve`."""
-    return [
-        task_context("moderation", lambda rt, stop: run_moderation(rt, stop=stop)),
-        task_context("sweeper", lambda rt, stop: Sweeper(rt).run(stop)),
-    ]
+    """Moderation, the notifier (unless `notify` is false) and the sweeper, for `serve`."""
+    workers = [task_context("moderation", lambda rt, stop: run_moderation(rt, stop=stop))]
+    if notify:
+        workers.append(task_context("notifier", lambda rt, stop: run_notifier(rt, stop=stop)))
+    workers.append(task_context("sweeper", lambda rt, stop: Sweeper(rt, notify=notify).run(stop)))
+    return workers

@@ -27,7 +27,7 @@ from commentsvc.models import Span
 # Invisible characters that are not in category Cf (format), which we drop too.
 _EXTRA_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u2800\u17b4\u17b5")
 
-# Apostrophe look-alikes: all become "'", which separates words.
+# Apostrophe look-alikes: all become "'".
 _APOSTROPHES = frozenset("\u2018\u2019\u201b\u02bc\u02b9\u0060\u00b4\u2032\uff07")
 
 # Latin letters that look like plain ones but do not decompose to them.
@@ -68,21 +68,22 @@ _LATIN_RE = re.compile(r"[A-Za-z]")
 # Leet: the first reading of each character, and the other letters it may stand for.
 _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
-     "@": "a", "$": "s", "!": "i", "|": "i", "+": "t", "€": "e", "#": "*"}
+     "@": "a", "$": "s", "!": "i", "|": "i", "+": "t", "#": "*"}
 )  # fmt: skip
 _LEET_ALTERNATIVES = {"1": "l", "|": "l", "!": "l", "@": "o"}
 WILDCARD = "*"
 """A masked letter in a normalized word ("f*ck"): it may stand for any letter."""
 
-# A word: letters, digits and the symbols used as letters or masks, with
-# "!", "|" or "+" allowed only between them ("sh!t", but "hell!" ends at "l").
-_CORE = r"(?:[^\W_]|[@$*#€])"
-_TOKEN_RE = re.compile(rf"{_CORE}+(?:[!|+]+{_CORE}+)*")
+# A word: letters, digits and the symbols used as letters or masks, with "!", "|",
+# "+" or an apostrophe allowed only between them ("sh!t", "it's"; "hell!" ends at "l").
+_CORE = r"(?:[^\W_]|[@$*#])"
+_TOKEN_RE = re.compile(rf"{_CORE}+(?:[!|+']+{_CORE}+)*")
 _HAS_LETTER_RE = re.compile(r"[^\W\d_]")
 _STRETCH_RE = re.compile(r"([^\W\d_])\1\1+")
 _MASKS = "*#"
-# Spelled-out letters: each a one-character word, at most this many characters apart
-# (and not across an apostrophe: "I'm a" is not "ima").
+CONTRACTIONS = frozenset({"s", "d", "ll", "re", "ve", "m", "t", "n", "em"})
+"""Endings after an apostrophe that are not part of the word ("shit's" is "shit")."""
+# Spelled-out letters: each a one-character word, at most this many characters apart.
 _SPELLED_GAP = 3
 _SPELLED_MIN = 3
 
@@ -93,7 +94,8 @@ def fold_char(ch: str) -> tuple[str, str, bool]:
     """One character folded: (plain, with script look-alikes, attaches to the previous).
 
     Plain is NFKC, case-folded, without accents or invisible characters (""),
-    Latin look-alikes made plain; the second also turns Cyrillic, Greek and
+    Latin look-alikes made plain, and a space for anything that cannot be part
+    of a word (emoji, dashes); the second also turns Cyrillic, Greek and
     Armenian look-alikes into Latin letters. Both have the same length.
     """
     cached = _fold_cache.get(ch)
@@ -107,8 +109,8 @@ def fold_char(ch: str) -> tuple[str, str, bool]:
     elif category in ("Mn", "Me"):
         result = ("", "", True)
     else:
-        compat = unicodedata.normalize("NFKC", ch)
-        plain = _strip_marks(compat.casefold())
+        compat = "e" if ch == "€" else unicodedata.normalize("NFKC", ch)
+        plain = _word_chars(_strip_marks(compat.casefold()))
         lookalike = _SCRIPT_LOOKALIKES.get(compat)
         if lookalike is not None and len(plain) == 1:
             homo = lookalike.casefold()
@@ -122,6 +124,10 @@ def fold_char(ch: str) -> tuple[str, str, bool]:
     return result
 
 
+def _word_chars(text: str) -> str:
+    return "".join(c if c.isascii() or c.isalnum() else " " for c in text)
+
+
 def fold_lookalikes(text: str) -> str:
     """`text` (already folded) with its Cyrillic, Greek and Armenian look-alikes made Latin."""
     return "".join(fold_char(c)[1] for c in text)
@@ -133,35 +139,82 @@ def _strip_marks(text: str) -> str:
     return unicodedata.normalize("NFC", bare).translate(_LATIN_LOOKALIKES)
 
 
-def fold(text: str) -> tuple[str, str, list[int] | None, list[int] | None]:
-    """Fold every character: (plain, with look-alikes, starts, ends).
+class Folded(NamedTuple):
+    """A text with every character folded (see `fold_char`), and the way back."""
 
-    `plain` and the look-alike string have the same length; `starts[i]` and
-    `ends[i]` are the original range behind character i (None when the text is
-    ASCII and folding maps one to one).
-    """
+    original: str
+    plain: str
+    homo: str
+    """`plain` with Cyrillic, Greek and Armenian look-alikes made Latin (same length)."""
+    starts: list[int] | None
+    """starts[i]: index in the original of the character behind plain[i]; None: i itself."""
+    ends: list[int] | None
+    latin: bool
+    """Mostly Latin text, where look-alike letters are read as Latin ones."""
+
+
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
+
+
+def fold(text: str) -> Folded:
+    """Fold `text`; only its non-ASCII characters cost a step each."""
     if text.isascii():
         low = text.lower()
-        return low, low, None, None
+        return Folded(text, low, low, None, None, True)
     plain_parts: list[str] = []
     homo_parts: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    for i, ch in enumerate(text):
-        plain, homo, attach = fold_char(ch)
-        if plain:
-            plain_parts.append(plain)
-            homo_parts.append(homo)
+    starts: list[int] | None = None
+    ends: list[int] | None = None
+    size = 0  # characters folded so far
+    pos = 0
+    lookalikes = False
+    for run in _NON_ASCII_RE.finditer(text):
+        a, b = run.span()
+        if a > pos:
+            segment = text[pos:a].lower()
+            plain_parts.append(segment)
+            homo_parts.append(segment)
+            size += a - pos
+            if starts is not None and ends is not None:
+                starts.extend(range(pos, a))
+                ends.extend(range(pos + 1, a + 1))
+        for i in range(a, b):
+            plain, homo, attach = fold_char(text[i])
+            if homo is not plain and homo != plain:
+                lookalikes = True
             n = len(plain)
-            starts.extend([i] * n)
-            ends.extend([i + 1] * n)
-        elif attach and ends and ends[-1] == i:
-            # A combining mark belongs to the letter before it.
-            k = len(ends) - 1
-            while k >= 0 and ends[k] == i:
-                ends[k] = i + 1
-                k -= 1
-    return "".join(plain_parts), "".join(homo_parts), starts, ends
+            if starts is None or ends is None:
+                if n == 1:
+                    plain_parts.append(plain)
+                    homo_parts.append(homo)
+                    size += 1
+                    continue
+                starts = list(range(size))
+                ends = list(range(1, size + 1))
+            if n:
+                plain_parts.append(plain)
+                homo_parts.append(homo)
+                size += n
+                starts.extend([i] * n)
+                ends.extend([i + 1] * n)
+            elif attach and ends and ends[-1] == i:
+                # A combining mark belongs to the letter before it.
+                k = len(ends) - 1
+                while k >= 0 and ends[k] == i:
+                    ends[k] = i + 1
+                    k -= 1
+        pos = b
+    if pos < len(text):
+        segment = text[pos:].lower()
+        plain_parts.append(segment)
+        homo_parts.append(segment)
+        if starts is not None and ends is not None:
+            starts.extend(range(pos, len(text)))
+            ends.extend(range(pos + 1, len(text) + 1))
+    plain_text = "".join(plain_parts)
+    homo_text = "".join(homo_parts) if lookalikes else plain_text
+    latin = not lookalikes or _mostly_latin(text)
+    return Folded(text, plain_text, homo_text, starts, ends, latin)
 
 
 # --- words ------------------------------------------------------------------
@@ -229,84 +282,162 @@ class Normalized:
 
 def normalize(text: str) -> Normalized:
     """Normalize `text` into words that remember where they came from."""
-    plain, homo, fstarts, fends = fold(text)
-    latin_text = fstarts is None or _mostly_latin(text)
-    pieces = _pieces(plain)
+    return Normalized(text, tuple(words_in(fold(text))))
+
+
+def words_in(folded: Folded, start: int = 0, end: int | None = None) -> list[Word]:
+    """The words of `folded.plain[start:end]`.
+
+    The range must cut no word and no spelled-out run: pass it through `expand`.
+    """
+    plain = folded.plain
+    pieces = _pieces(plain, start, len(plain) if end is None else end)
     words: list[Word] = []
     i = 0
     n = len(pieces)
     while i < n:
-        start, end = pieces[i]
+        piece_start, piece_end = pieces[i]
         # A run of one-character words close together is a word spelled out.
         j = i
-        while (
-            j + 1 < n
-            and pieces[j][1] - pieces[j][0] == 1
-            and pieces[j + 1][1] - pieces[j + 1][0] == 1
-            and pieces[j + 1][0] - pieces[j][1] <= _SPELLED_GAP
-            and "'" not in plain[pieces[j][1] : pieces[j + 1][0]]
-        ):
+        while j + 1 < n and _joinable(plain, pieces[j], pieces[j + 1]):
             j += 1
-        if end - start == 1 and j - i + 1 >= _SPELLED_MIN:
-            positions = [pieces[k][0] for k in range(i, j + 1)]
-            word = _make_word(plain, homo, positions, fstarts, fends, latin_text, spelled=True)
+        if piece_end - piece_start == 1 and j - i + 1 >= _SPELLED_MIN:
+            word = _make_word(folded, [pieces[k][0] for k in range(i, j + 1)], spelled=True)
+            if word is not None:
+                words.append(word)
+                i = j + 1
+                continue
+            # "1 2 3": numbers spelled out stay separate numbers.
+            for k in range(i, j + 1):
+                words.append(_make_word(folded, range(pieces[k][0], pieces[k][1]), spelled=False))
             i = j + 1
-        else:
-            i += 1
-            if end - start == 1 and plain[start] in _MASKS:
-                continue  # a lone mask that spells nothing
-            word = _make_word(
-                plain, homo, range(start, end), fstarts, fends, latin_text, spelled=False
-            )
+            continue
+        i += 1
+        if piece_end - piece_start == 1 and plain[piece_start] in _MASKS:
+            continue  # a lone mask that spells nothing
+        positions: range | list[int] = range(piece_start, piece_end)
+        spelled = False
+        if "'" in plain[piece_start:piece_end]:
+            positions, spelled = _without_apostrophes(plain, piece_start, piece_end)
+        word = _make_word(folded, positions, spelled=spelled)
+        if word is None:
+            word = _make_word(folded, positions, spelled=False)
         if word is not None:
             words.append(word)
-    return Normalized(text, tuple(words))
+    return words
+
+
+def _without_apostrophes(plain: str, start: int, end: int) -> tuple[list[int], bool]:
+    """The positions of a word with apostrophes, and whether it is spelled out ("f'u'c'k").
+
+    A contraction ending is dropped: "shit's" is "shit", "he'll" is "he".
+    """
+    parts: list[list[int]] = [[]]
+    for p in range(start, end):
+        if plain[p] == "'":
+            parts.append([])
+        else:
+            parts[-1].append(p)
+    parts = [part for part in parts if part]
+    if len(parts) >= _SPELLED_MIN and all(len(part) == 1 for part in parts):
+        return [part[0] for part in parts], True
+    if len(parts) > 1 and "".join(plain[p] for p in parts[-1]) in CONTRACTIONS:
+        parts.pop()
+    return [p for part in parts for p in part], False
+
+
+def expand(folded: Folded, start: int, end: int) -> tuple[int, int]:
+    """Widen `folded.plain[start:end]` so it cuts no word and no spelled-out run."""
+    plain = folded.plain
+    start, end = _widen(plain, max(0, start), min(len(plain), end))
+    while True:
+        inside = _pieces(plain, start, end)
+        if not inside or inside[0][1] - inside[0][0] != 1:
+            break
+        before = _pieces(plain, _widen(plain, max(0, start - _SPELLED_GAP - 1), start)[0], start)
+        if not before or not _joinable(plain, before[-1], inside[0]):
+            break
+        start = _widen(plain, before[-1][0], before[-1][0])[0]
+    while True:
+        inside = _pieces(plain, start, end)
+        if not inside or inside[-1][1] - inside[-1][0] != 1:
+            break
+        after = _pieces(plain, end, _widen(plain, end, min(len(plain), end + _SPELLED_GAP + 1))[1])
+        if not after or not _joinable(plain, inside[-1], after[0]):
+            break
+        end = _widen(plain, after[0][1], after[0][1])[1]
+    return start, end
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch in "@$*#!|+'"
+
+
+def _widen(plain: str, start: int, end: int) -> tuple[int, int]:
+    """Move start left and end right to the nearest places no word can span."""
+    while start > 0 and _is_word_char(plain[start - 1]):
+        start -= 1
+    while end < len(plain) and _is_word_char(plain[end]):
+        end += 1
+    return start, end
+
+
+def _joinable(plain: str, left: tuple[int, int], right: tuple[int, int]) -> bool:
+    """Two one-character words close enough to be letters of one spelled-out word."""
+    return (
+        left[1] - left[0] == 1
+        and right[1] - right[0] == 1
+        and right[0] - left[1] <= _SPELLED_GAP
+    )
 
 
 def _mostly_latin(text: str) -> bool:
     return len(_LATIN_RE.findall(text)) >= len(_SCRIPT_RE.findall(text))
 
 
-def _pieces(folded: str) -> list[tuple[int, int]]:
-    """(start, end) of each word in the folded text, masks at either end trimmed off."""
+def _pieces(folded: str, start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) of each word in folded[start:end], masks at either end trimmed off."""
     pieces: list[tuple[int, int]] = []
-    for match in _TOKEN_RE.finditer(folded):
-        start, end = match.span()
-        if end - start > 1:
-            while start < end and folded[start] in _MASKS:
-                start += 1
-            while end > start and folded[end - 1] in _MASKS:
-                end -= 1
-            if start == end:
+    for match in _TOKEN_RE.finditer(folded, start, end):
+        a, b = match.span()
+        if b - a > 1:
+            while a < b and folded[a] in _MASKS:
+                a += 1
+            while b > a and folded[b - 1] in _MASKS:
+                b -= 1
+            if a == b:
                 continue
-        pieces.append((start, end))
+        pieces.append((a, b))
     return pieces
 
 
-def _make_word(
-    plain: str,
-    homo: str,
-    positions: range | list[int],
-    fstarts: list[int] | None,
-    fends: list[int] | None,
-    latin_text: bool,
-    *,
-    spelled: bool,
-) -> Word | None:
+def _make_word(folded: Folded, positions: range | list[int], *, spelled: bool) -> Word | None:
+    plain = folded.plain
+    homo = folded.homo
     if isinstance(positions, range):
         raw = plain[positions.start : positions.stop]
-        if latin_text or _LATIN_RE.search(raw):
+        if homo is not plain and (folded.latin or _LATIN_RE.search(raw)):
             raw = homo[positions.start : positions.stop]
     else:
         raw = "".join(plain[p] for p in positions)
-        if latin_text or _LATIN_RE.search(raw):
+        if homo is not plain and (folded.latin or _LATIN_RE.search(raw)):
             raw = "".join(homo[p] for p in positions)
+    fstarts, fends = folded.starts, folded.ends
+    starts: list[int] | range
+    ends: list[int] | range
     if fstarts is None or fends is None:
-        starts = list(positions)
-        ends = [p + 1 for p in positions]
+        if isinstance(positions, range):
+            starts = positions
+            ends = range(positions.start + 1, positions.stop + 1)
+        else:
+            starts = positions
+            ends = [p + 1 for p in positions]
     else:
         starts = [fstarts[p] for p in positions]
         ends = [fends[p] for p in positions]
+
+    if raw.isalpha() and not (len(raw) >= 3 and _STRETCH_RE.search(raw)):
+        return Word(raw, tuple(starts), tuple(ends), (), (), spelled, spelled)
 
     obfuscated = spelled
     alternatives: list[tuple[int, str]] = []
@@ -314,25 +445,27 @@ def _make_word(
     if not raw.isalpha():
         if not _HAS_LETTER_RE.search(raw):
             if spelled:
-                return None  # "1 2 3": numbers spelled out are not a word
+                return None
             return Word(raw, tuple(starts), tuple(ends))
         text = raw.translate(_LEET)
         if text != raw or WILDCARD in text:
             obfuscated = True
-        alternatives = [(k, _LEET_ALTERNATIVES[c]) for k, c in enumerate(raw) if c in _LEET_ALTERNATIVES]
+        alternatives = [
+            (k, _LEET_ALTERNATIVES[c]) for k, c in enumerate(raw) if c in _LEET_ALTERNATIVES
+        ]
         if not spelled and WILDCARD in text and _is_spaced_mask(text):
             # "f*u*c*k": letters with a mask between each pair are spelled out.
-            keep = range(0, len(text), 2)
             text = text[::2]
-            starts = [starts[k] for k in keep]
-            ends = [ends[k] for k in keep]
+            raw = raw[::2]
+            starts = list(starts)[::2]
+            ends = list(ends)[::2]
             alternatives = []
             spelled = True
 
     stretched: list[int] = []
     if len(raw) >= 3 and _STRETCH_RE.search(raw) is not None:
         text, starts, ends, alternatives, stretched = _collapse(
-            raw, text, starts, ends, alternatives
+            raw, text, list(starts), list(ends), alternatives
         )
     return Word(
         text,

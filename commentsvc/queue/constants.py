@@ -64,3 +64,13 @@ def rate_key(bucket: str, subject: str, window_start: int) -> str:
 
 def dedupe_key(digest: str) -> str:
     return f"{PREFIX}:dedupe:{digest}"
+
+
+def login_failures_key(subject: str) -> str:
+    """Sorted set of recent failed logins for one account (a keyed hash of its email)."""
+    return f"{PREFIX}:login-failures:{subject}"
+
+
+def moderator_alert_key(moderator_id: int) -> str:
+    """Held for the alert interval once a notifier mails a moderator about pending comments."""
+    return f"{PREFIX}:notify:moderator-alert:{moderator_id}"

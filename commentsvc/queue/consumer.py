@@ -30,7 +30,17 @@ Handler = Callable[[list[Job]], Awaitable[Collection[str]]]
 """Handles a batch; returns the ids it finished. The others are failed and redelivered later."""
 
 # Server replies that mean "not now" rather than "wrong": a restart, a failover, memory pressure.
-_TRANSIENT_REPLIES = ("LOADING", "MASTERDOWN", "READONLY", "OOM", "TRYAGAIN", "CLUSTERDOWN")
+# UNBLOCKED: the stream was deleted under a blocked read (FLUSHDB, a cleanup); the
+# next read recreates the group.
+_TRANSIENT_REPLIES = (
+    "LOADING",
+    "MASTERDOWN",
+    "READONLY",
+    "OOM",
+    "TRYAGAIN",
+    "CLUSTERDOWN",
+    "UNBLOCKED",
+)
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -27,6 +27,12 @@ Sort = Literal["newest", "oldest", "top"]
 VISIBLE = (Status.APPROVED.value, Status.DELETED.value)
 
 
+_child = comments.alias("child")
+_HAS_VISIBLE_CHILD = sa.exists().where(
+    _child.c.parent_id == comments.c.id, _child.c.status.in_(VISIBLE)
+)
+
+
 class CursorError(ValueError):
     """A pagination cursor that this store did not make."""
 
@@ -117,16 +123,12 @@ class CommentStore:
         cursor: str | None = None,
     ) -> ThreadPage:
         """One page of top-level comments (approved, or deleted with replies), all replies below."""
-        child = comments.alias("child")
-        has_visible_child = sa.exists().where(
-            child.c.parent_id == comments.c.id, child.c.status.in_(VISIBLE)
-        )
         query = sa.select(comments).where(
             comments.c.thread_id == thread_id,
             comments.c.parent_id.is_(None),
             sa.or_(
                 comments.c.status == Status.APPROVED.value,
-                sa.and_(comments.c.status == Status.DELETED.value, has_visible_child),
+                sa.and_(comments.c.status == Status.DELETED.value, _HAS_VISIBLE_CHILD),
             ),
         )
         if feedback_only:

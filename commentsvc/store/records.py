@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,7 @@ from sqlalchemy.engine import RowMapping
 from commentsvc.models import Anchor, Comment, Kind, Site, Status, Thread
 
 
-def comment_from_row(row: RowMapping) -> Comment:
+def comment_from_row(row: Mapping[Any, Any]) -> Comment:
     anchor = row["anchor"]
     return Comment(
         id=row["id"],

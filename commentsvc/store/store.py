@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from commentsvc.store.bans import BanStore
 from commentsvc.store.comments import CommentStore
+from commentsvc.store.deliveries import DeliveryStore
 from commentsvc.store.engine import Database
 from commentsvc.store.migrate import migrate
+from commentsvc.store.moderators import ModeratorStore
 from commentsvc.store.reactions import ReactionStore
+from commentsvc.store.review import ReviewStore
 from commentsvc.store.sites import SiteStore
+from commentsvc.store.subscriptions import SubscriptionStore
 from commentsvc.store.threads import ThreadStore
 
 
@@ -21,6 +25,10 @@ class Store:
         self.comments = CommentStore(db)
         self.reactions = ReactionStore(db)
         self.bans = BanStore(db)
+        self.subscriptions = SubscriptionStore(db)
+        self.deliveries = DeliveryStore(db)
+        self.moderators = ModeratorStore(db)
+        self.review = ReviewStore(db)
 
     @classmethod
     def from_url(cls, url: str) -> Store:

@@ -95,6 +95,8 @@ comments = sa.Table(
     sa.Column("votes_down", sa.Integer, nullable=False, server_default="0"),
     sa.Column("score", sa.Integer, nullable=False, server_default="0"),
     sa.Column("flag_count", sa.Integer, nullable=False, server_default="0"),
+    # Flags a moderator has already looked at (approving a flagged comment clears its reports).
+    sa.Column("flags_reviewed", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("edited_at", UTCDateTime, nullable=True),
     sa.Column("first_approved_at", UTCDateTime, nullable=True),
@@ -139,8 +141,12 @@ deliveries = sa.Table(
     sa.Column("sent_at", UTCDateTime, nullable=True),
     sa.Column("digest_group", sa.String(128), nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("thread_id", sa.Integer, nullable=True),
+    sa.Column("subscription_id", sa.Integer, nullable=True),
+    sa.Column("data", sa.JSON, nullable=True),
     sa.UniqueConstraint("recipient", "comment_id"),
     sa.Index(None, "status", "next_attempt_at"),
+    sa.Index(None, "thread_id", "created_at"),
 )
 
 suppressions = sa.Table(

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from commentsvc.auth import Accounts, Authenticator
 from commentsvc.config import Settings
+from commentsvc.decisions import Decisions
 from commentsvc.runtime import Runtime
+from commentsvc.web.live import LiveHub
 from commentsvc.web.metrics import Metrics
 
 SETTINGS = web.AppKey("settings", Settings)
 RUNTIME = web.AppKey("runtime", Runtime)
 METRICS = web.AppKey("metrics", Metrics)
+LIVE = web.AppKey("live", LiveHub)
+ACCOUNTS = web.AppKey("accounts", Accounts)
+AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
+DECISIONS = web.AppKey("decisions", Decisions)

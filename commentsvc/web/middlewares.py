@@ -48,9 +48,9 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
         status = exc.status
         raise
     finally:
-        route = route_name(request)
-        metrics.requests.labels(request.method, route, str(status)).inc()
-        metrics.latency.labels(route).observe(time.perf_counter() - started)
+        metrics.observe_request(
+            request.method, route_name(request), status, time.perf_counter() - started
+        )
 
 
 @web.middleware

@@ -6,7 +6,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from commentsvc.web.handlers import ops, public
+from commentsvc.web.auth_middleware import moderation_context
+from commentsvc.web.handlers import auth, live, moderation, ops, pages, public, subscriptions
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -21,6 +22,36 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/api/v1/comments/{id}/votes", public.vote),
     ("POST", "/api/v1/comments/{id}/flags", public.flag),
     ("GET", "/api/v1/counts", public.counts),
+    ("GET", "/api/v1/stream", live.stream),
+    # subscriptions, and the pages their emailed links open
+    ("POST", "/api/v1/subscriptions", subscriptions.subscribe),
+    ("GET", "/s/{token}", subscriptions.confirm_page),
+    ("POST", "/s/{token}", subscriptions.confirm),
+    ("GET", "/u/{token}", subscriptions.unsubscribe_page),
+    ("POST", "/u/{token}", subscriptions.unsubscribe),
+    # widget and pages
+    ("GET", "/embed.js", pages.embed_js),
+    ("GET", "/embed.{hash}.js", pages.embed_js_hashed),
+    ("GET", "/demo", pages.demo),
+    ("GET", "/moderate", moderation.page),
+    ("GET", "/moderate/moderate.js", moderation.page_script),
+    ("GET", "/moderate/moderate.css", moderation.page_style),
+    # moderators: sign-in, then the moderation API (all behind `moderator_only`)
+    ("POST", "/api/v1/auth/login", auth.login),
+    ("POST", "/api/v1/auth/logout", auth.logout),
+    ("GET", "/api/v1/auth/session", auth.session),
+    ("GET", "/api/v1/moderation/comments", moderation.list_comments),
+    ("GET", "/api/v1/moderation/comments/{id}", moderation.get_comment),
+    ("PATCH", "/api/v1/moderation/comments/{id}", moderation.edit_comment),
+    ("POST", "/api/v1/moderation/comments/{id}/decision", moderation.decide),
+    ("GET", "/api/v1/moderation/comments/{id}/events", moderation.comment_events),
+    ("POST", "/api/v1/moderation/decisions", moderation.decide_many),
+    ("GET", "/api/v1/moderation/bans", moderation.list_bans),
+    ("POST", "/api/v1/moderation/bans", moderation.add_ban),
+    ("DELETE", "/api/v1/moderation/bans/{id}", moderation.remove_ban),
+    ("GET", "/api/v1/moderation/stats", moderation.stats),
+    ("GET", "/api/v1/sites/{site}/policy", moderation.get_policy),
+    ("PUT", "/api/v1/sites/{site}/policy", moderation.put_policy),
     # operations
     ("GET", "/healthz", ops.healthz),
     ("GET", "/readyz", ops.readyz),
@@ -30,5 +61,6 @@ ROUTES: list[tuple[str, str, Handler]] = [
 
 
 def setup_routes(app: web.Application) -> None:
+    app.cleanup_ctx.append(moderation_context)  # moderators' accounts and decisions
     for method, path, handler in ROUTES:
         app.router.add_route(method, path, handler)

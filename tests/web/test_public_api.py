@@ -323,7 +323,7 @@ async def test_flags_past_threshold_send_back_to_review(client: Client) -> None:
 
 async def test_closed_thread_refuses_posts(client: Client) -> None:
     await post_approved(client, thread="t/closed")
-    await runtime_of(client).store.threads.set_closed("default", "t/closed", True)
+    await runtime_of(client).service.set_thread_closed("default", "t/closed", True)
     resp = await client.post("/api/v1/comments", json={"thread": "t/closed", "body": "late"})
     assert resp.status == 409
     assert "closed" in (await resp.json())["detail"]

@@ -98,8 +98,11 @@ async def post_comment(request: web.Request) -> web.Response:
     """POST /api/v1/comments — accept a guest comment for moderation (202)."""
     runtime = request.app[RUNTIME]
     ip_hash, client = client_of(request, runtime)
-    await limit(runtime, "post", ip_hash)
-    await limit(runtime, "post_hour", ip_hash)
+    retry_after_s = await runtime.limiter.hit_many([("post", ip_hash), ("post_hour", ip_hash)])
+    if retry_after_s is not None:
+        raise RateLimited(
+            f"too many comments; try again in {retry_after_s} s", retry_after_s=retry_after_s
+        )
     new = parse_new_comment(await read_json(request))
     await check_origin(request, runtime, new.site)
     posted = await runtime.service.post(new, client)

@@ -135,6 +135,7 @@ def upgrade() -> None:
         sa.Column("votes_down", sa.Integer(), server_default="0", nullable=False),
         sa.Column("score", sa.Integer(), server_default="0", nullable=False),
         sa.Column("flag_count", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("flags_reviewed", sa.Integer(), server_default="0", nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("edited_at", UTCDateTime(), nullable=True),
         sa.Column("first_approved_at", UTCDateTime(), nullable=True),
@@ -214,6 +215,9 @@ def upgrade() -> None:
         sa.Column("sent_at", UTCDateTime(), nullable=True),
         sa.Column("digest_group", sa.String(length=128), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("thread_id", sa.Integer(), nullable=True),
+        sa.Column("subscription_id", sa.Integer(), nullable=True),
+        sa.Column("data", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(
             ["comment_id"], ["comments.id"], name=op.f("fk_deliveries_comment_id_comments")
         ),
@@ -226,6 +230,11 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_deliveries_status_next_attempt_at"),
             ["status", "next_attempt_at"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_deliveries_thread_id_created_at"),
+            ["thread_id", "created_at"],
             unique=False,
         )
 
@@ -283,6 +292,7 @@ def downgrade() -> None:
 
     op.drop_table("events")
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_deliveries_thread_id_created_at"))
         batch_op.drop_index(batch_op.f("ix_deliveries_status_next_attempt_at"))
 
     op.drop_table("deliveries")

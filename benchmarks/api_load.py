@@ -1,0 +1,322 @@
+"""Read/post benchmark: GET and POST /api/v1/comments at 64 connections against `commentsvc serve`.
+
+    .venv/bin/python benchmarks/api_load.py [--duration-s 20] [--connections 64]
+
+Starts the service on the embedded default (SQLite + embedded Redis) in a fresh
+data dir, seeds a thread of 200 comments (150 top-level, 50 replies), then
+loads it with wrk when installed (else a Python aiohttp load generator). Every
+POST comes from its own address via X-Forwarded-For (the service trusts
+127.0.0.1 as a proxy) and carries its own body, so rate limits and duplicate
+checks stay on. In the same run it measures two baselines: the same thread
+with the page cache off (what the cache buys), and a bare aiohttp app that
+returns the same bytes with no work at all (the framework's ceiling here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+THREAD = "bench/seeded-thread"
+GET_PATH = f"/api/v1/comments?thread={THREAD}"
+TARGET_GET_RPS = 12_500
+TARGET_GET_P99_MS = 10.0
+TARGET_POST_RPS = 1_500
+
+WRK_POST_LUA = r"""
+counter = 0
+thread_id = 0
+setup = function(thread)
+  thread:set("id", thread_id)
+  thread_id = thread_id + 1
+end
+request = function()
+  counter = counter + 1
+  local n = id * 1000000 + counter
+  local headers = {}
+  headers["Content-Type"] = "application/json"
+  headers["X-Forwarded-For"] = "10." .. (math.floor(n / 65536) % 256) .. "." ..
+    (math.floor(n / 256) % 256) .. "." .. (n % 256)
+  local body = '{"thread":"bench/posts","author_name":"Reader ' .. n ..
+    '","body":"Load test comment number ' .. n .. ' with a few plain words about the article."}'
+  return wrk.format("POST", "/api/v1/comments", headers, body)
+end
+"""
+
+
+@dataclass
+class LoadResult:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+    statuses: dict[int, int]
+
+    def line(self) -> str:
+        codes = " ".join(f"{k}:{v}" for k, v in sorted(self.statuses.items()))
+        return (
+            f"{self.name:<34} {self.rps:>9.0f} req/s   p50 {self.p50_ms:6.2f} ms   "
+            f"p99 {self.p99_ms:6.2f} ms   ({self.requests} requests, {self.errors} errors) {codes}"
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 - loopback
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+class Service:
+    def __init__(self, workdir: Path, port: int, **env: str) -> None:
+        self.port = port
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("COMMENTSVC_")}
+        self.env.update(
+            {
+                "COMMENTSVC_DATA_DIR": str(workdir),
+                "COMMENTSVC_TRUSTED_PROXIES": "127.0.0.1",
+                "COMMENTSVC_PUBLIC_URL": f"http://127.0.0.1:{port}",
+                **env,
+            }
+        )
+        self.log = (workdir.parent / f"{workdir.name}.log").open("wb")
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Service:
+        cmd = [sys.executable, "-m", "commentsvc", "serve", "--port", str(self.port)]
+        self.proc = subprocess.Popen(cmd, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_http(f"http://127.0.0.1:{self.port}/readyz")
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=60)
+            self.proc = None
+
+
+async def seed(base: str) -> None:
+    """200 comments: 150 top-level, 50 replies, each from its own address; wait until public."""
+    async with aiohttp.ClientSession() as session:
+
+        async def post(i: int, parent: str | None) -> str:
+            body = {
+                "thread": THREAD,
+                "thread_title": "A seeded thread",
+                "author_name": f"Seeder {i}",
+                "body": f"Seed comment {i}: " + "a sentence about the article. " * (1 + i % 5),
+            }
+            if parent:
+                body["parent_id"] = parent
+            headers = {"X-Forwarded-For": f"10.200.{i // 256}.{i % 256}"}
+            async with session.post(f"{base}/api/v1/comments", json=body, headers=headers) as r:
+                data = await r.json()
+                if r.status != 202:
+                    raise RuntimeError(f"seed post failed: {r.status} {data}")
+                return str(data["id"])
+
+        tops = [await post(i, None) for i in range(150)]
+        await wait_count(session, base, 150)
+        rng = random.Random(7)
+        for i in range(50):
+            await post(150 + i, rng.choice(tops))
+        await wait_count(session, base, 200)
+
+
+async def wait_count(session: aiohttp.ClientSession, base: str, want: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        async with session.get(f"{base}/api/v1/counts", params={"thread": THREAD}) as r:
+            if (await r.json())["counts"][THREAD] >= want:
+                return
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"thread never reached {want} approved comments")
+
+
+def parse_wrk(name: str, out: str, statuses: dict[int, int] | None = None) -> LoadResult:
+    def latency_ms(label: str) -> float:
+        m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not m:
+            return float("nan")
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (
+        sum(int(x) for x in sock.groups()) if sock else 0
+    )
+    return LoadResult(name, rps, latency_ms("50"), latency_ms("99"), total, errors, statuses or {})
+
+
+def run_wrk(name: str, url: str, connections: int, duration_s: int, script: Path | None = None) -> LoadResult:
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration_s}s", "--latency", "--timeout", "5s"]
+    if script is not None:
+        cmd += ["-s", str(script)]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    return parse_wrk(name, out)
+
+
+async def python_load(
+    name: str, url: str, connections: int, duration_s: int, post: bool
+) -> LoadResult:
+    """A simple closed-loop load generator for machines without wrk."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    errors = 0
+    deadline = time.perf_counter() + duration_s
+    counter = 0
+    connector = aiohttp.TCPConnector(limit=connections)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker(wid: int) -> None:
+            nonlocal counter, errors
+            while time.perf_counter() < deadline:
+                counter += 1
+                n = wid * 10_000_000 + counter
+                started = time.perf_counter()
+                try:
+                    if post:
+                        headers = {"X-Forwarded-For": f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"}
+                        body = {"thread": "bench/posts", "body": f"Python load comment {n} about the article."}
+                        async with session.post(url, json=body, headers=headers) as r:
+                            await r.read()
+                            status = r.status
+                    else:
+                        async with session.get(url) as r:
+                            await r.read()
+                            status = r.status
+                except aiohttp.ClientError:
+                    errors += 1
+                    continue
+                latencies.append((time.perf_counter() - started) * 1000)
+                statuses[status] = statuses.get(status, 0) + 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(i) for i in range(connections)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    ok = len(latencies)
+    p = (lambda q: latencies[min(ok - 1, int(q * ok))]) if ok else (lambda q: float("nan"))
+    bad = sum(v for k, v in statuses.items() if k >= 400)
+    return LoadResult(name, ok / elapsed, statistics.median(latencies) if ok else 0.0, p(0.99), ok, errors + bad, statuses)
+
+
+BARE_APP = """
+import sys
+from aiohttp import web
+body = open(sys.argv[2], "rb").read()
+async def page(request):
+    return web.Response(body=body, content_type="application/json")
+app = web.Application()
+app.router.add_get("/api/v1/comments", page)
+try:
+    import uvloop
+    uvloop.install()
+except ImportError:
+    pass
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration-s", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--python-load", action="store_true", help="use the Python load generator even if wrk exists")
+    args = parser.parse_args()
+    use_wrk = shutil.which("wrk") is not None and not args.python_load
+    tool = "wrk" if use_wrk else "python aiohttp load generator"
+    print(f"load tool: {tool}; {args.connections} connections; {args.duration_s} s per run; {os.cpu_count()} cores")
+    results: list[LoadResult] = []
+    with tempfile.TemporaryDirectory(prefix="commentsvc-bench-") as tmp:
+        tmpdir = Path(tmp)
+        lua = tmpdir / "post.lua"
+        lua.write_text(WRK_POST_LUA)
+
+        def load(name: str, url: str, post: bool) -> LoadResult:
+            if use_wrk:
+                return run_wrk(name, url, args.connections, args.duration_s, lua if post else None)
+            return asyncio.run(python_load(name, url, args.connections, args.duration_s, post))
+
+        port = free_port()
+        svc = Service(tmpdir / "data", port).start()
+        base = f"http://127.0.0.1:{port}"
+        try:
+            asyncio.run(seed(base))
+            with urllib.request.urlopen(base + GET_PATH) as resp:  # noqa: S310 - loopback
+                page = resp.read()
+            (tmpdir / "page.json").write_bytes(page)
+            print(f"seeded: 200 comments, page of {len(json.loads(page)['comments'])} top-level, {len(page)} bytes")
+            results.append(load("GET thread (cached)", base + GET_PATH, post=False))
+            results.append(load("POST comment", base + "/api/v1/comments", post=True))
+        finally:
+            svc.stop()
+
+        port = free_port()
+        svc = Service(tmpdir / "data", port, COMMENTSVC_THREAD_CACHE_TTL_S="0").start()
+        try:
+            results.append(load("baseline: GET thread, cache off", f"http://127.0.0.1:{port}{GET_PATH}", post=False))
+        finally:
+            svc.stop()
+
+        port = free_port()
+        bare = subprocess.Popen([sys.executable, "-c", BARE_APP, str(port), str(tmpdir / "page.json")])
+        try:
+            time.sleep(1.0)
+            results.append(load("baseline: bare aiohttp, same bytes", f"http://127.0.0.1:{port}{GET_PATH}", post=False))
+        finally:
+            bare.terminate()
+            bare.wait()
+
+    print()
+    for r in results:
+        print(r.line())
+    get, post, nocache, bare_r = results
+    print()
+    print(f"GET  vs target {TARGET_GET_RPS} req/s, p99 < {TARGET_GET_P99_MS} ms: "
+          f"{get.rps / TARGET_GET_RPS:.2f}x of target rps; {get.rps / nocache.rps:.1f}x the uncached read; "
+          f"{get.rps / bare_r.rps:.0%} of the bare-aiohttp ceiling")
+    print(f"POST vs target {TARGET_POST_RPS} req/s: {post.rps / TARGET_POST_RPS:.2f}x of target")
+    print(
+        f"http: get_rps={get.rps:.0f} get_p99_ms={get.p99_ms:.2f} post_rps={post.rps:.0f} "
+        f"post_p99_ms={post.p99_ms:.2f} uncached_get_rps={nocache.rps:.0f} bare_rps={bare_r.rps:.0f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

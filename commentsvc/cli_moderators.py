@@ -1,0 +1,93 @@
+"""`commentsvc moderator {add|password|token|list}`: moderator accounts from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import Any
+
+from commentsvc.config import Settings
+
+
+def register(sub: Any) -> None:
+    """Add the `moderator` command to the `commentsvc` parser."""
+    p = sub.add_parser("moderator", help="moderator accounts and API tokens")
+    actions = p.add_subparsers(dest="action", required=True)
+
+    add = actions.add_parser("add", help="add a moderator (asks for a password)")
+    add.add_argument("email")
+    add.add_argument("--role", choices=["moderator", "admin"], default="moderator")
+    add.add_argument(
+        "--site",
+        action="append",
+        metavar="S",
+        help="a site they moderate (repeatable; default: every site)",
+    )
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+
+    pw = actions.add_parser("password", help="set a moderator's password (signs them out)")
+    pw.add_argument("email")
+    pw.add_argument("--password-stdin", action="store_true")
+
+    token = actions.add_parser("token", help="make an API token (printed once, stored hashed)")
+    token.add_argument("email")
+
+    actions.add_parser("list", help="list moderators")
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise ValueError("the two passwords differ")
+    return first
+
+
+async def cmd_moderator(args: argparse.Namespace, settings: Settings) -> int:
+    from commentsvc.auth import Accounts
+    from commentsvc.auth.passwords import PasswordError
+    from commentsvc.errors import ServiceError
+    from commentsvc.security import Keys
+    from commentsvc.store import Store
+
+    store = Store.from_url(settings.resolved_database_url)
+    try:
+        await store.migrate()
+        accounts = Accounts(store, Keys(settings.secret_key))
+        if args.action == "list":
+            for m in await store.moderators.all():
+                print(f"{m.email}\t{m.role}\t{', '.join(m.sites)}")
+            return 0
+        if args.action == "token":
+            token = await accounts.issue_token(args.email)
+            print(token)
+            print(
+                "Keep this token safe: it is shown only now. Send it as "
+                "`Authorization: Bearer <token>`.",
+                file=sys.stderr,
+            )
+            return 0
+        password = _read_password(args)
+        if args.action == "add":
+            record = await accounts.add_moderator(
+                args.email, password, args.role, args.site or ()
+            )
+            print(f"added {record.role} {record.email} for sites: {', '.join(record.sites)}")
+        else:
+            await accounts.set_password(args.email, password)
+            print(f"password changed for {args.email}; their sessions are ended")
+        return 0
+    except (PasswordError, ValueError) as exc:
+        print(f"commentsvc moderator: {exc}", file=sys.stderr)
+        return 2
+    except ServiceError as exc:
+        print(f"commentsvc moderator: {exc.detail}", file=sys.stderr)
+        for error in exc.errors:
+            print(f"  {error.field}: {error.message}", file=sys.stderr)
+        return 1
+    finally:
+        await store.close()

@@ -1,0 +1,522 @@
+"""The moderator side: the review queue, decisions, edits, bans with purge, stats, site policy.
+
+Every status change goes through `CommentService.transition`, the same path
+the worker takes, so compare-and-set, the audit event, thread counts, live
+events and the notify doorbell (first approval only) live in one place.
+
+Decisions (what each action accepts, and where it leads):
+
+| action  | from                                | to       |
+| ------- | ----------------------------------- | -------- |
+| approve | received, pending, spam, rejected   | approved |
+| reject  | received, pending, approved, spam   | rejected |
+| spam    | received, pending, approved, rejected | spam   |
+| delete  | any but deleted                     | deleted  |
+| restore | deleted, rejected, spam             | pending  |
+
+`restore` never publishes: it puts a comment back in the review queue, where
+a moderator approves it (or not). A decision on a comment already in the
+target state, or one sent with a `version` the comment no longer has, is a
+409: the moderator decided on something that is not there any more.
+Every decision also marks the comment's reader flags as reviewed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from commentsvc import ids
+from commentsvc.auth.principal import Principal
+from commentsvc.errors import (
+    BadRequest,
+    Conflict,
+    FieldError,
+    Invalid,
+    NotFound,
+    ServiceError,
+)
+from commentsvc.models import Comment, Status
+from commentsvc.moderation.stages import BansStage
+from commentsvc.moderation.types import BanRule, Facts, Item
+from commentsvc.modviews import ban_json, event_json, mod_comment
+from commentsvc.policy import Policy, PolicyError
+from commentsvc.render import render_body
+from commentsvc.service import CommentService, body_fingerprint, policy_of
+from commentsvc.store.bans import Ban
+from commentsvc.store.comments import CursorError
+from commentsvc.store.records import Transition
+from commentsvc.store.review import ReviewItem, author_key
+from commentsvc.store.tables import now_utc
+from commentsvc.views import rfc3339
+
+log = logging.getLogger(__name__)
+
+S = Status
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    from_statuses: frozenset[str]
+    to_status: Status
+    done: str  # "approved", for messages
+
+
+def _rule(to: Status, done: str, *froms: Status) -> Rule:
+    return Rule(frozenset(s.value for s in froms), to, done)
+
+
+ACTIONS: dict[str, Rule] = {
+    "approve": _rule(S.APPROVED, "approved", S.RECEIVED, S.PENDING, S.SPAM, S.REJECTED),
+    "reject": _rule(S.REJECTED, "rejected", S.RECEIVED, S.PENDING, S.APPROVED, S.SPAM),
+    "spam": _rule(S.SPAM, "marked spam", S.RECEIVED, S.PENDING, S.APPROVED, S.REJECTED),
+    "delete": _rule(S.DELETED, "deleted", S.RECEIVED, S.PENDING, S.APPROVED, S.SPAM, S.REJECTED),
+    "restore": _rule(S.PENDING, "restored", S.DELETED, S.REJECTED, S.SPAM),
+}
+BAN_KINDS = ("email", "ip", "domain", "name")
+# Purges bigger than this run in the background; the request returns at once.
+PURGE_INLINE_MAX = 100
+PURGE_PAGE = 200
+PURGE_STATUSES = (S.RECEIVED.value, S.PENDING.value, S.APPROVED.value)
+STATS_WINDOW = timedelta(hours=24)
+STATS_ACTIONS = ("moderate", "flagged", *ACTIONS)
+MAX_CAS_ATTEMPTS = 3
+CLOSE_TIMEOUT_S = 30.0
+
+_IP_HASH = re.compile(r"^[0-9a-f]{32}$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9-]{1,63})+$")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueQuery:
+    site: str
+    status: str = "pending"
+    thread: str = ""
+    q: str = ""
+    limit: int = 50
+    cursor: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NewBan:
+    site: str
+    kind: str
+    value: str
+    reason: str = ""
+    expires_at: datetime | None = None
+    purge: bool = False
+
+
+class Decisions:
+    """What moderators do, each call checked against who is asking."""
+
+    def __init__(self, service: CommentService) -> None:
+        self.service = service
+        self.store = service.store
+        self._purges: set[asyncio.Task[int]] = set()
+
+    # ----- reading ------------------------------------------------------------------
+
+    async def _site(self, who: Principal, site_id: str) -> None:
+        who.require_site(site_id)
+        if await self.service.site(site_id) is None:
+            raise NotFound(f"no site {site_id!r}")
+
+    async def _load(self, who: Principal, comment_id: str) -> Comment:
+        comment = (
+            await self.store.comments.get(comment_id) if ids.looks_like_id(comment_id) else None
+        )
+        if comment is None:
+            raise NotFound("no such comment")
+        who.require_site(comment.site_id)
+        return comment
+
+    async def _views(self, items: Sequence[ReviewItem]) -> list[dict[str, Any]]:
+        flagged = [i.comment.id for i in items if i.comment.flag_count]
+        flag_summaries = await self.store.review.flags(flagged)
+        histories: dict[str, dict[str, int]] = {}
+        for site_id in {i.comment.site_id for i in items}:
+            authored = [i.comment for i in items if i.comment.site_id == site_id]
+            found = await self.store.review.author_history(site_id, authored)
+            histories.update({f"{site_id}|{k}": v for k, v in found.items()})
+        out = []
+        for item in items:
+            key = author_key(item.comment)
+            history = histories.get(f"{item.comment.site_id}|{key}") if key else None
+            out.append(mod_comment(item, flag_summaries.get(item.comment.id), history))
+        return out
+
+    async def queue(self, who: Principal, query: QueueQuery) -> dict[str, Any]:
+        """One page of the review queue: `{"items": [ModComment], "next_cursor"}`."""
+        await self._site(who, query.site)
+        try:
+            page = await self.store.review.queue(
+                query.site,
+                query.status,
+                thread_key=query.thread,
+                q=query.q,
+                limit=query.limit,
+                cursor=query.cursor,
+            )
+        except CursorError as exc:
+            raise BadRequest(str(exc)) from None
+        return {"items": await self._views(page.items), "next_cursor": page.next_cursor}
+
+    async def comment(self, who: Principal, comment_id: str) -> dict[str, Any]:
+        comment = await self._load(who, comment_id)
+        items = await self.store.review.items([comment.id])
+        if not items:
+            raise NotFound("no such comment")
+        return (await self._views(items))[0]
+
+    async def events(self, who: Principal, comment_id: str) -> list[dict[str, Any]]:
+        comment = await self._load(who, comment_id)
+        return [event_json(e) for e in await self.store.comments.events(comment.id)]
+
+    # ----- deciding -----------------------------------------------------------------
+
+    async def decide(
+        self,
+        who: Principal,
+        comment_id: str,
+        action: str,
+        note: str = "",
+        version: int | None = None,
+    ) -> dict[str, Any]:
+        """Apply one decision; 409 if the comment is not where the moderator saw it."""
+        comment = await self._load(who, comment_id)
+        await self._apply(who, comment, action, note, version)
+        return await self.comment(who, comment.id)
+
+    async def decide_many(
+        self, who: Principal, comment_ids: Sequence[str], action: str, note: str = ""
+    ) -> dict[str, Comment | ServiceError]:
+        """Apply one decision to many comments; each id gets its own outcome.
+
+        Refused as a whole (403) if any of the comments is on a site this
+        moderator does not work on.
+        """
+        wanted = list(dict.fromkeys(comment_ids))
+        found = {
+            c.id: c
+            for c in await self.store.comments.get_many([i for i in wanted if ids.looks_like_id(i)])
+        }
+        for site_id in {c.site_id for c in found.values()}:
+            who.require_site(site_id)
+        results: dict[str, Comment | ServiceError] = {}
+        for comment_id in wanted:
+            target = found.get(comment_id)
+            if target is None:
+                results[comment_id] = NotFound("no such comment")
+                continue
+            try:
+                results[comment_id] = await self._apply(who, target, action, note, None)
+            except ServiceError as exc:
+                results[comment_id] = exc
+        return results
+
+    async def _apply(
+        self, who: Principal, comment: Comment, action: str, note: str, version: int | None
+    ) -> Comment:
+        rule = ACTIONS.get(action)
+        if rule is None:
+            raise Invalid(
+                "unknown action",
+                errors=[FieldError("action", "must be one of " + ", ".join(ACTIONS))],
+            )
+        for _ in range(MAX_CAS_ATTEMPTS):
+            if version is not None and comment.version != version:
+                raise Conflict(_stale(comment))
+            if comment.status.value not in rule.from_statuses:
+                raise Conflict(_refused(comment, action, rule))
+            moderation = {
+                **comment.moderation,
+                "decision": action,
+                "decided_by": who.actor,
+                "decided_at": rfc3339(now_utc()),
+                "note": note,
+            }
+            result = await self.service.transition(
+                Transition(
+                    comment_id=comment.id,
+                    from_statuses=rule.from_statuses,
+                    to_status=rule.to_status,
+                    actor=who.actor,
+                    action=action,
+                    note=note,
+                    changes={"moderation": moderation, "flags_reviewed": comment.flag_count},
+                    expected_version=comment.version,
+                )
+            )
+            if result is not None:
+                return result.comment
+            fresh = await self.store.comments.get(comment.id)
+            if fresh is None:
+                raise NotFound("no such comment")
+            comment = fresh
+        raise Conflict("the comment kept changing while you decided; reload and retry")
+
+    async def edit(
+        self, who: Principal, comment_id: str, body: str, note: str = "", version: int | None = None
+    ) -> dict[str, Any]:
+        """A moderator rewrites a comment's body; audited with the previous text."""
+        comment = await self._load(who, comment_id)
+        if comment.status is Status.DELETED:
+            raise Conflict("a deleted comment can't be edited; restore it first")
+        if version is not None and comment.version != version:
+            raise Conflict(_stale(comment))
+        now = now_utc()
+        moderation = {
+            **comment.moderation,
+            # Spans point into the old text; highlights fall back to the quoted match.
+            "reasons": [
+                {k: v for k, v in r.items() if k != "spans"}
+                for r in comment.moderation.get("reasons", [])
+                if isinstance(r, dict)
+            ],
+            "censored": [],
+            "edited_by": who.actor,
+            "edited_at": rfc3339(now),
+        }
+        audit_note = (note + "\n\n" if note else "") + "previous text:\n" + comment.body
+        result = await self.service.transition(
+            Transition(
+                comment_id=comment.id,
+                from_statuses=frozenset({comment.status.value}),
+                to_status=comment.status,
+                actor=who.actor,
+                action="edit",
+                note=audit_note,
+                changes={
+                    "body": body,
+                    "body_html": render_body(body),
+                    "body_hash": body_fingerprint(body),
+                    "edited_at": now,
+                    "moderation": moderation,
+                },
+                expected_version=comment.version,
+            )
+        )
+        if result is None:
+            raise Conflict("the comment changed while you edited it; reload and retry")
+        return await self.comment(who, comment.id)
+
+    # ----- bans -----------------------------------------------------------------------
+
+    async def bans(self, who: Principal, site_id: str, include_expired: bool = False) -> list[Any]:
+        await self._site(who, site_id)
+        now = now_utc()
+        return [
+            ban_json(b, b.expires_at is None or b.expires_at > now)
+            for b in await self.store.review.bans(site_id, include_expired=include_expired)
+        ]
+
+    def ban_value(self, kind: str, value: str) -> str:
+        """The stored form of a ban's value; 422 if it can't be one."""
+        value = value.strip()
+        bad = None
+        if kind == "email":
+            local, at, domain = value.rpartition("@")
+            if not at or not local or not _DOMAIN.match(domain.lower()):
+                bad = "must be an email address"
+            value = f"{local}@{domain}".lower()
+        elif kind == "ip":
+            try:
+                value = self.service.keys.ip_hash(str(ipaddress.ip_address(value)))
+            except ValueError:
+                if not _IP_HASH.match(value.lower()):
+                    bad = "must be an IP address, or an ip_hash as the queue shows it"
+                value = value.lower()
+        elif kind == "domain":
+            value = value.lower().removeprefix("@").removeprefix("*.").rstrip(".")
+            if not _DOMAIN.match(value):
+                bad = "must be a domain name such as spam.example"
+        elif not value or len(value) > 64:
+            bad = "must be a name of 1 to 64 characters"
+        if bad:
+            raise Invalid(f"value {bad}", errors=[FieldError("value", bad)])
+        return value
+
+    async def add_ban(self, who: Principal, new: NewBan) -> dict[str, Any]:
+        """Ban an author; with `purge`, also reject their pending and approved comments."""
+        await self._site(who, new.site)
+        value = self.ban_value(new.kind, new.value)
+        ban = await self.store.bans.add(
+            new.site, new.kind, value, new.reason, new.expires_at, created_by=who.actor
+        )
+        log.info("ban %d on %s (%s) by %s", ban.id, ban.site_id, ban.kind, who.moderator_id)
+        purge = await self._start_purge(who, ban) if new.purge else None
+        return {"ban": ban_json(ban), "purge": purge}
+
+    async def remove_ban(self, who: Principal, ban_id: int) -> None:
+        ban = await self.store.review.ban(ban_id)
+        if ban is None:
+            raise NotFound("no such ban")
+        who.require_site(ban.site_id)
+        await self.store.bans.remove(ban_id)
+
+    async def _ban_page(self, ban: Ban, after_id: str, limit: int) -> tuple[list[Comment], str]:
+        """The next comments this ban covers (the worker's own rule), and where to go on."""
+        rows = await self.store.review.ban_candidates(
+            ban.site_id, ban.kind, ban.value, PURGE_STATUSES, after_id=after_id, limit=limit
+        )
+        stage = BansStage()
+        facts = Facts(bans=(BanRule(ban.kind, ban.value, ban.reason),))
+        hits = [
+            c
+            for c in rows
+            if stage.check(
+                Item(
+                    body=c.body,
+                    author_name=c.author_name,
+                    author_email=c.author_email,
+                    ip_hash=c.ip_hash,
+                    facts=facts,
+                )
+            )
+        ]
+        return hits, (rows[-1].id if len(rows) == limit else "")
+
+    async def _start_purge(self, who: Principal, ban: Ban) -> dict[str, Any]:
+        hits, more = await self._ban_page(ban, "", PURGE_INLINE_MAX + 1)
+        if not more and len(hits) <= PURGE_INLINE_MAX:
+            return {"status": "done", "rejected": await self._purge(who, ban, hits)}
+        task = asyncio.create_task(self._purge_all(who, ban), name=f"ban-{ban.id}-purge")
+        self._purges.add(task)
+        task.add_done_callback(self._purges.discard)
+        return {"status": "running", "rejected": None}
+
+    async def _purge(self, who: Principal, ban: Ban, hits: Sequence[Comment]) -> int:
+        note = f"ban #{ban.id} ({ban.kind}) purge" + (f": {ban.reason}" if ban.reason else "")
+        done = 0
+        for comment in hits:
+            try:
+                await self._apply(who, comment, "reject", note, None)
+            except Conflict:
+                continue  # decided meanwhile
+            done += 1
+        return done
+
+    async def _purge_all(self, who: Principal, ban: Ban) -> int:
+        done, after = 0, ""
+        try:
+            while True:
+                hits, after = await self._ban_page(ban, after, PURGE_PAGE)
+                done += await self._purge(who, ban, hits)
+                if not after:
+                    break
+        except Exception:
+            log.exception("purge for ban %d stopped after %d comments", ban.id, done)
+            raise
+        log.info("purge for ban %d rejected %d comments", ban.id, done)
+        return done
+
+    async def wait_for_purges(self) -> None:
+        """Wait until background purges finish (tests, shutdown)."""
+        while self._purges:
+            await asyncio.gather(*self._purges, return_exceptions=True)
+
+    async def close(self) -> None:
+        try:
+            await asyncio.wait_for(self.wait_for_purges(), CLOSE_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("stopping %d unfinished ban purges", len(self._purges))
+            for task in list(self._purges):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    # ----- stats and policy -------------------------------------------------------
+
+    async def stats(self, who: Principal, site_id: str) -> dict[str, Any]:
+        """Counts per status, the oldest pending comment, decisions of the last 24 h by rule."""
+        await self._site(who, site_id)
+        now = now_utc()
+        counts = {s.value: 0 for s in Status}
+        counts.update(await self.store.review.status_counts(site_id))
+        oldest = await self.store.review.oldest_created(site_id, Status.PENDING)
+        rows = await self.store.review.decisions_since(site_id, now - STATS_WINDOW, STATS_ACTIONS)
+        by_rule: dict[str, int] = {}
+        by_status: dict[str, int] = {}
+        by_moderator: dict[str, int] = {}
+        for row in rows:
+            if row.action == "moderate":
+                reasons = row.moderation.get("reasons") or []
+                rules = {str(r.get("rule")) for r in reasons if isinstance(r, dict)} or {"clean"}
+            elif row.action == "flagged":
+                rules = {"flagged"}
+            elif row.actor in ("author", "system"):
+                continue  # an author deleting their own comment is not a decision
+            else:
+                rules = {"moderator"}
+                by_moderator[row.actor] = by_moderator.get(row.actor, 0) + 1
+            for rule in rules:
+                by_rule[rule] = by_rule.get(rule, 0) + 1
+            by_status[row.to_status] = by_status.get(row.to_status, 0) + 1
+        return {
+            "site": site_id,
+            "counts": counts,
+            "oldest_pending_at": rfc3339(oldest),
+            "oldest_pending_age_s": round((now - oldest).total_seconds(), 1) if oldest else None,
+            "decisions_24h": {
+                "total": sum(by_status.values()),
+                "by_rule": dict(sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0]))),
+                "by_status": by_status,
+                "by_moderator": by_moderator,
+            },
+        }
+
+    async def policy(self, who: Principal, site_id: str) -> dict[str, Any]:
+        who.require_admin(site_id)
+        site = await self.store.sites.get(site_id)
+        if site is None:
+            raise NotFound(f"no site {site_id!r}")
+        return policy_of(site).to_json()
+
+    async def set_policy(self, who: Principal, site_id: str, data: Any) -> dict[str, Any]:
+        """Replace a site's policy (fields left out take their defaults); 422 lists every error."""
+        who.require_admin(site_id)
+        if await self.store.sites.get(site_id) is None:
+            raise NotFound(f"no site {site_id!r}")
+        if not isinstance(data, dict):
+            raise Invalid(
+                "send the policy as a JSON object",
+                errors=[FieldError("policy", "must be an object")],
+            )
+        try:
+            policy = Policy.from_json(data)
+        except PolicyError as exc:
+            errors = [FieldError(f, m) for f, m in exc.errors]
+            raise Invalid(
+                "; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors
+            ) from None
+        full = policy.to_json()
+        stored = {key: full[key] for key in data}
+        await self.store.sites.update(site_id, policy=stored)
+        self.service.forget_site(site_id)
+        log.info("policy of site %s changed by moderator %d", site_id, who.moderator_id)
+        return full
+
+
+def _stale(comment: Comment) -> str:
+    by = comment.moderation.get("decided_by")
+    return (
+        f"the comment changed since you loaded it: it is now {comment.status.value}"
+        + (f" (by {by})" if by else "")
+        + "; reload and decide again"
+    )
+
+
+def _refused(comment: Comment, action: str, rule: Rule) -> str:
+    status = comment.status.value
+    if comment.status is rule.to_status:
+        by = comment.moderation.get("decided_by")
+        return f"the comment is already {rule.done}" + (f" by {by}" if by else "")
+    return f"a {status} comment can't be {rule.done} (action {action!r})"

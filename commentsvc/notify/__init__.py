@@ -1,0 +1,1 @@
+"""Notifications: subscriptions with double opt-in, recipients, email composition, sending."""

@@ -1,0 +1,218 @@
+"""Emails: text + HTML from Jinja2 templates, with headers no user input can break.
+
+Shipped templates live in `commentsvc/notify/templates/`; a site overrides
+any of them by putting a file of the same name in
+`<data dir>/templates/<site id>/`. Each email is three templates:
+`NAME.subject.txt`, `NAME.txt` and `NAME.html` (HTML autoescaped).
+
+Every header value that could carry user text (names, titles, site names)
+goes through `header_text`, which turns line breaks and other control
+characters into spaces, and is set through the email package, which encodes
+non-ASCII text (RFC 2047). A name like "Eve\\r\\nBcc: x@y" stays one line of
+the Subject.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    select_autoescape,
+)
+from markupsafe import Markup
+
+from commentsvc.config import Settings
+from commentsvc.models import Comment, Site, Thread
+
+PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
+SUBJECT_MAX_CHARS = 200
+EXCERPT_CHARS = 280
+_SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_SPACES = re.compile(r"\s+")
+
+
+def header_text(value: str, max_chars: int = SUBJECT_MAX_CHARS) -> str:
+    """One safe line for a header: control and line-separator characters become spaces."""
+    cleaned = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in value
+    )
+    cleaned = _SPACES.sub(" ", cleaned).strip()
+    if len(cleaned) > max_chars:
+        cleaned = cleaned[: max_chars - 1].rstrip() + "…"
+    return cleaned
+
+
+def html_to_text(body_html: str) -> str:
+    """Plain text of a rendered comment (it only has p, br and a)."""
+    text = re.sub(r"<br\s*/?>", "\n", body_html)
+    text = re.sub(r"</p\s*>", "\n\n", text)
+    text = re.sub(r"<[^>]*>", "", text)
+    return html.unescape(text).strip()
+
+
+def excerpt(text: str, max_chars: int = EXCERPT_CHARS) -> str:
+    flat = _SPACES.sub(" ", text).strip()
+    return flat if len(flat) <= max_chars else flat[: max_chars - 1].rstrip() + "…"
+
+
+def article_url(thread: Thread, site: Site, public_url: str) -> str:
+    """The article's URL if it is safe to link: on an origin the site allows, or ours.
+
+    Thread URLs come from the first reader who posted, so an email never links
+    to an origin the site did not list.
+    """
+    url = thread.url
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    allowed = {o.rstrip("/").lower() for o in site.allowed_origins}
+    ours = urlsplit(public_url)
+    if "*" in allowed or origin in allowed or origin == f"{ours.scheme}://{ours.netloc}".lower():
+        return url
+    return ""
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+class Composer:
+    """Renders templates and builds messages for one installation."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.public_url = settings.resolved_public_url
+        self.mail_from = settings.mail_from
+        self.domain = settings.mail_from.rpartition("@")[2].strip("<> ") or "localhost"
+        self.override_root = settings.data_dir / "templates"
+        self._envs: dict[str, Environment] = {}
+
+    def environment(self, site_id: str) -> Environment:
+        env = self._envs.get(site_id)
+        if env is None:
+            loaders = [FileSystemLoader(str(PACKAGE_TEMPLATES))]
+            if _SITE_ID.match(site_id):
+                loaders.insert(0, FileSystemLoader(str(self.override_root / site_id)))
+            env = Environment(
+                loader=ChoiceLoader(loaders),
+                autoescape=select_autoescape(enabled_extensions=("html",)),
+                undefined=StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+                keep_trailing_newline=True,
+            )
+            self._envs[site_id] = env
+        return env
+
+    def render(self, site_id: str, name: str, context: dict[str, Any]) -> Rendered:
+        env = self.environment(site_id)
+        return Rendered(
+            subject=header_text(env.get_template(f"{name}.subject.txt").render(context)),
+            text=env.get_template(f"{name}.txt").render(context),
+            html=env.get_template(f"{name}.html").render(context),
+        )
+
+    # ----- stable message ids ---------------------------------------------------------
+
+    def _id(self, *parts: str) -> str:
+        digest = hashlib.blake2b("\x00".join(parts).encode(), digest_size=10).hexdigest()
+        return f"<{parts[0]}.{digest}@{self.domain}>"
+
+    def comment_message_id(self, comment_id: str, recipient: str) -> str:
+        """The same comment to the same recipient always has the same Message-ID."""
+        return self._id("comment", comment_id, recipient)
+
+    def thread_message_id(self, thread_id: int, recipient: str) -> str:
+        """A message that is never sent: what a thread's top-level comments reply to."""
+        return self._id("thread", str(thread_id), recipient)
+
+    def other_message_id(self, kind: str, key: str, recipient: str) -> str:
+        return self._id(kind, key, recipient)
+
+    # ----- the message --------------------------------------------------------------
+
+    def message(
+        self,
+        *,
+        site: Site,
+        recipient: str,
+        rendered: Rendered,
+        message_id: str,
+        unsubscribe_url: str,
+        now: datetime,
+        references: Sequence[str] = (),
+    ) -> EmailMessage:
+        msg = EmailMessage(policy=policy.SMTP)
+        site_name = header_text(site.name, 100) or site.id
+        msg["From"] = Address(display_name=site_name, addr_spec=self.mail_from)
+        msg["To"] = Address(addr_spec=header_text(recipient, 254))
+        msg["Subject"] = rendered.subject
+        msg["Date"] = format_datetime(now)
+        msg["Message-ID"] = message_id
+        if references:
+            msg["In-Reply-To"] = references[-1]
+            msg["References"] = " ".join(references)
+        msg["List-Id"] = f'"{_phrase(site_name)}" <{site.id}.comments.{self.domain}>'
+        msg["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        msg["Auto-Submitted"] = "auto-generated"
+        msg["X-Auto-Response-Suppress"] = "All"
+        msg.set_content(rendered.text)
+        msg.add_alternative(rendered.html, subtype="html")
+        return msg
+
+    # ----- context pieces ------------------------------------------------------------
+
+    def comment_context(self, comment: Comment, thread_url: str) -> dict[str, Any]:
+        text = html_to_text(comment.body_html)
+        return {
+            "id": comment.id,
+            "author_name": comment.author_name,
+            "text": text,
+            "excerpt": excerpt(text),
+            "html": Markup(comment.body_html),  # noqa: S704 - sanitized by render_body (nh3)
+            "url": f"{thread_url}#comment-{comment.id}" if thread_url else "",
+            "created_at": comment.created_at,
+            "is_reply": comment.parent_id is not None,
+        }
+
+    def base_context(
+        self, site: Site, thread: Thread | None, unsubscribe_url: str
+    ) -> dict[str, Any]:
+        url = article_url(thread, site, self.public_url) if thread else ""
+        return {
+            "site": {"id": site.id, "name": site.name},
+            "thread": {
+                "title": (thread.title or thread.key) if thread else "",
+                "url": url,
+                "key": thread.key if thread else "",
+            },
+            "unsubscribe_url": unsubscribe_url,
+            "public_url": self.public_url,
+        }
+
+
+def _phrase(text: str) -> str:
+    return text.replace("\\", "").replace('"', "").replace("<", "").replace(">", "")

@@ -1,0 +1,554 @@
+"""The notifier: fan approved comments out into deliveries, then send whatever is due.
+
+Two halves, both idempotent:
+
+- `handle` (the notify stream's batch handler) turns a comment's first
+  approval into `deliveries` rows and marks the comment notified, in one
+  transaction. A redelivered job finds the comment notified and writes nothing.
+- `send_due` claims due rows under a lease, re-checks each (still subscribed?
+  comment still public? address not suppressed?), composes and sends it, and
+  records the outcome at once (group commit): sent; queued again with backoff
+  and jitter after a transient failure; failed (and the address suppressed)
+  after a permanent one. A crash between the server's "250" and that record
+  can repeat an email, never lose one.
+
+`housekeeping` mails moderators about newly pending comments (at most once per
+interval each) and deletes subscriptions left unconfirmed for 7 days.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+import redis.asyncio as aioredis
+
+from commentsvc import ids, stats
+from commentsvc.batching import Batcher
+from commentsvc.config import Settings
+from commentsvc.models import Comment, Site, Status, Thread
+from commentsvc.notify import recipients
+from commentsvc.notify.compose import Composer, excerpt, html_to_text
+from commentsvc.notify.sender import Destination, PermanentError, TransientError
+from commentsvc.notify.tokens import CONFIRM_TTL_S, Tokens
+from commentsvc.policy import Policy, PolicyError
+from commentsvc.queue.constants import STATS_EMAILS, moderator_alert_key
+from commentsvc.queue.streams import Job
+from commentsvc.redisguard import REDIS_DOWN
+from commentsvc.security import Keys
+from commentsvc.store import Store
+from commentsvc.store.deliveries import (
+    APPROVED,
+    CONFIRM,
+    FAILED,
+    MODERATORS,
+    QUEUED,
+    REPLY,
+    SENT,
+    SUPPRESSED,
+    THREAD,
+    Delivery,
+    Outcome,
+)
+from commentsvc.store.subscriptions import Subscription
+from commentsvc.store.tables import now_utc
+
+log = logging.getLogger(__name__)
+
+# About 1 min, 5 min, 30 min, 2 h, 6 h; after the last retry fails, the row is `failed`.
+DEFAULT_RETRY_SCHEDULE_S: tuple[float, ...] = (60.0, 300.0, 1800.0, 7200.0, 21600.0)
+RETRY_JITTER = 0.2
+MODERATOR_ALERT_INTERVAL_S = 600
+MODERATOR_ALERT_MAX_ITEMS = 50
+UNCONFIRMED_TTL_S = CONFIRM_TTL_S
+CLAIM_BATCH = 200
+POLL_INTERVAL_S = 1.0
+HOUSEKEEPING_INTERVAL_S = 30.0
+ERROR_BACKOFF_MAX_S = 30.0
+
+Clock = Callable[[], datetime]
+
+
+def policy_of(site: Site | None) -> Policy:
+    if site is None:
+        return Policy()
+    try:
+        return Policy.from_json(site.policy)
+    except PolicyError:
+        return Policy()
+
+
+@dataclass
+class _Batch:
+    """What one claimed batch needs, read once."""
+
+    comments: dict[str, Comment] = field(default_factory=dict)
+    subscriptions: dict[int, Subscription] = field(default_factory=dict)
+    suppressed: set[str] = field(default_factory=set)
+    threads: dict[int, Thread] = field(default_factory=dict)
+    sites: dict[str, Site] = field(default_factory=dict)
+
+
+class Notifier:
+    """Fans out, sends, retries, digests, alerts. See the module docstring."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        keys: Keys,
+        redis: aioredis.Redis,
+        destination: Destination,
+        *,
+        retry_schedule_s: Sequence[float] = DEFAULT_RETRY_SCHEDULE_S,
+        clock: Clock = now_utc,
+        moderator_alert_interval_s: int = MODERATOR_ALERT_INTERVAL_S,
+        claim_batch: int = CLAIM_BATCH,
+        lease_s: float | None = None,
+        poll_interval_s: float = POLL_INTERVAL_S,
+        housekeeping_interval_s: float = HOUSEKEEPING_INTERVAL_S,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.redis = redis
+        self.destination = destination
+        self.retry_schedule_s = tuple(retry_schedule_s)
+        self.clock = clock
+        self.moderator_alert_interval_s = moderator_alert_interval_s
+        self.claim_batch = claim_batch
+        # A claimed row is not claimed again for this long: the same rule as the job queue's.
+        self.lease_s = lease_s if lease_s is not None else settings.queue_idle_timeout_ms / 1000
+        self.poll_interval_s = poll_interval_s
+        self.housekeeping_interval_s = housekeeping_interval_s
+        self.composer = Composer(settings)
+        self.tokens = Tokens(keys)
+        self.public_url = settings.resolved_public_url
+        self._settler: Batcher[Outcome] = Batcher(self._settle, max_batch=256)
+        self._wake = asyncio.Event()
+
+    # ----- fan-out -----------------------------------------------------------------
+
+    async def handle(self, jobs: Sequence[Job]) -> Collection[str]:
+        """The notify stream's handler: fan out each comment; return the finished job ids."""
+        done: set[str] = set()
+        by_comment: dict[str, list[str]] = {}
+        for job in jobs:
+            comment_id = job.payload.get("comment_id", "")
+            if comment_id:
+                by_comment.setdefault(comment_id, []).append(job.id)
+            else:
+                log.warning("notify job %s has no comment_id; dropping it", job.id)
+                done.add(job.id)
+        for comment_id, job_ids in by_comment.items():
+            try:
+                await self.fan_out(comment_id)
+            except Exception:
+                log.exception("fanning out comment %s failed; the job will be retried", comment_id)
+                continue
+            done.update(job_ids)
+        self._wake.set()
+        return done
+
+    async def fan_out(self, comment_id: str) -> int:
+        """Write the deliveries an approved comment causes; 0 if done before or not approved."""
+        comment = (
+            await self.store.comments.get(comment_id) if ids.looks_like_id(comment_id) else None
+        )
+        if comment is None or comment.first_approved_at is None or comment.notified_at:
+            return 0
+        site = await self.store.sites.get(comment.site_id)
+        policy = policy_of(site)
+        planned = []
+        if comment.status is Status.APPROVED:  # not taken back before we got here
+            planned = await recipients.subscribers(self.store, comment)
+            events = await self.store.comments.events(comment.id)
+            note = await recipients.author_note(self.store, comment, policy, events)
+            if note is not None:
+                planned.append(note)
+        written = await self.store.deliveries.fan_out(
+            comment.id, comment.thread_id, planned, policy.digest_window_s, self.clock()
+        )
+        if written:
+            log.info("comment %s: %d email(s) queued", comment.id, written)
+        return written
+
+    # ----- sending -----------------------------------------------------------------
+
+    async def send_due(self) -> int:
+        """Claim one batch of due rows and send them; returns how many rows were settled."""
+        claimed = await self.store.deliveries.claim_due(
+            self.clock(), self.claim_batch, self.lease_s
+        )
+        if not claimed:
+            return 0
+        units: dict[tuple[str, str], list[Delivery]] = {}
+        for row in claimed:
+            key = (row.recipient, row.digest_group) if row.digest_group else ("", str(row.id))
+            units.setdefault(key, []).append(row)
+        batch = await self._read_batch(claimed)
+        results = await asyncio.gather(
+            *(self._deliver(rows, batch) for rows in units.values()), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                log.error("recording a delivery failed: %s", result)
+        return len(claimed)
+
+    async def drain_due(self) -> int:
+        """Send until nothing is due now (burst mode)."""
+        total = 0
+        while True:
+            settled = await self.send_due()
+            if not settled:
+                return total
+            total += settled
+
+    async def _read_batch(self, rows: Sequence[Delivery]) -> _Batch:
+        batch = _Batch()
+        comment_ids = {r.comment_id for r in rows if r.comment_id}
+        for r in rows:
+            comment_ids.update(str(i) for i in r.data.get("comment_ids", ()))
+        found = await self.store.comments.get_many(sorted(comment_ids))
+        parents = {c.parent_id for c in found if c.parent_id} - comment_ids
+        found += await self.store.comments.get_many(sorted(parents))
+        batch.comments = {c.id: c for c in found}
+        sub_ids = [r.subscription_id for r in rows if r.subscription_id is not None]
+        batch.subscriptions = await self.store.subscriptions.get_many(sub_ids)
+        batch.suppressed = await self.store.subscriptions.suppressed_among(
+            r.recipient for r in rows
+        )
+        thread_ids = {c.thread_id for c in found} | {
+            s.thread_id for s in batch.subscriptions.values()
+        }
+        for thread_id in thread_ids:
+            thread = await self.store.threads.get_by_id(thread_id)
+            if thread is not None:
+                batch.threads[thread_id] = thread
+        site_ids = {t.site_id for t in batch.threads.values()} | {"default"}
+        for site_id in site_ids:
+            site = await self.store.sites.get(site_id)
+            batch.sites[site_id] = site or Site(site_id, site_id, ())
+        return batch
+
+    def _still_wanted(self, row: Delivery, batch: _Batch) -> str | None:
+        """Why this row must not go out any more, or None if it should."""
+        if row.recipient in batch.suppressed:
+            return "the address is suppressed"
+        sub = batch.subscriptions.get(row.subscription_id or 0)
+        comment = batch.comments.get(row.comment_id or "")
+        if row.template in (THREAD, REPLY):
+            if sub is None or not sub.confirmed:
+                return "the subscription ended"
+            if comment is None or comment.status is not Status.APPROVED:
+                return "the comment is no longer public"
+        elif row.template == APPROVED:
+            if comment is None or comment.status is not Status.APPROVED:
+                return "the comment is no longer public"
+        elif row.template == CONFIRM and (sub is None or sub.confirmed):
+            return "the subscription was confirmed or has expired"
+        return None
+
+    async def _deliver(self, rows: list[Delivery], batch: _Batch) -> None:
+        """Send one email (a row, or a digest group's rows) and record what happened."""
+        keep: list[Delivery] = []
+        dropped: dict[str, list[int]] = {}
+        for row in rows:
+            reason = self._still_wanted(row, batch)
+            if reason is None:
+                keep.append(row)
+            else:
+                dropped.setdefault(reason, []).append(row.id)
+        outcomes = [Outcome(tuple(i), SUPPRESSED, error=why) for why, i in dropped.items()]
+        if keep:
+            outcomes.append(await self._send(keep, batch))
+        for outcome in outcomes:
+            await self._settler.submit(outcome)
+
+    async def _send(self, rows: list[Delivery], batch: _Batch) -> Outcome:
+        row_ids = tuple(r.id for r in rows)
+        recipient = rows[0].recipient
+        try:
+            message = self._compose(rows, batch)
+        except Exception as exc:
+            log.exception("composing delivery %s failed", row_ids[0])
+            return self._retry_or_fail(rows, f"compose: {type(exc).__name__}: {exc}")
+        try:
+            await self.destination.send(message, recipient)
+        except TransientError as exc:
+            return self._retry_or_fail(rows, str(exc))
+        except PermanentError as exc:
+            log.warning("delivery %s failed for good: %s", row_ids[0], exc)
+            return Outcome(row_ids, FAILED, str(exc), suppress=recipient if exc.bounced else None)
+        return Outcome(row_ids, SENT)
+
+    def _retry_or_fail(self, rows: Sequence[Delivery], error: str) -> Outcome:
+        attempts = max(r.attempts for r in rows)
+        row_ids = tuple(r.id for r in rows)
+        if attempts > len(self.retry_schedule_s):
+            return Outcome(row_ids, FAILED, f"gave up after {attempts} attempts: {error}")
+        delay_s = self.retry_schedule_s[attempts - 1] * random.uniform(
+            1 - RETRY_JITTER, 1 + RETRY_JITTER
+        )
+        return Outcome(row_ids, QUEUED, error, retry_at=self.clock() + timedelta(seconds=delay_s))
+
+    async def _settle(self, outcomes: list[Outcome]) -> None:
+        await self.store.deliveries.settle(outcomes, self.clock())
+        counts: Counter[str] = Counter()
+        for o in outcomes:
+            name = {QUEUED: "retried"}.get(o.status, o.status)
+            counts["bounced" if o.suppress else name] += 1
+        for name, n in counts.items():
+            await stats.count(self.redis, STATS_EMAILS, [name], by=n)
+
+    # ----- composing -----------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        return f"{self.public_url}{path}"
+
+    def _compose(self, rows: list[Delivery], batch: _Batch) -> EmailMessage:
+        first = rows[0]
+        if first.digest_group:
+            return self._compose_digest(rows, batch)
+        if first.template in (THREAD, REPLY):
+            return self._compose_comment(first, batch)
+        if first.template == APPROVED:
+            return self._compose_approved(first, batch)
+        if first.template == CONFIRM:
+            return self._compose_confirm(first, batch)
+        if first.template == MODERATORS:
+            return self._compose_moderators(first, batch)
+        raise ValueError(f"unknown template {first.template!r}")
+
+    def _where(self, comment: Comment, batch: _Batch) -> tuple[Site, Thread]:
+        return batch.sites[comment.site_id], batch.threads[comment.thread_id]
+
+    def _references(self, comment: Comment, recipient: str) -> list[str]:
+        c = self.composer
+        refs = [c.thread_message_id(comment.thread_id, recipient)]
+        if comment.parent_id is not None:
+            if comment.root_id not in (comment.parent_id, comment.id):
+                refs.append(c.comment_message_id(comment.root_id, recipient))
+            refs.append(c.comment_message_id(comment.parent_id, recipient))
+        return refs
+
+    def _compose_comment(self, row: Delivery, batch: _Batch) -> EmailMessage:
+        comment = batch.comments[row.comment_id or ""]
+        site, thread = self._where(comment, batch)
+        sub = batch.subscriptions[row.subscription_id or 0]
+        unsubscribe = self._url("/u/" + self.tokens.unsubscribe(sub))
+        context = self.composer.base_context(site, thread, unsubscribe)
+        context["comment"] = self.composer.comment_context(comment, context["thread"]["url"])
+        parent = batch.comments.get(comment.parent_id or "")
+        context["parent"] = {"mine": False, "author_name": "", "excerpt": ""}
+        if parent is not None and parent.status is Status.APPROVED:
+            context["parent"] = {
+                "mine": (parent.author_email or "").lower() == row.recipient,
+                "author_name": parent.author_name,
+                "excerpt": excerpt(html_to_text(parent.body_html), 200),
+            }
+        rendered = self.composer.render(site.id, row.template, context)
+        return self.composer.message(
+            site=site,
+            recipient=row.recipient,
+            rendered=rendered,
+            message_id=self.composer.comment_message_id(comment.id, row.recipient),
+            unsubscribe_url=unsubscribe,
+            now=self.clock(),
+            references=self._references(comment, row.recipient),
+        )
+
+    def _compose_digest(self, rows: list[Delivery], batch: _Batch) -> EmailMessage:
+        first = rows[0]
+        comments = sorted((batch.comments[r.comment_id or ""] for r in rows), key=lambda c: c.id)
+        site, thread = self._where(comments[0], batch)
+        subs = [batch.subscriptions[r.subscription_id] for r in rows if r.subscription_id]
+        unsubscribe = self._url("/u/" + self.tokens.unsubscribe(subs[0]))
+        context = self.composer.base_context(site, thread, unsubscribe)
+        context["comments"] = [
+            self.composer.comment_context(c, context["thread"]["url"]) for c in comments
+        ]
+        context["window_minutes"] = max(1, round(policy_of(site).digest_window_s / 60))
+        rendered = self.composer.render(site.id, "digest", context)
+        return self.composer.message(
+            site=site,
+            recipient=first.recipient,
+            rendered=rendered,
+            message_id=self.composer.other_message_id(
+                "digest", first.digest_group or "", first.recipient
+            ),
+            unsubscribe_url=unsubscribe,
+            now=self.clock(),
+            references=[self.composer.thread_message_id(thread.id, first.recipient)],
+        )
+
+    def _compose_approved(self, row: Delivery, batch: _Batch) -> EmailMessage:
+        comment = batch.comments[row.comment_id or ""]
+        site, thread = self._where(comment, batch)
+        unsubscribe = self._url("/u/" + self.tokens.unsubscribe_delivery(row.id, row.recipient))
+        context = self.composer.base_context(site, thread, unsubscribe)
+        context["comment"] = self.composer.comment_context(comment, context["thread"]["url"])
+        rendered = self.composer.render(site.id, APPROVED, context)
+        return self.composer.message(
+            site=site,
+            recipient=row.recipient,
+            rendered=rendered,
+            message_id=self.composer.other_message_id("approved", comment.id, row.recipient),
+            unsubscribe_url=unsubscribe,
+            now=self.clock(),
+            references=[self.composer.thread_message_id(thread.id, row.recipient)],
+        )
+
+    def _compose_confirm(self, row: Delivery, batch: _Batch) -> EmailMessage:
+        sub = batch.subscriptions[row.subscription_id or 0]
+        thread = batch.threads[sub.thread_id]
+        site = batch.sites[thread.site_id]
+        unsubscribe = self._url("/u/" + self.tokens.unsubscribe(sub))
+        context = self.composer.base_context(site, thread, unsubscribe)
+        context["kind"] = sub.kind.value
+        context["confirm_url"] = self._url("/s/" + self.tokens.confirm(sub))
+        context["expires_days"] = CONFIRM_TTL_S // 86_400
+        rendered = self.composer.render(site.id, CONFIRM, context)
+        return self.composer.message(
+            site=site,
+            recipient=row.recipient,
+            rendered=rendered,
+            message_id=self.composer.other_message_id("confirm", str(row.id), row.recipient),
+            unsubscribe_url=unsubscribe,
+            now=self.clock(),
+        )
+
+    def _compose_moderators(self, row: Delivery, batch: _Batch) -> EmailMessage:
+        listed = [
+            batch.comments[str(i)]
+            for i in row.data.get("comment_ids", ())
+            if str(i) in batch.comments
+        ]
+        site = batch.sites[listed[0].site_id] if listed else batch.sites["default"]
+        unsubscribe = self._url("/u/" + self.tokens.unsubscribe_delivery(row.id, row.recipient))
+        context = self.composer.base_context(site, None, unsubscribe)
+        context["items"] = [
+            {
+                "author_name": c.author_name,
+                "site": c.site_id,
+                "thread_title": _title(batch.threads.get(c.thread_id)),
+                "excerpt": excerpt(html_to_text(c.body_html), 160),
+            }
+            for c in listed
+        ]
+        context["total"] = max(int(row.data.get("total", 0)), len(listed))
+        context["moderate_url"] = self._url("/moderate")
+        context["interval_minutes"] = max(1, self.moderator_alert_interval_s // 60)
+        rendered = self.composer.render(site.id, MODERATORS, context)
+        return self.composer.message(
+            site=site,
+            recipient=row.recipient,
+            rendered=rendered,
+            message_id=self.composer.other_message_id("pending", str(row.id), row.recipient),
+            unsubscribe_url=unsubscribe,
+            now=self.clock(),
+        )
+
+    # ----- housekeeping --------------------------------------------------------------
+
+    async def housekeeping(self) -> None:
+        await self.alert_moderators()
+        await self.expire_subscriptions()
+
+    async def expire_subscriptions(self) -> int:
+        cutoff = self.clock() - timedelta(seconds=UNCONFIRMED_TTL_S)
+        expired = await self.store.subscriptions.expire_unconfirmed(cutoff)
+        if expired:
+            log.info("deleted %d subscription(s) never confirmed", expired)
+        return expired
+
+    async def alert_moderators(self) -> int:
+        """Queue an alert for each opted-in moderator with newly pending comments, if one is due."""
+        queued = 0
+        interval = timedelta(seconds=self.moderator_alert_interval_s)
+        for mod in await self.store.deliveries.moderators_wanting_alerts():
+            email = mod.email.strip().lower()
+            now = self.clock()
+            last = await self.store.deliveries.last_created(email, MODERATORS)
+            if last is not None and now - last < interval:
+                continue
+            sites = None if not mod.sites or "*" in mod.sites else mod.sites  # as can_access
+            pending, total = await self.store.deliveries.newly_pending(
+                last or mod.created_at, sites, MODERATOR_ALERT_MAX_ITEMS
+            )
+            if not pending or await self.store.subscriptions.is_suppressed(email):
+                continue
+            if not await self._hold_alert_slot(mod.id):
+                continue
+            await self.store.deliveries.add(
+                email, MODERATORS, now, data={"comment_ids": pending, "total": total}
+            )
+            queued += 1
+        if queued:
+            self._wake.set()
+        return queued
+
+    async def _hold_alert_slot(self, moderator_id: int) -> bool:
+        """Across notifier processes, one alert per moderator per interval (the DB check decides
+        alone while Redis is down)."""
+        try:
+            took = await self.redis.set(
+                moderator_alert_key(moderator_id),
+                "1",
+                nx=True,
+                ex=max(1, self.moderator_alert_interval_s),
+            )
+        except REDIS_DOWN:
+            return True
+        return bool(took)
+
+    # ----- the loop ------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> int:
+        """Send due rows and keep house until `stop` is set; returns rows settled."""
+        settled = 0
+        housekeeping_at = 0.0
+        failures = 0
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                if time.monotonic() >= housekeeping_at:
+                    housekeeping_at = time.monotonic() + self.housekeeping_interval_s
+                    await self.housekeeping()
+                done = await self.send_due()
+                failures = 0
+            except Exception:
+                failures += 1
+                log.exception("notifier pass failed")
+                await _wait(stop, None, min(ERROR_BACKOFF_MAX_S, 2.0**failures * 0.1))
+                continue
+            settled += done
+            if not done:
+                await _wait(stop, self._wake, self.poll_interval_s)
+        await self._settler.drain()
+        return settled
+
+
+async def _wait(stop: asyncio.Event, wake: asyncio.Event | None, timeout_s: float) -> None:
+    """Until `stop` (or `wake`) is set, at most `timeout_s`."""
+    waiters = [asyncio.ensure_future(stop.wait())]
+    if wake is not None:
+        waiters.append(asyncio.ensure_future(wake.wait()))
+    try:
+        await asyncio.wait(waiters, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiter
+
+
+def _title(thread: Thread | None) -> str:
+    return (thread.title or thread.key) if thread else ""

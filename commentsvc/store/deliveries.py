@@ -1,0 +1,445 @@
+"""Deliveries: one row per email to send, written before it is sent.
+
+A row is unique per (recipient, comment), so fanning a comment out twice
+writes nothing new. Rows are claimed for sending with a lease (their
+`next_attempt_at` moves past the lease), so a notifier that dies mid-send
+leaves its rows to be claimed again once the lease runs out: an email may at
+worst be repeated, never lost.
+
+Throttle: per recipient and thread, at most one email per window. A row
+that comes inside the window of the last email joins a digest group
+(`digest_group` = "THREAD:CLOSE_EPOCH_S") that falls due when the window
+closes; the notifier sends each group as one email.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import RowMapping
+
+from commentsvc.models import Status
+from commentsvc.store.engine import Database
+from commentsvc.store.subscriptions import (
+    BOUNCED,
+    chunks,
+    insert_ignoring_duplicates,
+    suppress_in,
+)
+from commentsvc.store.tables import comments, deliveries, events, moderators, threads
+
+# Templates (what a row is about).
+CONFIRM = "confirm"
+THREAD = "thread"
+REPLY = "reply"
+APPROVED = "approved"
+MODERATORS = "moderators"
+THROTTLED = (THREAD, REPLY)
+
+# Statuses.
+QUEUED = "queued"
+SENT = "sent"
+FAILED = "failed"
+SUPPRESSED = "suppressed"
+
+ERROR_MAX_CHARS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: int
+    recipient: str
+    comment_id: str | None
+    template: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    sent_at: datetime | None
+    digest_group: str | None
+    created_at: datetime
+    thread_id: int | None
+    subscription_id: int | None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def delivery_from_row(row: RowMapping) -> Delivery:
+    return Delivery(
+        id=row["id"],
+        recipient=row["recipient"],
+        comment_id=row["comment_id"],
+        template=row["template"],
+        status=row["status"],
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        last_error=row["last_error"],
+        sent_at=row["sent_at"],
+        digest_group=row["digest_group"],
+        created_at=row["created_at"],
+        thread_id=row["thread_id"],
+        subscription_id=row["subscription_id"],
+        data=dict(row["data"] or {}),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """An email a comment should cause, before the throttle has placed it."""
+
+    recipient: str
+    template: str
+    subscription_id: int | None = None
+    throttled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one send (a single row, or every row of a digest)."""
+
+    ids: tuple[int, ...]
+    status: str
+    error: str | None = None
+    retry_at: datetime | None = None
+    suppress: str | None = None  # an address that bounced permanently
+
+
+@dataclass(frozen=True, slots=True)
+class ModeratorContact:
+    id: int
+    email: str
+    role: str
+    sites: tuple[str, ...]
+    created_at: datetime
+
+
+def digest_group_for(thread_id: int, closes_at: datetime) -> str:
+    return f"{thread_id}:{math.ceil(closes_at.timestamp())}"
+
+
+def digest_closes_at(group: str) -> datetime | None:
+    _, _, epoch = group.rpartition(":")
+    return datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else None
+
+
+def assign_slots(
+    history: Iterable[tuple[str, str | None, datetime]],
+    recipients: Iterable[str],
+    thread_id: int,
+    now: datetime,
+    window_s: int,
+) -> dict[str, str | None]:
+    """Recipient → digest group to join (None: send at once).
+
+    `history` holds (recipient, digest_group, created_at) of this thread's
+    recent throttled rows. An email "takes" the moment it was queued (immediate
+    rows) or its group's closing time (digests); a new row within `window_s`
+    of the last one joins the open group, or opens one closing a window after it.
+    """
+    if window_s <= 0:
+        return dict.fromkeys(recipients)
+    last: dict[str, datetime] = {}
+    open_group: dict[str, str] = {}
+    open_closes: dict[str, datetime] = {}
+    for recipient, group, created_at in history:
+        closes = digest_closes_at(group) if group else None
+        if group and closes is not None and closes > open_closes.get(recipient, now):
+            open_group[recipient], open_closes[recipient] = group, closes
+        slot = closes or created_at
+        if recipient not in last or last[recipient] < slot:
+            last[recipient] = slot
+    out: dict[str, str | None] = {}
+    window = timedelta(seconds=window_s)
+    for recipient in recipients:
+        if recipient in open_group:
+            out[recipient] = open_group[recipient]
+        elif recipient in last and now < last[recipient] + window:
+            out[recipient] = digest_group_for(thread_id, last[recipient] + window)
+        else:
+            out[recipient] = None
+    return out
+
+
+class DeliveryStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, delivery_id: int) -> Delivery | None:
+        async with self.db.read() as conn:
+            row = (
+                (await conn.execute(sa.select(deliveries).where(deliveries.c.id == delivery_id)))
+                .mappings()
+                .first()
+            )
+        return delivery_from_row(row) if row else None
+
+    async def fan_out(
+        self,
+        comment_id: str,
+        thread_id: int,
+        planned: Sequence[Planned],
+        window_s: int,
+        now: datetime,
+    ) -> int:
+        """Write the rows a comment causes and mark it notified, in one transaction.
+
+        Returns how many rows were planned; 0 if the comment was fanned out before
+        (by this or another notifier), in which case nothing is written.
+        """
+        async with self.db.write() as conn:
+            if conn.dialect.name == "postgresql":  # one fan-out per thread at a time
+                await conn.execute(
+                    sa.select(threads.c.id).where(threads.c.id == thread_id).with_for_update()
+                )
+            notified = await conn.execute(
+                sa.select(comments.c.notified_at).where(comments.c.id == comment_id)
+            )
+            row = notified.first()
+            if row is None or row[0] is not None:
+                return 0
+            throttled = [p.recipient for p in planned if p.throttled]
+            history: list[tuple[str, str | None, datetime]] = []
+            if throttled and window_s > 0:
+                wanted = set(throttled)
+                rows = await conn.execute(
+                    sa.select(
+                        deliveries.c.recipient, deliveries.c.digest_group, deliveries.c.created_at
+                    ).where(
+                        deliveries.c.thread_id == thread_id,
+                        deliveries.c.created_at > now - timedelta(seconds=2 * window_s),
+                        deliveries.c.template.in_(THROTTLED),
+                        deliveries.c.status.in_((QUEUED, SENT)),
+                    )
+                )
+                history = [(r[0], r[1], r[2]) for r in rows if r[0] in wanted]
+            slots = assign_slots(history, throttled, thread_id, now, window_s)
+            values = []
+            for p in planned:
+                group = slots.get(p.recipient) if p.throttled else None
+                values.append(
+                    {
+                        "recipient": p.recipient,
+                        "comment_id": comment_id,
+                        "template": p.template,
+                        "status": QUEUED,
+                        "attempts": 0,
+                        "next_attempt_at": (digest_closes_at(group) or now) if group else now,
+                        "digest_group": group,
+                        "created_at": now,
+                        "thread_id": thread_id,
+                        "subscription_id": p.subscription_id,
+                    }
+                )
+            for part in chunks(values, 2000):
+                await conn.execute(insert_ignoring_duplicates(conn, deliveries), list(part))
+            await conn.execute(
+                comments.update()
+                .where(comments.c.id == comment_id, comments.c.notified_at.is_(None))
+                .values(notified_at=now)
+            )
+        return len(values)
+
+    async def add(
+        self,
+        recipient: str,
+        template: str,
+        now: datetime,
+        *,
+        thread_id: int | None = None,
+        subscription_id: int | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> int:
+        """Queue one email that is about no single comment (a moderator alert)."""
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                deliveries.insert().values(
+                    recipient=recipient,
+                    comment_id=None,
+                    template=template,
+                    status=QUEUED,
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                    thread_id=thread_id,
+                    subscription_id=subscription_id,
+                    data=data,
+                )
+            )
+            return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    async def claim_due(self, now: datetime, limit: int, lease_s: float) -> list[Delivery]:
+        """Take up to `limit` due rows (whole digest groups) for sending, under a lease.
+
+        Claimed rows count an attempt and are not due again until the lease runs
+        out; settling them (sent, retry, failed) replaces the lease.
+        """
+        lease_until = now + timedelta(seconds=lease_s)
+        async with self.db.write() as conn:
+            pg = conn.dialect.name == "postgresql"
+            query = (
+                sa.select(deliveries)
+                .where(deliveries.c.status == QUEUED, deliveries.c.next_attempt_at <= now)
+                .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+                .limit(limit)
+            )
+            if pg:
+                query = query.with_for_update(skip_locked=True)
+            rows = list((await conn.execute(query)).mappings())
+            groups = {(r["recipient"], r["digest_group"]) for r in rows if r["digest_group"]}
+            if groups:
+                taken = {r["id"] for r in rows}
+                names = sorted({g for _, g in groups})
+                for part in chunks(names):
+                    more = (
+                        sa.select(deliveries)
+                        .where(
+                            deliveries.c.status == QUEUED,
+                            deliveries.c.digest_group.in_(part),
+                            deliveries.c.recipient.in_(sorted({r for r, _ in groups})),
+                        )
+                        .order_by(deliveries.c.id)
+                    )
+                    if pg:
+                        more = more.with_for_update(skip_locked=True)
+                    for r in (await conn.execute(more)).mappings():
+                        if r["id"] not in taken and (r["recipient"], r["digest_group"]) in groups:
+                            rows.append(r)
+                            taken.add(r["id"])
+            ids = [r["id"] for r in rows]
+            for part in chunks(ids):
+                await conn.execute(
+                    deliveries.update()
+                    .where(deliveries.c.id.in_(part))
+                    .values(next_attempt_at=lease_until, attempts=deliveries.c.attempts + 1)
+                )
+        return [
+            dataclasses.replace(
+                delivery_from_row(r), attempts=r["attempts"] + 1, next_attempt_at=lease_until
+            )
+            for r in rows
+        ]
+
+    async def settle(self, outcomes: Sequence[Outcome], now: datetime) -> None:
+        """Record what became of claimed rows, all in one transaction."""
+        if not outcomes:
+            return
+        async with self.db.write() as conn:
+            for o in outcomes:
+                values: dict[str, Any] = {"status": o.status}
+                if o.status == SENT:
+                    values.update(sent_at=now, next_attempt_at=None, last_error=None)
+                elif o.status == QUEUED:
+                    values.update(next_attempt_at=o.retry_at, last_error=_cut(o.error))
+                else:
+                    values.update(next_attempt_at=None, last_error=_cut(o.error))
+                for part in chunks(list(o.ids)):
+                    await conn.execute(
+                        deliveries.update()
+                        .where(deliveries.c.id.in_(part), deliveries.c.status == QUEUED)
+                        .values(**values)
+                    )
+                if o.suppress:
+                    await suppress_in(conn, o.suppress, BOUNCED, now)
+
+    async def counts(self) -> dict[str, int]:
+        """Rows per status."""
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                sa.select(deliveries.c.status, sa.func.count()).group_by(deliveries.c.status)
+            )
+            return {r[0]: int(r[1]) for r in rows}
+
+    async def next_due_at(self) -> datetime | None:
+        """When the earliest queued row falls due (None if nothing is queued)."""
+        async with self.db.read() as conn:
+            value = await conn.scalar(
+                sa.select(sa.func.min(deliveries.c.next_attempt_at)).where(
+                    deliveries.c.status == QUEUED
+                )
+            )
+        if value is None:
+            return None
+        if isinstance(value, str):  # SQLite aggregates lose the column type
+            value = datetime.fromisoformat(value)
+        result: datetime = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return result
+
+    async def chain_up(self, comment_id: str) -> list[tuple[str, str | None, str]]:
+        """(id, author_email, status) of a comment and each of its ancestors up to the root."""
+        start = (
+            sa.select(
+                comments.c.id, comments.c.parent_id, comments.c.author_email, comments.c.status
+            )
+            .where(comments.c.id == comment_id)
+            .cte("ancestors", recursive=True)
+        )
+        up = comments.alias("up")
+        chain = start.union_all(
+            sa.select(up.c.id, up.c.parent_id, up.c.author_email, up.c.status).where(
+                up.c.id == start.c.parent_id
+            )
+        )
+        async with self.db.read() as conn:
+            rows = await conn.execute(sa.select(chain.c.id, chain.c.author_email, chain.c.status))
+            return [(r[0], r[1], r[2]) for r in rows]
+
+    # ----- moderator alerts ---------------------------------------------------------
+
+    async def moderators_wanting_alerts(self) -> list[ModeratorContact]:
+        """Moderators who asked to be mailed about pending comments (read-only)."""
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                sa.select(
+                    moderators.c.id,
+                    moderators.c.email,
+                    moderators.c.role,
+                    moderators.c.sites,
+                    moderators.c.created_at,
+                )
+                .where(moderators.c.notify_pending.is_(True))
+                .order_by(moderators.c.id)
+            )
+            return [ModeratorContact(r[0], r[1], r[2], tuple(r[3] or ()), r[4]) for r in rows]
+
+    async def last_created(self, recipient: str, template: str) -> datetime | None:
+        async with self.db.read() as conn:
+            value = await conn.scalar(
+                sa.select(deliveries.c.created_at)
+                .where(deliveries.c.recipient == recipient, deliveries.c.template == template)
+                .order_by(deliveries.c.created_at.desc())
+                .limit(1)
+            )
+        return value
+
+    async def newly_pending(
+        self, since: datetime, site_ids: Sequence[str] | None, limit: int
+    ) -> tuple[list[str], int]:
+        """Comments that went pending after `since`: ids (oldest first, at most `limit`), total.
+
+        `site_ids` None means every site.
+        """
+        went_pending = sa.exists().where(
+            events.c.comment_id == comments.c.id,
+            events.c.to_status == Status.PENDING.value,
+            events.c.at > since,
+        )
+        where = [comments.c.status == Status.PENDING.value, went_pending]
+        if site_ids is not None:
+            where.append(comments.c.site_id.in_(list(site_ids)))
+        async with self.db.read() as conn:
+            total = int(await conn.scalar(sa.select(sa.func.count()).where(*where)) or 0)
+            rows = await conn.execute(
+                sa.select(comments.c.id).where(*where).order_by(comments.c.id).limit(limit)
+            )
+            return [r[0] for r in rows], total
+
+
+def _cut(error: str | None) -> str | None:
+    if error is None or len(error) <= ERROR_MAX_CHARS:
+        return error
+    return error[: ERROR_MAX_CHARS - 1] + "…"

@@ -1,0 +1,162 @@
+"""Pages and assets: the widget script (`/embed.js`) and the demo article (`/demo`).
+
+Caching of the widget, chosen so embeds pick up a new release within minutes
+while repeat views cost nothing:
+
+- `GET /embed.js` — the one URL site owners paste. `Cache-Control: public,
+  max-age=300` plus a strong `ETag` (a hash of the content), so after five
+  minutes a browser or CDN revalidates with `If-None-Match` and gets a `304`.
+- `GET /embed.<hash>.js` — the same bytes under a content-hashed name, cached
+  for a year as `immutable`. Pages we render ourselves (the demo) use it. An
+  old hash (a page cached across a release) still gets the current script,
+  with the short caching of `/embed.js`, so no embed breaks after a deploy.
+
+Both are served gzip-compressed when the browser accepts it.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import gzip
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+
+import jinja2
+from aiohttp import web
+
+from commentsvc.web.keys import SETTINGS
+
+JS_TYPE = "text/javascript"
+EMBED_CACHE_CONTROL = "public, max-age=300"
+HASHED_CACHE_CONTROL = "public, max-age=31536000, immutable"
+DEMO_CACHE_CONTROL = "no-cache"
+DEMO_THREAD = "demo/millbrook-ferry"
+DEMO_TITLE = "Volunteers bring the Millbrook ferry back after forty years"
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """A static file held in memory with its hash and a gzip copy."""
+
+    body: bytes
+    gzipped: bytes
+    digest: str
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.digest}"'
+
+
+def _package_file(*parts: str) -> bytes:
+    return resources.files("commentsvc.web").joinpath(*parts).read_bytes()
+
+
+@functools.cache
+def embed_asset() -> Asset:
+    body = _package_file("static", "embed.js")
+    return Asset(
+        body=body,
+        gzipped=gzip.compress(body, compresslevel=9, mtime=0),
+        digest=hashlib.sha256(body).hexdigest()[:16],
+    )
+
+
+def embed_path() -> str:
+    """The content-hashed URL path of the current widget."""
+    return f"/embed.{embed_asset().digest}.js"
+
+
+def _serve_asset(request: web.Request, asset: Asset, cache_control: str) -> web.Response:
+    accepts_gzip = "gzip" in request.headers.get("Accept-Encoding", "").lower()
+    etag = f'"{asset.digest}-gz"' if accepts_gzip else asset.etag
+    headers = {"ETag": etag, "Cache-Control": cache_control, "Vary": "Accept-Encoding"}
+    if_none_match = request.headers.get("If-None-Match", "")
+    if asset.digest in if_none_match or if_none_match.strip() == "*":
+        return web.Response(status=304, headers=headers)
+    if accepts_gzip:
+        headers["Content-Encoding"] = "gzip"
+    return web.Response(
+        body=asset.gzipped if accepts_gzip else asset.body,
+        content_type=JS_TYPE,
+        charset="utf-8",
+        headers=headers,
+    )
+
+
+async def embed_js(request: web.Request) -> web.Response:
+    """GET /embed.js — the widget script (ETag, revalidated after 5 minutes)."""
+    return _serve_asset(request, embed_asset(), EMBED_CACHE_CONTROL)
+
+
+async def embed_js_hashed(request: web.Request) -> web.Response:
+    """GET /embed.{hash}.js — the widget under its content hash (immutable for a year)."""
+    asset = embed_asset()
+    current = request.match_info["hash"] == asset.digest
+    return _serve_asset(request, asset, HASHED_CACHE_CONTROL if current else EMBED_CACHE_CONTROL)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    html: bytes
+    csp: str
+
+
+def _csp(style_hash: str) -> str:
+    """Strict: our own scripts and connections only, the page's one <style> by its hash."""
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "connect-src 'self'",
+            f"style-src 'sha256-{style_hash}'",
+            "img-src 'self' data:",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+@functools.cache
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("commentsvc.web", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@functools.cache
+def demo_page(public_url: str) -> Page:
+    css = _package_file("static", "demo.css").decode()
+    style_hash = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    html = (
+        _templates()
+        .get_template("demo.html")
+        .render(
+            css=css,
+            embed_src=embed_path(),
+            thread=DEMO_THREAD,
+            title=DEMO_TITLE,
+            url=f"{public_url}/demo",
+        )
+    )
+    return Page(html=html.encode(), csp=_csp(style_hash))
+
+
+async def demo(request: web.Request) -> web.Response:
+    """GET /demo — a demo article with the widget, feedback questions and count badges."""
+    page = demo_page(request.app[SETTINGS].resolved_public_url)
+    return web.Response(
+        body=page.html,
+        content_type="text/html",
+        charset="utf-8",
+        headers={
+            "Content-Security-Policy": page.csp,
+            "Cache-Control": DEMO_CACHE_CONTROL,
+            "X-Frame-Options": "DENY",
+        },
+    )
