@@ -1,15 +1,17 @@
-"""Read/post benchmark: GET and POST /api/v1/comments at 64 connections against `commentsvc serve`.
+"""Read/post benchmark: GET and POST /api/v1/comments at 64 connections.
 
     .venv/bin/python benchmarks/api_load.py [--duration-s 20] [--connections 64]
 
-Starts the service on the embedded default (SQLite + embedded Redis) in a fresh
-data dir, seeds a thread of 200 comments (150 top-level, 50 replies), then
-loads it with wrk when installed (else a Python aiohttp load generator). Every
-POST comes from its own address via X-Forwarded-For (the service trusts
-127.0.0.1 as a proxy) and carries its own body, so rate limits and duplicate
-checks stay on. In the same run it measures two baselines: the same thread
-with the page cache off (what the cache buys), and a bare aiohttp app that
-returns the same bytes with no work at all (the framework's ceiling here).
+Runs the embedded default (SQLite + embedded Redis) in a fresh data dir as one
+API process (`commentsvc api`) and one worker process (`commentsvc worker all`:
+moderation and notifications), seeds a thread of 200 comments (150 top-level,
+50 replies), then loads it with wrk when installed (else a Python aiohttp load
+generator). Every POST comes from its own address via X-Forwarded-For (the
+service trusts 127.0.0.1 as a proxy) and carries its own body, so rate limits
+and duplicate checks stay on. In the same run it measures two baselines: the
+same thread with the page cache off (what the cache buys), and a bare aiohttp
+app that returns the same bytes with no work at all (the framework's ceiling
+here). It also reports the API process's CPU time per request.
 """
 
 from __future__ import annotations
@@ -71,13 +73,25 @@ class LoadResult:
     requests: int
     errors: int
     statuses: dict[int, int]
+    cpu_us: float = float("nan")  # server CPU time per request
 
     def line(self) -> str:
         codes = " ".join(f"{k}:{v}" for k, v in sorted(self.statuses.items()))
         return (
             f"{self.name:<34} {self.rps:>9.0f} req/s   p50 {self.p50_ms:6.2f} ms   "
-            f"p99 {self.p99_ms:6.2f} ms   ({self.requests} requests, {self.errors} errors) {codes}"
+            f"p99 {self.p99_ms:6.2f} ms   server CPU {self.cpu_us:5.0f} us/req   "
+            f"({self.requests} requests, {self.errors} errors) {codes}"
         )
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -90,7 +104,7 @@ def wait_http(url: str, timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 - loopback
+            with urllib.request.urlopen(url, timeout=1) as resp:
                 if resp.status == 200:
                     return
         except OSError:
@@ -112,18 +126,27 @@ class Service:
         )
         self.log = (workdir.parent / f"{workdir.name}.log").open("wb")
         self.proc: subprocess.Popen[bytes] | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Service:
-        cmd = [sys.executable, "-m", "commentsvc", "serve", "--port", str(self.port)]
+        """One API process (`commentsvc api`) and one worker process (`commentsvc worker all`)."""
+        migrate = [sys.executable, "-m", "commentsvc", "migrate"]
+        subprocess.run(migrate, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, check=True)
+        cmd = [sys.executable, "-m", "commentsvc", "api", "--port", str(self.port)]
         self.proc = subprocess.Popen(cmd, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         wait_http(f"http://127.0.0.1:{self.port}/readyz")
+        worker = [sys.executable, "-m", "commentsvc", "worker", "all"]
+        self.worker = subprocess.Popen(
+            worker, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
+        )
         return self
 
     def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=60)
-            self.proc = None
+        for proc in (self.worker, self.proc):
+            if proc is not None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=60)
+        self.proc = self.worker = None
 
 
 async def seed(base: str) -> None:
@@ -182,11 +205,13 @@ def parse_wrk(name: str, out: str, statuses: dict[int, int] | None = None) -> Lo
     return LoadResult(name, rps, latency_ms("50"), latency_ms("99"), total, errors, statuses or {})
 
 
-def run_wrk(name: str, url: str, connections: int, duration_s: int, script: Path | None = None) -> LoadResult:
+def run_wrk(
+    name: str, url: str, connections: int, duration_s: int, script: Path | None = None
+) -> LoadResult:
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration_s}s", "--latency", "--timeout", "5s"]
     if script is not None:
         cmd += ["-s", str(script)]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
     return parse_wrk(name, out)
 
 
@@ -210,8 +235,13 @@ async def python_load(
                 started = time.perf_counter()
                 try:
                     if post:
-                        headers = {"X-Forwarded-For": f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"}
-                        body = {"thread": "bench/posts", "body": f"Python load comment {n} about the article."}
+                        headers = {
+                            "X-Forwarded-For": f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
+                        }
+                        body = {
+                            "thread": "bench/posts",
+                            "body": f"Python load comment {n} about the article.",
+                        }
                         async with session.post(url, json=body, headers=headers) as r:
                             await r.read()
                             status = r.status
@@ -230,9 +260,18 @@ async def python_load(
         elapsed = time.perf_counter() - started
     latencies.sort()
     ok = len(latencies)
-    p = (lambda q: latencies[min(ok - 1, int(q * ok))]) if ok else (lambda q: float("nan"))
+    def p(q: float) -> float:
+        return latencies[min(ok - 1, int(q * ok))] if ok else float("nan")
     bad = sum(v for k, v in statuses.items() if k >= 400)
-    return LoadResult(name, ok / elapsed, statistics.median(latencies) if ok else 0.0, p(0.99), ok, errors + bad, statuses)
+    return LoadResult(
+        name,
+        ok / elapsed,
+        statistics.median(latencies) if ok else 0.0,
+        p(0.99),
+        ok,
+        errors + bad,
+        statuses,
+    )
 
 
 BARE_APP = """
@@ -253,51 +292,87 @@ web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--duration-s", type=int, default=20)
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--python-load", action="store_true", help="use the Python load generator even if wrk exists")
+    parser.add_argument(
+        "--python-load",
+        action="store_true",
+        help="use the Python load generator even if wrk exists",
+    )
     args = parser.parse_args()
     use_wrk = shutil.which("wrk") is not None and not args.python_load
     tool = "wrk" if use_wrk else "python aiohttp load generator"
-    print(f"load tool: {tool}; {args.connections} connections; {args.duration_s} s per run; {os.cpu_count()} cores")
+    print(
+        f"load tool: {tool}; {args.connections} connections; {args.duration_s} s per run; {os.cpu_count()} cores"
+    )
     results: list[LoadResult] = []
     with tempfile.TemporaryDirectory(prefix="commentsvc-bench-") as tmp:
         tmpdir = Path(tmp)
         lua = tmpdir / "post.lua"
         lua.write_text(WRK_POST_LUA)
 
-        def load(name: str, url: str, post: bool) -> LoadResult:
+        def load(name: str, url: str, post: bool, pid: int) -> LoadResult:
+            before_s = cpu_s(pid)
             if use_wrk:
-                return run_wrk(name, url, args.connections, args.duration_s, lua if post else None)
-            return asyncio.run(python_load(name, url, args.connections, args.duration_s, post))
+                result = run_wrk(
+                    name, url, args.connections, args.duration_s, lua if post else None
+                )
+            else:
+                result = asyncio.run(
+                    python_load(name, url, args.connections, args.duration_s, post)
+                )
+            result.cpu_us = (cpu_s(pid) - before_s) / max(result.requests, 1) * 1e6
+            return result
 
         port = free_port()
         svc = Service(tmpdir / "data", port).start()
         base = f"http://127.0.0.1:{port}"
         try:
             asyncio.run(seed(base))
-            with urllib.request.urlopen(base + GET_PATH) as resp:  # noqa: S310 - loopback
+            with urllib.request.urlopen(base + GET_PATH) as resp:
                 page = resp.read()
             (tmpdir / "page.json").write_bytes(page)
-            print(f"seeded: 200 comments, page of {len(json.loads(page)['comments'])} top-level, {len(page)} bytes")
-            results.append(load("GET thread (cached)", base + GET_PATH, post=False))
-            results.append(load("POST comment", base + "/api/v1/comments", post=True))
+            print(
+                f"seeded: 200 comments, page of {len(json.loads(page)['comments'])} top-level, {len(page)} bytes"
+            )
+            assert svc.proc is not None
+            results.append(load("GET thread (cached)", base + GET_PATH, False, svc.proc.pid))
+            results.append(load("POST comment", base + "/api/v1/comments", True, svc.proc.pid))
         finally:
             svc.stop()
 
         port = free_port()
         svc = Service(tmpdir / "data", port, COMMENTSVC_THREAD_CACHE_TTL_S="0").start()
         try:
-            results.append(load("baseline: GET thread, cache off", f"http://127.0.0.1:{port}{GET_PATH}", post=False))
+            assert svc.proc is not None
+            results.append(
+                load(
+                    "baseline: GET, cache off",
+                    f"http://127.0.0.1:{port}{GET_PATH}",
+                    False,
+                    svc.proc.pid,
+                )
+            )
         finally:
             svc.stop()
 
         port = free_port()
-        bare = subprocess.Popen([sys.executable, "-c", BARE_APP, str(port), str(tmpdir / "page.json")])
+        bare = subprocess.Popen(
+            [sys.executable, "-c", BARE_APP, str(port), str(tmpdir / "page.json")]
+        )
         try:
             time.sleep(1.0)
-            results.append(load("baseline: bare aiohttp, same bytes", f"http://127.0.0.1:{port}{GET_PATH}", post=False))
+            results.append(
+                load(
+                    "baseline: bare aiohttp, same bytes",
+                    f"http://127.0.0.1:{port}{GET_PATH}",
+                    False,
+                    bare.pid,
+                )
+            )
         finally:
             bare.terminate()
             bare.wait()
@@ -307,9 +382,11 @@ def main() -> int:
         print(r.line())
     get, post, nocache, bare_r = results
     print()
-    print(f"GET  vs target {TARGET_GET_RPS} req/s, p99 < {TARGET_GET_P99_MS} ms: "
-          f"{get.rps / TARGET_GET_RPS:.2f}x of target rps; {get.rps / nocache.rps:.1f}x the uncached read; "
-          f"{get.rps / bare_r.rps:.0%} of the bare-aiohttp ceiling")
+    print(
+        f"GET  vs target {TARGET_GET_RPS} req/s, p99 < {TARGET_GET_P99_MS} ms: "
+        f"{get.rps / TARGET_GET_RPS:.2f}x of target rps; {get.rps / nocache.rps:.1f}x the uncached read; "
+        f"{get.rps / bare_r.rps:.0%} of the bare-aiohttp ceiling"
+    )
     print(f"POST vs target {TARGET_POST_RPS} req/s: {post.rps / TARGET_POST_RPS:.2f}x of target")
     print(
         f"http: get_rps={get.rps:.0f} get_p99_ms={get.p99_ms:.2f} post_rps={post.rps:.0f} "

@@ -20,9 +20,10 @@ def register(sub: Any) -> None:
     add.add_argument("--role", choices=["moderator", "admin"], default="moderator")
     add.add_argument(
         "--site",
-        action="append",
+        action="extend",
+        nargs="+",
         metavar="S",
-        help="a site they moderate (repeatable; default: every site)",
+        help="sites they moderate (repeatable; default: every site)",
     )
     add.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
@@ -73,9 +74,7 @@ async def cmd_moderator(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         password = _read_password(args)
         if args.action == "add":
-            record = await accounts.add_moderator(
-                args.email, password, args.role, args.site or ()
-            )
+            record = await accounts.add_moderator(args.email, password, args.role, args.site or ())
             print(f"added {record.role} {record.email} for sites: {', '.join(record.sites)}")
         else:
             await accounts.set_password(args.email, password)

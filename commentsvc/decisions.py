@@ -1,4 +1,4 @@
-"""The moderator side: the review queue, decisions, edits, bans with purge, stats, site policy.
+"""The moderator side: the review queue, decisions, edits, stats, site policy (bans: `bans`).
 
 Every status change goes through `CommentService.transition`, the same path
 the worker takes, so compare-and-set, the audit event, thread counts, live
@@ -23,18 +23,15 @@ Every decision also marks the comment's reader flags as reviewed.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import ipaddress
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from commentsvc import ids
 from commentsvc.auth.principal import Principal
+from commentsvc.bans import Banning
 from commentsvc.errors import (
     BadRequest,
     Conflict,
@@ -44,13 +41,10 @@ from commentsvc.errors import (
     ServiceError,
 )
 from commentsvc.models import Comment, Status
-from commentsvc.moderation.stages import BansStage
-from commentsvc.moderation.types import BanRule, Facts, Item
-from commentsvc.modviews import ban_json, event_json, mod_comment
+from commentsvc.modviews import event_json, mod_comment
 from commentsvc.policy import Policy, PolicyError
 from commentsvc.render import render_body
 from commentsvc.service import CommentService, body_fingerprint, policy_of
-from commentsvc.store.bans import Ban
 from commentsvc.store.comments import CursorError
 from commentsvc.store.records import Transition
 from commentsvc.store.review import ReviewItem, author_key
@@ -80,18 +74,9 @@ ACTIONS: dict[str, Rule] = {
     "delete": _rule(S.DELETED, "deleted", S.RECEIVED, S.PENDING, S.APPROVED, S.SPAM, S.REJECTED),
     "restore": _rule(S.PENDING, "restored", S.DELETED, S.REJECTED, S.SPAM),
 }
-BAN_KINDS = ("email", "ip", "domain", "name")
-# Purges bigger than this run in the background; the request returns at once.
-PURGE_INLINE_MAX = 100
-PURGE_PAGE = 200
-PURGE_STATUSES = (S.RECEIVED.value, S.PENDING.value, S.APPROVED.value)
 STATS_WINDOW = timedelta(hours=24)
 STATS_ACTIONS = ("moderate", "flagged", *ACTIONS)
 MAX_CAS_ATTEMPTS = 3
-CLOSE_TIMEOUT_S = 30.0
-
-_IP_HASH = re.compile(r"^[0-9a-f]{32}$")
-_DOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9-]{1,63})+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,23 +89,16 @@ class QueueQuery:
     cursor: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class NewBan:
-    site: str
-    kind: str
-    value: str
-    reason: str = ""
-    expires_at: datetime | None = None
-    purge: bool = False
-
-
 class Decisions:
     """What moderators do, each call checked against who is asking."""
 
     def __init__(self, service: CommentService) -> None:
         self.service = service
         self.store = service.store
-        self._purges: set[asyncio.Task[int]] = set()
+        self.bans = Banning(service, self._reject_for_ban, self._site)
+
+    async def close(self) -> None:
+        await self.bans.close()
 
     # ----- reading ------------------------------------------------------------------
 
@@ -263,6 +241,13 @@ class Decisions:
             comment = fresh
         raise Conflict("the comment kept changing while you decided; reload and retry")
 
+    async def _reject_for_ban(self, who: Principal, comment: Comment, note: str) -> bool:
+        try:
+            await self._apply(who, comment, "reject", note, None)
+        except Conflict:
+            return False  # decided meanwhile
+        return True
+
     async def edit(
         self, who: Principal, comment_id: str, body: str, note: str = "", version: int | None = None
     ) -> dict[str, Any]:
@@ -307,131 +292,6 @@ class Decisions:
         if result is None:
             raise Conflict("the comment changed while you edited it; reload and retry")
         return await self.comment(who, comment.id)
-
-    # ----- bans -----------------------------------------------------------------------
-
-    async def bans(self, who: Principal, site_id: str, include_expired: bool = False) -> list[Any]:
-        await self._site(who, site_id)
-        now = now_utc()
-        return [
-            ban_json(b, b.expires_at is None or b.expires_at > now)
-            for b in await self.store.review.bans(site_id, include_expired=include_expired)
-        ]
-
-    def ban_value(self, kind: str, value: str) -> str:
-        """The stored form of a ban's value; 422 if it can't be one."""
-        value = value.strip()
-        bad = None
-        if kind == "email":
-            local, at, domain = value.rpartition("@")
-            if not at or not local or not _DOMAIN.match(domain.lower()):
-                bad = "must be an email address"
-            value = f"{local}@{domain}".lower()
-        elif kind == "ip":
-            try:
-                value = self.service.keys.ip_hash(str(ipaddress.ip_address(value)))
-            except ValueError:
-                if not _IP_HASH.match(value.lower()):
-                    bad = "must be an IP address, or an ip_hash as the queue shows it"
-                value = value.lower()
-        elif kind == "domain":
-            value = value.lower().removeprefix("@").removeprefix("*.").rstrip(".")
-            if not _DOMAIN.match(value):
-                bad = "must be a domain name such as spam.example"
-        elif not value or len(value) > 64:
-            bad = "must be a name of 1 to 64 characters"
-        if bad:
-            raise Invalid(f"value {bad}", errors=[FieldError("value", bad)])
-        return value
-
-    async def add_ban(self, who: Principal, new: NewBan) -> dict[str, Any]:
-        """Ban an author; with `purge`, also reject their pending and approved comments."""
-        await self._site(who, new.site)
-        value = self.ban_value(new.kind, new.value)
-        ban = await self.store.bans.add(
-            new.site, new.kind, value, new.reason, new.expires_at, created_by=who.actor
-        )
-        log.info("ban %d on %s (%s) by %s", ban.id, ban.site_id, ban.kind, who.moderator_id)
-        purge = await self._start_purge(who, ban) if new.purge else None
-        return {"ban": ban_json(ban), "purge": purge}
-
-    async def remove_ban(self, who: Principal, ban_id: int) -> None:
-        ban = await self.store.review.ban(ban_id)
-        if ban is None:
-            raise NotFound("no such ban")
-        who.require_site(ban.site_id)
-        await self.store.bans.remove(ban_id)
-
-    async def _ban_page(self, ban: Ban, after_id: str, limit: int) -> tuple[list[Comment], str]:
-        """The next comments this ban covers (the worker's own rule), and where to go on."""
-        rows = await self.store.review.ban_candidates(
-            ban.site_id, ban.kind, ban.value, PURGE_STATUSES, after_id=after_id, limit=limit
-        )
-        stage = BansStage()
-        facts = Facts(bans=(BanRule(ban.kind, ban.value, ban.reason),))
-        hits = [
-            c
-            for c in rows
-            if stage.check(
-                Item(
-                    body=c.body,
-                    author_name=c.author_name,
-                    author_email=c.author_email,
-                    ip_hash=c.ip_hash,
-                    facts=facts,
-                )
-            )
-        ]
-        return hits, (rows[-1].id if len(rows) == limit else "")
-
-    async def _start_purge(self, who: Principal, ban: Ban) -> dict[str, Any]:
-        hits, more = await self._ban_page(ban, "", PURGE_INLINE_MAX + 1)
-        if not more and len(hits) <= PURGE_INLINE_MAX:
-            return {"status": "done", "rejected": await self._purge(who, ban, hits)}
-        task = asyncio.create_task(self._purge_all(who, ban), name=f"ban-{ban.id}-purge")
-        self._purges.add(task)
-        task.add_done_callback(self._purges.discard)
-        return {"status": "running", "rejected": None}
-
-    async def _purge(self, who: Principal, ban: Ban, hits: Sequence[Comment]) -> int:
-        note = f"ban #{ban.id} ({ban.kind}) purge" + (f": {ban.reason}" if ban.reason else "")
-        done = 0
-        for comment in hits:
-            try:
-                await self._apply(who, comment, "reject", note, None)
-            except Conflict:
-                continue  # decided meanwhile
-            done += 1
-        return done
-
-    async def _purge_all(self, who: Principal, ban: Ban) -> int:
-        done, after = 0, ""
-        try:
-            while True:
-                hits, after = await self._ban_page(ban, after, PURGE_PAGE)
-                done += await self._purge(who, ban, hits)
-                if not after:
-                    break
-        except Exception:
-            log.exception("purge for ban %d stopped after %d comments", ban.id, done)
-            raise
-        log.info("purge for ban %d rejected %d comments", ban.id, done)
-        return done
-
-    async def wait_for_purges(self) -> None:
-        """Wait until background purges finish (tests, shutdown)."""
-        while self._purges:
-            await asyncio.gather(*self._purges, return_exceptions=True)
-
-    async def close(self) -> None:
-        try:
-            await asyncio.wait_for(self.wait_for_purges(), CLOSE_TIMEOUT_S)
-        except TimeoutError:
-            log.warning("stopping %d unfinished ban purges", len(self._purges))
-            for task in list(self._purges):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
 
     # ----- stats and policy -------------------------------------------------------
 

@@ -85,6 +85,20 @@ class EventBus:
         except REDIS_DOWN as exc:
             log.warning("event not published (redis down): %s", exc)
 
+    async def publish_many(self, events: list[ThreadEvent]) -> None:
+        """Publish several events in one round trip."""
+        if not events:
+            return
+        for event in events:
+            self.deliver_local(event)
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for event in events:
+                    pipe.publish(self.channel, event.encode(self.origin))
+                await pipe.execute()
+        except REDIS_DOWN as exc:
+            log.warning("%d events not published (redis down): %s", len(events), exc)
+
     async def listen(self) -> None:
         """Run until cancelled: relay events from other processes to local listeners."""
         backoff_s = 0.1

@@ -62,57 +62,93 @@ class Moderator:
 
     async def moderate(self, comments: Sequence[Comment]) -> list[str]:
         """Moderate received comments; return the ids handled (moderated, or moved on meanwhile)."""
-        items = [await self._item(c) for c in comments]
+        items = await self._items(comments)
         verdicts = self.pipeline.run(items)
-        finished = []
-        for comment, verdict in zip(comments, verdicts, strict=True):
-            try:
-                await self._apply(comment, verdict)
-            except Exception:
-                log.exception("moderating %s failed; it will be retried", comment.id)
-                continue
-            finished.append(comment.id)
-        return finished
+        transitions = [self._transition(c, v) for c, v in zip(comments, verdicts, strict=True)]
+        try:
+            results = await self.service.transition_many(transitions)
+        except Exception:
+            log.exception("moderating a batch of %d failed; it will be retried", len(comments))
+            return []
+        rules = [
+            rule
+            for result, verdict in zip(results, verdicts, strict=True)
+            if result is not None
+            for rule in ([r.rule for r in verdict.reasons] or ["clean"])
+        ]
+        await count(self.service.redis, STATS_DECISIONS, rules)
+        return [c.id for c in comments]
 
-    async def _item(self, comment: Comment) -> Item:
+    async def _items(self, comments: Sequence[Comment]) -> list[Item]:
+        """Each comment with its site's policy and the facts the stages need, in a few queries."""
         service = self.service
         store = service.store
-        policy = await service.policy(comment.site_id)
-        now = now_utc()
-        approved = await store.comments.count_approved_by_author(
-            comment.author_name, comment.author_email, comment.ip_hash
-        )
-        duplicates = 0
-        if policy.duplicate_window_s:
-            duplicates = await store.comments.count_same_body(
-                comment.site_id,
-                comment.body_hash,
-                now - timedelta(seconds=policy.duplicate_window_s),
-                comment.id,
+        policies = {s: await service.policy(s) for s in {c.site_id for c in comments}}
+        bans = {
+            s: tuple(BanRule(b.kind, b.value, b.reason) for b in await store.bans.active(s))
+            for s in policies
+        }
+        oldest = min(c.created_at for c in comments)
+        dup_window_s = max(p.duplicate_window_s for p in policies.values())
+        same_body = (
+            await store.comments.recent_by_body(
+                [c.body_hash for c in comments], oldest - timedelta(seconds=dup_window_s)
             )
-        recent = await store.comments.count_recent_by_ip(
-            comment.ip_hash, now - timedelta(seconds=policy.flood_window_s), comment.id
+            if dup_window_s
+            else []
         )
-        bans = tuple(
-            BanRule(b.kind, b.value, b.reason) for b in await store.bans.active(comment.site_id)
+        flood_window_s = max(p.flood_window_s for p in policies.values())
+        same_ip = await store.comments.recent_by_ip(
+            [c.ip_hash for c in comments if c.ip_hash], oldest - timedelta(seconds=flood_window_s)
         )
-        return Item(
-            body=comment.body,
-            author_name=comment.author_name,
-            author_email=comment.author_email,
-            ip_hash=comment.ip_hash,
-            honeypot=comment.honeypot,
-            policy=policy,
-            facts=Facts(
-                approved_by_author=approved,
-                duplicates_on_site=duplicates,
-                recent_by_ip=recent,
-                bans=bans,
-            ),
-        )
+        items = []
+        for c in comments:
+            policy = policies[c.site_id]
+            dup_since = c.created_at - timedelta(seconds=policy.duplicate_window_s)
+            flood_since = c.created_at - timedelta(seconds=policy.flood_window_s)
+            duplicates = (
+                sum(
+                    1
+                    for other_id, site, body_hash, at in same_body
+                    if body_hash == c.body_hash
+                    and site == c.site_id
+                    and other_id < c.id
+                    and at >= dup_since
+                )
+                if policy.duplicate_window_s
+                else 0
+            )
+            recent = sum(
+                1
+                for other_id, ip_hash, at in same_ip
+                if ip_hash == c.ip_hash and other_id < c.id and at >= flood_since
+            )
+            approved = (
+                await store.comments.count_approved_by_author(
+                    c.author_name, c.author_email, c.ip_hash
+                )
+                if policy.hold_first_time
+                else 0
+            )
+            items.append(
+                Item(
+                    body=c.body,
+                    author_name=c.author_name,
+                    author_email=c.author_email,
+                    ip_hash=c.ip_hash,
+                    honeypot=c.honeypot,
+                    policy=policy,
+                    facts=Facts(
+                        approved_by_author=approved,
+                        duplicates_on_site=duplicates,
+                        recent_by_ip=recent,
+                        bans=bans[c.site_id],
+                    ),
+                )
+            )
+        return items
 
-    async def _apply(self, comment: Comment, verdict: Verdict) -> None:
-        status = verdict.status
+    def _transition(self, comment: Comment, verdict: Verdict) -> Transition:
         moderation = {
             "action": verdict.action.value,
             "reasons": [r.to_json() for r in verdict.reasons],
@@ -124,20 +160,15 @@ class Moderator:
         changes: dict[str, object] = {"moderation": moderation}
         if verdict.censored_body is not None:
             changes["body_html"] = render_body(verdict.censored_body)
-        result = await self.service.transition(
-            Transition(
-                comment_id=comment.id,
-                from_statuses=frozenset({Status.RECEIVED.value}),
-                to_status=status,
-                actor="system",
-                action="moderate",
-                note=summarize(verdict),
-                changes=changes,
-            )
+        return Transition(
+            comment_id=comment.id,
+            from_statuses=frozenset({Status.RECEIVED.value}),
+            to_status=verdict.status,
+            actor="system",
+            action="moderate",
+            note=summarize(verdict),
+            changes=changes,
         )
-        if result is not None:
-            rules = [r.rule for r in verdict.reasons] or ["clean"]
-            await count(self.service.redis, STATS_DECISIONS, rules)
 
 
 def _censored_spans(reasons: Sequence[Reason]) -> list[list[int]]:

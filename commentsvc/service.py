@@ -407,21 +407,33 @@ class CommentService:
             await self.after_transition(result)
         return result
 
+    async def transition_many(self, ts: list[Transition]) -> list[TransitionResult | None]:
+        """Several transitions in one database transaction (the moderation worker's batch)."""
+        results = await self.store.comments.transition_many(ts)
+        await self.after_transitions([r for r in results if r is not None])
+        return results
+
     async def after_transition(self, result: TransitionResult) -> None:
-        thread = result.thread
-        comment = result.comment
-        await self.bus.publish(
-            ThreadEvent(
-                event_type_for(result),
-                thread.site_id,
-                thread.key,
-                thread.version,
-                comment.id,
-                thread.count,
-            )
+        await self.after_transitions([result])
+
+    async def after_transitions(self, results: list[TransitionResult]) -> None:
+        """Tell readers (one event per comment) and ring the notifier for first approvals."""
+        await self.bus.publish_many(
+            [
+                ThreadEvent(
+                    event_type_for(r),
+                    r.thread.site_id,
+                    r.thread.key,
+                    r.thread.version,
+                    r.comment.id,
+                    r.thread.count,
+                )
+                for r in results
+            ]
         )
-        if result.first_approval:
-            await self._ring(self.notify_queue, [{"comment_id": comment.id}])
+        first = [{"comment_id": r.comment.id} for r in results if r.first_approval]
+        if first:
+            await self._ring(self.notify_queue, first)
 
     async def announce(
         self, site_id: str, thread_key: str, version: int, comment_id: str = ""

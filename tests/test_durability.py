@@ -35,7 +35,7 @@ async def wait_until(predicate, timeout_s: float, interval_s: float = 0.1) -> bo
 async def statuses(store: Store) -> Counter[str]:
     async with store.db.read() as conn:
         rows = await conn.execute(sa.select(comments.c.status, sa.func.count()).group_by(comments.c.status))
-        return Counter(dict(rows))
+        return Counter({str(status): int(n) for status, n in rows.all()})
 
 
 async def test_comments_posted_while_redis_is_down_are_moderated_after(tmp_path: Path, sqlite_url: str) -> None:

@@ -29,6 +29,7 @@ from commentsvc.moderation.normalize import (
     Normalized,
     Word,
     expand,
+    fold,
     fold_lookalikes,
     normalize,
     words_in,
@@ -90,7 +91,8 @@ class WordMatcher:
         }
         """How many listed words start with each key: "fuck" has many, "fack" one."""
 
-        keys = {form for key in (*self._plain, *self._evasion) for form in (key, fold_lookalikes(key))}
+        keys = {fold_lookalikes(key) for key in (*self._plain, *self._evasion)}
+        keys.update(self._plain, self._evasion)
         self._gate = Gate(keys, list(phrases))
 
     def __len__(self) -> int:
@@ -98,19 +100,27 @@ class WordMatcher:
 
     def find(self, text: str) -> list[Match]:
         """Every listed word in `text`, in order, with its span in `text`."""
-        folded, windows = self._gate.scan(text)
-        if not windows:
+        folded, suspects, spelling = self._gate.scan(text)
+        if not suspects and not spelling:
             return []
-        if windows is WHOLE:
+        if folded is None:
+            folded = fold(text)
+        if spelling is WHOLE:
             return self.find_normalized(Normalized(text, tuple(words_in(folded))))
-        words: list[Word] = []
-        for start, end in _merge(expand(folded, a, b) for a, b in _merge(windows)):
-            words.extend(words_in(folded, start, end))
-        return self._match_words(text, words, phrases=False)
+        # Normalize only around the suspects: a listed word alone, or with the words a
+        # listed phrase needs around an oddly spelled one.
+        reach = self._gate.phrase_reach
+        windows = [expand(folded, a, b) for a, b in suspects]
+        windows += [expand(folded, a, b, reach) for a, b in spelling]
+        found: list[Match] = []
+        for start, end in _merge(windows):
+            found += self._match_words(text, words_in(folded, start, end))
+        return _outermost(found) if len(found) > 1 else found
 
     def maybe(self, text: str) -> bool:
         """The gate alone: False means `text` certainly contains no listed word."""
-        return bool(self._gate.scan(text)[1])
+        _, suspects, spelling = self._gate.scan(text)
+        return bool(suspects or spelling)
 
     def contains(self, text: str) -> bool:
         return bool(self.find(text))
@@ -124,12 +134,12 @@ class WordMatcher:
 
     def find_normalized(self, normalized: Normalized) -> list[Match]:
         """The listed words among already normalized words (no gate)."""
-        return self._match_words(normalized.original, normalized.words, phrases=True)
+        return self._match_words(normalized.original, normalized.words)
 
-    def _match_words(self, original: str, words: Sequence[Word], *, phrases: bool) -> list[Match]:
+    def _match_words(self, original: str, words: Sequence[Word]) -> list[Match]:
         found: list[Match] = []
         plain = self._plain
-        heads = self._phrases if phrases else {}
+        heads = self._phrases
         for index, word in enumerate(words):
             text = word.text
             if text in heads:
@@ -235,28 +245,43 @@ def _entries(
     """Sort list entries into plain words, leet spellings and phrases, keyed normalized."""
     plain: dict[str, str] = {}
     phrases: dict[tuple[str, ...], str] = {}
-    leet: list[tuple[Word, str]] = []
+    leet: list[tuple[tuple[str, ...], str]] = []
     for entry in words:
-        entry_words = normalize(entry).words
-        if len(entry_words) > 1:
-            parts = tuple(w.text for w in entry_words)
-            if parts not in allowed_phrases:
-                phrases.setdefault(parts, entry)
-        elif entry_words:
-            word = entry_words[0]
-            if word.obfuscated or not all(c.isalpha() or c in " -" for c in entry):
-                # "s0b", "s-o-b", "sh!t": these match only a word typed the same tricky
-                # way, so a leet entry never turns a plain word ("sob") into a listed one.
-                leet.append((word, entry))
-            else:
-                plain.setdefault(word.text, entry)
+        kind, keys = _parse_entry(entry)
+        if kind == "phrase":
+            if keys not in allowed_phrases:
+                phrases.setdefault(keys, entry)
+        elif kind == "leet":
+            leet.append((keys, entry))
+        elif kind == "plain":
+            plain.setdefault(keys[0], entry)
     evasion: dict[str, str] = {}
-    for word, entry in leet:
-        if len(word.text) >= 3:
-            # "he11" is "hell": prefer the reading that is a plain listed word.
-            key = next((r for r in _readings(word) if r in plain), word.text)
-            evasion.setdefault(key, entry)
+    for readings, entry in leet:
+        # "he11" is "hell": prefer the reading that is a plain listed word.
+        evasion.setdefault(next((r for r in readings if r in plain), readings[0]), entry)
     return plain, evasion, phrases
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_entry(entry: str) -> tuple[str, tuple[str, ...]]:
+    """("plain", (key,)), ("leet", readings), ("phrase", parts) or ("none", ())."""
+    # In a listed word a "+" is a t even at the end ("shi+"), where typed text ends a word.
+    words = normalize(entry.replace("+", "t") if "+" in entry else entry).words
+    if len(words) > 1:
+        return "phrase", tuple(w.text for w in words)
+    if not words:
+        return "none", ()
+    word = words[0]
+    if word.stretched:
+        # A listed word typed stretched ("xxx", "booooobs") is listed as it is.
+        return "plain", ("".join(c for c in entry.casefold() if not c.isspace()),)
+    if word.obfuscated or not all(c.isalpha() or c in " -" for c in entry):
+        # "s0b", "s-o-b", "sh!t": these match only a word typed the same tricky way,
+        # so a leet entry never turns a plain word ("sob") into a listed one.
+        if len(word.text) < 3:
+            return "none", ()
+        return "leet", tuple(_readings(word))
+    return "plain", (word.text,)
 
 
 def _merge(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -290,16 +315,21 @@ def _readings(word: Word) -> Iterator[str]:
     choices: list[tuple[str, ...]] = [(c,) for c in text]
     for i, letters in word.alternatives:
         choices[i] = (text[i], *letters)
-    for i in word.stretched:
-        choices[i] = choices[i] + tuple(c * 2 for c in choices[i])
+    for i, typed in word.stretched:
+        # "fuuuck" is "fuck", "asssss" is "ass", and "xxx" may be meant as typed
+        choices[i] = tuple(c * n for n in dict.fromkeys((1, 2, typed)) for c in choices[i])
     yield from itertools.islice(map("".join, itertools.product(*choices)), _MAX_READINGS)
 
 
 def _plurals(keys: dict[str, str]) -> dict[str, str]:
-    """`keys` plus the plural of each listed word ("dicks", "bastards", "bitches")."""
+    """`keys` plus the plural of each listed word ("dicks", "bastards", "bitches").
+
+    Not for short words or words ending in -s, -o or -ing, whose plurals are often
+    other words ("lens", "Lesbos", "Cummings").
+    """
     out = dict(keys)
     for key, entry in keys.items():
-        if len(key) < 3 or key.endswith("s") or not key.isalpha():
+        if len(key) < 4 or key.endswith(("s", "o", "ing")) or not key.isalpha():
             continue
         out.setdefault(key + "s", entry)
         if key.endswith(("ch", "sh", "x", "z")):

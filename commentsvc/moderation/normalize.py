@@ -15,6 +15,7 @@ alternatives and the matcher tries them.
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -78,10 +79,12 @@ WILDCARD = "*"
 # "+" or an apostrophe allowed only between them ("sh!t", "it's"; "hell!" ends at "l").
 _CORE = r"(?:[^\W_]|[@$*#])"
 _TOKEN_RE = re.compile(rf"{_CORE}+(?:[!|+']+{_CORE}+)*")
-_HAS_LETTER_RE = re.compile(r"[^\W\d_]")
+# A word with a letter, or a symbol that only ever stands for one, is read as leet;
+# "455" stays a number.
+_HAS_LETTER_RE = re.compile(r"[^\W\d_]|[@$!|]")
 _STRETCH_RE = re.compile(r"([^\W\d_])\1\1+")
 _MASKS = "*#"
-CONTRACTIONS = frozenset({"s", "d", "ll", "re", "ve", "m", "t", "n", "em"})
+CONTRACTIONS = frozenset({"s", "d", "ll", "re", "m", "t", "n"})
 """Endings after an apostrophe that are not part of the word ("shit's" is "shit")."""
 # Spelled-out letters: each a one-character word, at most this many characters apart.
 _SPELLED_GAP = 3
@@ -110,12 +113,12 @@ def fold_char(ch: str) -> tuple[str, str, bool]:
         result = ("", "", True)
     else:
         compat = "e" if ch == "€" else unicodedata.normalize("NFKC", ch)
-        plain = _word_chars(_strip_marks(compat.casefold()))
+        plain = _lower(_word_chars(_strip_marks(compat.casefold())))
         lookalike = _SCRIPT_LOOKALIKES.get(compat)
         if lookalike is not None and len(plain) == 1:
-            homo = lookalike.casefold()
+            homo = lookalike.lower()
         else:
-            homo = "".join(_SCRIPT_LOOKALIKES.get(c, c) for c in plain).casefold()
+            homo = _lower("".join(_SCRIPT_LOOKALIKES.get(c, c) for c in plain))
             if len(homo) != len(plain):
                 homo = plain
         result = (plain, homo, False)
@@ -124,12 +127,20 @@ def fold_char(ch: str) -> tuple[str, str, bool]:
     return result
 
 
+def _lower(text: str) -> str:
+    """Lower case where that keeps the length (so `str.lower` on a folded text is safe)."""
+    low = text.lower()
+    return low if len(low) == len(text) else text
+
+
 def _word_chars(text: str) -> str:
     return "".join(c if c.isascii() or c.isalnum() else " " for c in text)
 
 
 def fold_lookalikes(text: str) -> str:
     """`text` (already folded) with its Cyrillic, Greek and Armenian look-alikes made Latin."""
+    if text.isascii():
+        return text
     return "".join(fold_char(c)[1] for c in text)
 
 
@@ -161,6 +172,45 @@ def fold(text: str) -> Folded:
     if text.isascii():
         low = text.lower()
         return Folded(text, low, low, None, None, True)
+    simple = fold_to_ascii(text)
+    if simple is not None:
+        low = simple.decode("ascii").lower()
+        return Folded(text, low, low, None, None, True)
+    return _fold_general(text)
+
+
+_FOLD_ERRORS = "commentsvc.fold"
+
+
+def _fold_run(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: a run of non-ASCII characters, folded if simply possible."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    out = []
+    for ch in error.object[error.start : error.end]:
+        plain, homo, _ = fold_char(ch)
+        if len(plain) != 1 or homo != plain or not plain.isascii():
+            raise error
+        out.append(plain)
+    return "".join(out), error.end
+
+
+def fold_to_ascii(text: str) -> bytes | None:
+    """`text` as ASCII, each character folded to one, if it can be done so; else None.
+
+    Most comments with non-ASCII characters (curly quotes, dashes, accented
+    names) can; the ASCII encoder copies the rest in C.
+    """
+    try:
+        return text.encode("ascii", _FOLD_ERRORS)
+    except UnicodeEncodeError:
+        return None
+    except LookupError:  # first use: register the handler
+        codecs.register_error(_FOLD_ERRORS, _fold_run)
+        return fold_to_ascii(text)
+
+
+def _fold_general(text: str) -> Folded:
     plain_parts: list[str] = []
     homo_parts: list[str] = []
     starts: list[int] | None = None
@@ -180,7 +230,7 @@ def fold(text: str) -> Folded:
                 ends.extend(range(pos + 1, a + 1))
         for i in range(a, b):
             plain, homo, attach = fold_char(text[i])
-            if homo is not plain and homo != plain:
+            if homo != plain:
                 lookalikes = True
             n = len(plain)
             if starts is None or ends is None:
@@ -231,8 +281,8 @@ class Word(NamedTuple):
     """ends[i]: end (exclusive) of the original characters behind text[i]."""
     alternatives: tuple[tuple[int, str], ...] = ()
     """(i, letters): text[i] may also be one of these letters (a "1" is an i or an l)."""
-    stretched: tuple[int, ...] = ()
-    """Indexes of letters typed three or more times in a row (once or twice meant)."""
+    stretched: tuple[tuple[int, int], ...] = ()
+    """(i, n): text[i] was typed n (three or more) times in a row; once or twice meant."""
     obfuscated: bool = False
     """Typed with leet, masks or spaced-out letters rather than as a plain word."""
     spelled: bool = False
@@ -346,10 +396,16 @@ def _without_apostrophes(plain: str, start: int, end: int) -> tuple[list[int], b
     return [p for part in parts for p in part], False
 
 
-def expand(folded: Folded, start: int, end: int) -> tuple[int, int]:
-    """Widen `folded.plain[start:end]` so it cuts no word and no spelled-out run."""
+def expand(folded: Folded, start: int, end: int, reach: int = 0) -> tuple[int, int]:
+    """Widen `folded.plain[start:end]` so it cuts no word and no spelled-out run.
+
+    With `reach`, take in that many more words on either side too.
+    """
     plain = folded.plain
     start, end = _widen(plain, max(0, start), min(len(plain), end))
+    for _ in range(reach):
+        start = _widen(plain, _skip_gap_left(plain, start), start)[0]
+        end = _widen(plain, end, _skip_gap_right(plain, end))[1]
     while True:
         inside = _pieces(plain, start, end)
         if not inside or inside[0][1] - inside[0][0] != 1:
@@ -369,8 +425,27 @@ def expand(folded: Folded, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _skip_gap_left(plain: str, pos: int) -> int:
+    while pos > 0 and not _is_word_char(plain[pos - 1]):
+        pos -= 1
+    return pos
+
+
+def _skip_gap_right(plain: str, pos: int) -> int:
+    while pos < len(plain) and not _is_word_char(plain[pos]):
+        pos += 1
+    return pos
+
+
+_WORD_SYMBOLS = frozenset("@$*#!|+'")
+_ASCII_WORD_CHARS = frozenset(
+    chr(c) for c in range(128) if chr(c).isalnum() or chr(c) in _WORD_SYMBOLS
+)
+
+
 def _is_word_char(ch: str) -> bool:
-    return ch.isalnum() or ch in "@$*#!|+'"
+    """Whether a word can go through `ch` (a window never cuts at one)."""
+    return ch in _ASCII_WORD_CHARS or (not ch.isascii() and ch.isalnum())
 
 
 def _widen(plain: str, start: int, end: int) -> tuple[int, int]:
@@ -462,7 +537,7 @@ def _make_word(folded: Folded, positions: range | list[int], *, spelled: bool) -
             alternatives = []
             spelled = True
 
-    stretched: list[int] = []
+    stretched: list[tuple[int, int]] = []
     if len(raw) >= 3 and _STRETCH_RE.search(raw) is not None:
         text, starts, ends, alternatives, stretched = _collapse(
             raw, text, list(starts), list(ends), alternatives
@@ -493,14 +568,14 @@ def _collapse(
     starts: list[int],
     ends: list[int],
     alternatives: list[tuple[int, str]],
-) -> tuple[str, list[int], list[int], list[tuple[int, str]], list[int]]:
+) -> tuple[str, list[int], list[int], list[tuple[int, str]], list[tuple[int, int]]]:
     """Collapse letters typed three or more times in a row to one."""
     alt = dict(alternatives)
     out_text: list[str] = []
     out_starts: list[int] = []
     out_ends: list[int] = []
     out_alt: list[tuple[int, str]] = []
-    stretched: list[int] = []
+    stretched: list[tuple[int, int]] = []
     pos = 0
     for match in _STRETCH_RE.finditer(raw):
         a, b = match.span()
@@ -510,7 +585,7 @@ def _collapse(
             out_text.append(text[k])
             out_starts.append(starts[k])
             out_ends.append(ends[k])
-        stretched.append(len(out_text))
+        stretched.append((len(out_text), b - a))
         out_text.append(text[a])
         out_starts.append(starts[a])
         out_ends.append(ends[b - 1])

@@ -14,14 +14,18 @@ the Subject.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import html
+import io
 import re
+import secrets
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
+from email.generator import BytesGenerator
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -44,8 +48,49 @@ from commentsvc.models import Comment, Site, Thread
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 SUBJECT_MAX_CHARS = 200
 EXCERPT_CHARS = 280
+# CRLF line ends; 7-bit safe bodies (quoted-printable or base64 where needed); headers
+# fold only past RFC 5322's hard limit, so a List-Unsubscribe URL stays on one line for
+# the simple parsers some mail providers use.
+MAIL_POLICY = policy.SMTP.clone(max_line_length=998, cte_type="7bit")
+UTF8_POLICY = MAIL_POLICY.clone(utf8=True)  # only for an address that is not ASCII (SMTPUTF8)
+MAX_7BIT_LINE = 998
+SHARED_HEADERS_CACHE = 4096
 _SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _SPACES = re.compile(r"\s+")
+
+
+def as_bytes(message: EmailMessage) -> bytes:
+    """The message as it goes on the wire, flattened with `MAIL_POLICY`."""
+    buffer = io.BytesIO()
+    BytesGenerator(buffer, policy=MAIL_POLICY).flatten(message)
+    return buffer.getvalue()
+
+
+def header_line(name: str, value: str) -> bytes:
+    """One header line for a value we generated or validated; folded by the email package
+    if it is not plain printable ASCII."""
+    value = header_text(value, 990)
+    if value.isascii() and value.isprintable():
+        return f"{name}: {value}\r\n".encode("ascii")
+    folded: str = UTF8_POLICY.header_factory(name, value).fold(policy=UTF8_POLICY)
+    return folded.encode("utf-8")
+
+
+def text_part(subtype: str, text: str) -> bytes:
+    """A text/* MIME part: 7bit when it is short-lined ASCII, else quoted-printable."""
+    data = text.replace("\r\n", "\n").replace("\r", "\n")
+    raw = data.encode("utf-8")
+    if raw.isascii() and all(len(line) <= MAX_7BIT_LINE for line in raw.split(b"\n")):
+        cte, payload = "7bit", raw
+    else:
+        cte, payload = "quoted-printable", binascii.b2a_qp(raw, istext=True)
+    payload = payload.replace(b"\n", b"\r\n")
+    if not payload.endswith(b"\r\n"):
+        payload += b"\r\n"
+    head = (
+        f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: {cte}\r\n\r\n'
+    )
+    return head.encode("ascii") + payload
 
 
 def header_text(value: str, max_chars: int = SUBJECT_MAX_CHARS) -> str:
@@ -108,6 +153,7 @@ class Composer:
         self.domain = settings.mail_from.rpartition("@")[2].strip("<> ") or "localhost"
         self.override_root = settings.data_dir / "templates"
         self._envs: dict[str, Environment] = {}
+        self._headers: dict[tuple[str, str, str], bytes] = {}
 
     def environment(self, site_id: str) -> Environment:
         env = self._envs.get(site_id)
@@ -163,25 +209,55 @@ class Composer:
         unsubscribe_url: str,
         now: datetime,
         references: Sequence[str] = (),
-    ) -> EmailMessage:
-        msg = EmailMessage(policy=policy.SMTP)
-        site_name = header_text(site.name, 100) or site.id
-        msg["From"] = Address(display_name=site_name, addr_spec=self.mail_from)
-        msg["To"] = Address(addr_spec=header_text(recipient, 254))
-        msg["Subject"] = rendered.subject
-        msg["Date"] = format_datetime(now)
-        msg["Message-ID"] = message_id
+    ) -> bytes:
+        """The whole email, as it goes on the wire (CRLF line ends, 7-bit clean).
+
+        Headers that may carry user text are built by the email package once per
+        (site, subject) and reused for every recipient; the per-recipient ones
+        hold only what we generate (ids, dates, our URLs) or a validated address.
+        """
+        head = [self._shared_headers(site.id, site.name, rendered.subject)]
+        head.append(header_line("To", recipient))
+        head.append(header_line("Date", format_datetime(now)))
+        head.append(header_line("Message-ID", message_id))
         if references:
-            msg["In-Reply-To"] = references[-1]
-            msg["References"] = " ".join(references)
-        msg["List-Id"] = f'"{_phrase(site_name)}" <{site.id}.comments.{self.domain}>'
-        msg["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+            head.append(header_line("In-Reply-To", references[-1]))
+            head.append(header_line("References", " ".join(references)))
+        head.append(header_line("List-Unsubscribe", f"<{unsubscribe_url}>"))
+        boundary = "=_" + secrets.token_hex(12)
+        head.append(b"MIME-Version: 1.0\r\n")
+        head.append(f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n'.encode())
+        # Each part ends in CRLF; the CRLF before a delimiter belongs to the delimiter.
+        return b"".join(
+            [
+                *head,
+                f"\r\n--{boundary}\r\n".encode(),
+                text_part("plain", rendered.text),
+                f"\r\n--{boundary}\r\n".encode(),
+                text_part("html", rendered.html),
+                f"\r\n--{boundary}--\r\n".encode(),
+            ]
+        )
+
+    def _shared_headers(self, site_id: str, site_name: str, subject: str) -> bytes:
+        """From, Subject, List-Id and the fixed headers, encoded by the email package."""
+        key = (site_id, site_name, subject)
+        cached = self._headers.get(key)
+        if cached is not None:
+            return cached
+        name = header_text(site_name, 100) or site_id
+        msg = EmailMessage(policy=MAIL_POLICY)
+        msg["From"] = Address(display_name=name, addr_spec=self.mail_from)
+        msg["Subject"] = header_text(subject)
+        msg["List-Id"] = f'"{_phrase(name)}" <{site_id}.comments.{self.domain}>'
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         msg["Auto-Submitted"] = "auto-generated"
         msg["X-Auto-Response-Suppress"] = "All"
-        msg.set_content(rendered.text)
-        msg.add_alternative(rendered.html, subtype="html")
-        return msg
+        block = as_bytes(msg).split(b"\r\n\r\n", 1)[0] + b"\r\n"
+        if len(self._headers) >= SHARED_HEADERS_CACHE:
+            self._headers.clear()
+        self._headers[key] = block
+        return block
 
     # ----- context pieces ------------------------------------------------------------
 

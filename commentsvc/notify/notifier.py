@@ -27,7 +27,6 @@ from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 
 import redis.asyncio as aioredis
 
@@ -313,7 +312,7 @@ class Notifier:
     def _url(self, path: str) -> str:
         return f"{self.public_url}{path}"
 
-    def _compose(self, rows: list[Delivery], batch: _Batch) -> EmailMessage:
+    def _compose(self, rows: list[Delivery], batch: _Batch) -> bytes:
         first = rows[0]
         if first.digest_group:
             return self._compose_digest(rows, batch)
@@ -339,7 +338,7 @@ class Notifier:
             refs.append(c.comment_message_id(comment.parent_id, recipient))
         return refs
 
-    def _compose_comment(self, row: Delivery, batch: _Batch) -> EmailMessage:
+    def _compose_comment(self, row: Delivery, batch: _Batch) -> bytes:
         comment = batch.comments[row.comment_id or ""]
         site, thread = self._where(comment, batch)
         sub = batch.subscriptions[row.subscription_id or 0]
@@ -365,7 +364,7 @@ class Notifier:
             references=self._references(comment, row.recipient),
         )
 
-    def _compose_digest(self, rows: list[Delivery], batch: _Batch) -> EmailMessage:
+    def _compose_digest(self, rows: list[Delivery], batch: _Batch) -> bytes:
         first = rows[0]
         comments = sorted((batch.comments[r.comment_id or ""] for r in rows), key=lambda c: c.id)
         site, thread = self._where(comments[0], batch)
@@ -389,7 +388,7 @@ class Notifier:
             references=[self.composer.thread_message_id(thread.id, first.recipient)],
         )
 
-    def _compose_approved(self, row: Delivery, batch: _Batch) -> EmailMessage:
+    def _compose_approved(self, row: Delivery, batch: _Batch) -> bytes:
         comment = batch.comments[row.comment_id or ""]
         site, thread = self._where(comment, batch)
         unsubscribe = self._url("/u/" + self.tokens.unsubscribe_delivery(row.id, row.recipient))
@@ -406,7 +405,7 @@ class Notifier:
             references=[self.composer.thread_message_id(thread.id, row.recipient)],
         )
 
-    def _compose_confirm(self, row: Delivery, batch: _Batch) -> EmailMessage:
+    def _compose_confirm(self, row: Delivery, batch: _Batch) -> bytes:
         sub = batch.subscriptions[row.subscription_id or 0]
         thread = batch.threads[sub.thread_id]
         site = batch.sites[thread.site_id]
@@ -425,7 +424,7 @@ class Notifier:
             now=self.clock(),
         )
 
-    def _compose_moderators(self, row: Delivery, batch: _Batch) -> EmailMessage:
+    def _compose_moderators(self, row: Delivery, batch: _Batch) -> bytes:
         listed = [
             batch.comments[str(i)]
             for i in row.data.get("comment_ids", ())

@@ -19,7 +19,6 @@ import contextlib
 import logging
 import mailbox
 from dataclasses import dataclass
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
@@ -56,7 +55,9 @@ class PermanentError(DeliveryError):
 class Destination(Protocol):
     name: str
 
-    async def send(self, message: EmailMessage, recipient: str) -> None: ...
+    async def send(self, message: bytes, recipient: str) -> None:
+        """Send one email (as it goes on the wire) to one recipient."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -161,7 +162,7 @@ class SMTPDestination:
                 await conn.smtp.quit()
         conn.smtp.close()
 
-    async def send(self, message: EmailMessage, recipient: str) -> None:
+    async def send(self, message: bytes, recipient: str) -> None:
         async with self._slots:
             conn = self._idle.pop() if self._idle else None
             reused = conn is not None
@@ -191,8 +192,8 @@ class SMTPDestination:
             else:
                 self._idle.append(conn)
 
-    async def _send_on(self, conn: _Connection, message: EmailMessage, recipient: str) -> None:
-        await conn.smtp.send_message(message, sender=self.mail_from, recipients=[recipient])
+    async def _send_on(self, conn: _Connection, message: bytes, recipient: str) -> None:
+        await conn.smtp.sendmail(self.mail_from, [recipient], message)
 
     async def close(self) -> None:
         idle, self._idle = self._idle, []
@@ -208,12 +209,12 @@ class MaildirDestination:
         self.path = path
         self._lock = asyncio.Lock()
 
-    def _add(self, message: EmailMessage) -> None:
+    def _add(self, message: bytes) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         box = mailbox.Maildir(self.path, create=True)
         box.add(message)
 
-    async def send(self, message: EmailMessage, recipient: str) -> None:
+    async def send(self, message: bytes, recipient: str) -> None:
         try:
             async with self._lock:
                 await asyncio.to_thread(self._add, message)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
@@ -11,7 +12,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from commentsvc.models import Comment, Kind, Status, Thread
+from commentsvc.models import Comment, Kind, Status
 from commentsvc.store.engine import Database
 from commentsvc.store.records import (
     EventRecord,
@@ -183,66 +184,14 @@ class CommentStore:
         In the same transaction: the audit event, the thread's approved counts,
         and the thread's version when anything public changed.
         """
-        async with self.db.write() as conn:
-            return await self._transition(conn, t)
+        return (await self.transition_many([t]))[0]
 
-    async def _transition(self, conn: AsyncConnection, t: Transition) -> TransitionResult | None:
-        before_row = (
-            (await conn.execute(sa.select(comments).where(comments.c.id == t.comment_id)))
-            .mappings()
-            .first()
-        )
-        if before_row is None:
-            return None
-        before = comment_from_row(before_row)
-        if before.status.value not in t.from_statuses:
-            return None
-        if t.expected_version is not None and before.version != t.expected_version:
-            return None
-        now = now_utc()
-        values: dict[str, Any] = {"status": t.to_status.value, "version": comments.c.version + 1}
-        values.update(t.changes)
-        first_approval = t.to_status is Status.APPROVED and before.first_approved_at is None
-        if first_approval:
-            values["first_approved_at"] = now
-        update = (
-            comments.update()
-            .where(
-                comments.c.id == t.comment_id,
-                comments.c.status == before.status.value,
-                comments.c.version == before.version,
-            )
-            .values(**values)
-        )
-        if t.require_no_replies:
-            reply = comments.alias("reply")
-            update = update.where(~sa.exists().where(reply.c.parent_id == t.comment_id))
-        result = await conn.execute(update)
-        if result.rowcount != 1:
-            return None
-        await conn.execute(
-            events.insert().values(
-                comment_id=t.comment_id,
-                actor=t.actor,
-                action=t.action,
-                from_status=before.status.value,
-                to_status=t.to_status.value,
-                note=t.note,
-                at=now,
-            )
-        )
-        thread = await _touch_thread(conn, before, t)
-        after_row = (
-            (await conn.execute(sa.select(comments).where(comments.c.id == t.comment_id)))
-            .mappings()
-            .one()
-        )
-        return TransitionResult(
-            comment=comment_from_row(after_row),
-            from_status=before.status,
-            first_approval=first_approval,
-            thread=thread,
-        )
+    async def transition_many(self, ts: Sequence[Transition]) -> list[TransitionResult | None]:
+        """Apply several transitions in one transaction; each succeeds or fails on its own."""
+        if not ts:
+            return []
+        async with self.db.write() as conn:
+            return await _apply_transitions(conn, ts)
 
     async def record_event(
         self, comment_id: str, actor: str, action: str, note: str = "", status: Status | None = None
@@ -363,6 +312,38 @@ class CommentStore:
                 or 0
             )
 
+    async def recent_by_body(
+        self, body_hashes: Sequence[str], since: datetime
+    ) -> list[tuple[str, str, str, datetime]]:
+        """(id, site, body hash, created) of comments since `since` with any of these bodies."""
+        if not body_hashes:
+            return []
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                sa.select(
+                    comments.c.id, comments.c.site_id, comments.c.body_hash, comments.c.created_at
+                ).where(
+                    comments.c.body_hash.in_(list(set(body_hashes))),
+                    comments.c.created_at >= since,
+                    comments.c.status != Status.DELETED.value,
+                )
+            )
+            return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def recent_by_ip(
+        self, ip_hashes: Sequence[str], since: datetime
+    ) -> list[tuple[str, str, datetime]]:
+        """(id, ip hash, created) of comments since `since` from any of these addresses."""
+        if not ip_hashes:
+            return []
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                sa.select(comments.c.id, comments.c.ip_hash, comments.c.created_at).where(
+                    comments.c.ip_hash.in_(list(set(ip_hashes))), comments.c.created_at >= since
+                )
+            )
+            return [(r[0], r[1], r[2]) for r in rows]
+
     async def find_duplicate(
         self,
         thread_id: int,
@@ -393,26 +374,101 @@ class CommentStore:
         return str(found) if found is not None else None
 
 
-async def _touch_thread(conn: AsyncConnection, before: Comment, t: Transition) -> Thread:
-    """Move the thread's approved counts and version to match a transition."""
-    was = before.status is Status.APPROVED
-    now = t.to_status is Status.APPROVED
-    delta = int(now) - int(was)
-    public = before.status.value in VISIBLE or t.to_status.value in VISIBLE
-    values: dict[str, Any] = {}
-    if delta:
-        values["count"] = threads.c.count + delta
-        if before.kind is Kind.FEEDBACK:
-            values["feedback_count"] = threads.c.feedback_count + delta
-    if public or delta:
-        values["version"] = threads.c.version + 1
-    if values:
-        await conn.execute(
-            threads.update().where(threads.c.id == before.thread_id).values(**values)
+_REPLY = comments.alias("reply")
+_COMMENT_FIELDS = {f.name for f in dataclasses.fields(Comment)}
+
+
+async def _apply_transitions(
+    conn: AsyncConnection, ts: Sequence[Transition]
+) -> list[TransitionResult | None]:
+    ids = list({t.comment_id for t in ts})
+    rows = (await conn.execute(sa.select(comments).where(comments.c.id.in_(ids)))).mappings().all()
+    current = {r["id"]: comment_from_row(r) for r in rows}
+    now = now_utc()
+    done: list[tuple[Comment, Comment, bool, Transition] | None] = []
+    event_rows: list[dict[str, Any]] = []
+    deltas: dict[int, list[int]] = {}  # thread id → [count delta, feedback delta, touched]
+    for t in ts:
+        before = current.get(t.comment_id)
+        if (
+            before is None
+            or before.status.value not in t.from_statuses
+            or (t.expected_version is not None and before.version != t.expected_version)
+        ):
+            done.append(None)
+            continue
+        first_approval = t.to_status is Status.APPROVED and before.first_approved_at is None
+        values: dict[str, Any] = {"status": t.to_status.value, "version": before.version + 1}
+        values.update(t.changes)
+        if first_approval:
+            values["first_approved_at"] = now
+        update = (
+            comments.update()
+            .where(
+                comments.c.id == t.comment_id,
+                comments.c.status == before.status.value,
+                comments.c.version == before.version,
+            )
+            .values(**values)
         )
-    row = (
-        (await conn.execute(sa.select(threads).where(threads.c.id == before.thread_id)))
+        if t.require_no_replies:
+            update = update.where(~sa.exists().where(_REPLY.c.parent_id == t.comment_id))
+        if (await conn.execute(update)).rowcount != 1:
+            done.append(None)
+            continue
+        after = dataclasses.replace(
+            before,
+            status=t.to_status,
+            **{k: v for k, v in values.items() if k in _COMMENT_FIELDS and k != "status"},
+        )
+        current[t.comment_id] = after  # a later transition in this batch starts from here
+        event_rows.append(
+            {
+                "comment_id": t.comment_id,
+                "actor": t.actor,
+                "action": t.action,
+                "from_status": before.status.value,
+                "to_status": t.to_status.value,
+                "note": t.note,
+                "at": now,
+            }
+        )
+        delta = deltas.setdefault(before.thread_id, [0, 0, 0])
+        moved = int(t.to_status is Status.APPROVED) - int(before.status is Status.APPROVED)
+        delta[0] += moved
+        if before.kind is Kind.FEEDBACK:
+            delta[1] += moved
+        if moved or before.status.value in VISIBLE or t.to_status.value in VISIBLE:
+            delta[2] = 1
+        done.append((before, after, first_approval, t))
+    if event_rows:
+        await conn.execute(events.insert(), event_rows)
+    for thread_id, (count, feedback, touched) in deltas.items():
+        changes: dict[str, Any] = {}
+        if count:
+            changes["count"] = threads.c.count + count
+        if feedback:
+            changes["feedback_count"] = threads.c.feedback_count + feedback
+        if touched:
+            changes["version"] = threads.c.version + 1
+        if changes:
+            await conn.execute(threads.update().where(threads.c.id == thread_id).values(**changes))
+    thread_rows = (
+        (await conn.execute(sa.select(threads).where(threads.c.id.in_(list(deltas)))))
         .mappings()
-        .one()
+        .all()
+        if deltas
+        else []
     )
-    return thread_from_row(row)
+    by_id = {r["id"]: thread_from_row(r) for r in thread_rows}
+    return [
+        None
+        if item is None
+        else TransitionResult(
+            comment=item[1],
+            from_status=item[0].status,
+            first_approval=item[2],
+            thread=by_id[item[0].thread_id],
+        )
+        for item in done
+    ]

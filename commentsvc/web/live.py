@@ -160,9 +160,15 @@ class LiveHub:
                 self.dropped += 1
                 self.unsubscribe(reader)
 
-    def close(self) -> None:
-        """End every open stream (shutdown); refuse new ones."""
-        self._closed = True
+    def end_streams(self) -> int:
+        """End every open stream (browsers reconnect); how many there were."""
+        ended = self._count
         for readers in list(self._readers.values()):
             for reader in list(readers):
                 self.unsubscribe(reader)
+        return ended
+
+    def close(self) -> None:
+        """End every open stream (shutdown); refuse new ones."""
+        self._closed = True
+        self.end_streams()

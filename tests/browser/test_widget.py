@@ -153,14 +153,17 @@ async def test_author_edits_and_deletes_inside_the_window(
     me = await open_demo(browser, service)
     w = me.widget
     form = w.get_by_role("form", name="Leave a comment")
-    await form.get_by_label("Comment", exact=True).fill("The timetable should be posted at both ends.")
+    await form.get_by_label("Comment", exact=True).fill(
+        "The timetable should be posted at both ends."
+    )
     await form.get_by_role("button", name="Post Comment").click()
+    await expect(w.locator(".status")).to_contain_text("awaiting moderation")
     await drain(service)
     mine = w.locator("li.c", has_text="The timetable should be posted")
     await expect(mine).not_to_contain_text("Awaiting moderation")
 
     await own_actions(mine).get_by_role("button", name="Edit").click()
-    editor = mine.get_by_label("Edit your comment")
+    editor = mine.get_by_role("textbox", name="Your comment")
     await expect(editor).to_have_value("The timetable should be posted at both ends.")
     await editor.fill("The timetable should be posted at both landings.")
     await mine.get_by_role("button", name="Save").click()
@@ -198,7 +201,9 @@ async def test_name_and_email_are_remembered(
 ) -> None:
     me = await open_demo(browser, quiet_service)
     form = me.widget.get_by_role("form", name="Leave a comment")
-    await form.get_by_label("Comment", exact=True).fill("Lovely to see the landing stages restored.")
+    await form.get_by_label("Comment", exact=True).fill(
+        "Lovely to see the landing stages restored."
+    )
     await form.get_by_label("Name").fill("Priya")
     await form.get_by_label("Email").fill("priya@example.org")
     await form.get_by_role("button", name="Post Comment").click()

@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Dialog, Locator, Page
 
+from commentsvc.web.keys import LIVE
+from commentsvc.web.live import LiveHub
 from tests.browser.conftest import GENEROUS_LIMITS
 from tests.support import live_client, make_settings, runtime_of
 
@@ -101,16 +103,33 @@ async def post_as_other_reader(
         return body
 
 
+def hub_of(service: TestClient[Any, Any]) -> LiveHub:
+    app = service.app
+    assert app is not None
+    hub: LiveHub = app[LIVE]
+    return hub
+
+
 async def wait_for_live_readers(service: TestClient[Any, Any], count: int) -> None:
     """Until `count` browsers hold an open event stream (server side)."""
-    from commentsvc.web.keys import LIVE
-
-    hub = service.server.app[LIVE]  # type: ignore[union-attr]
+    hub = hub_of(service)
     for _ in range(STEP_MS // 20):
         if hub.clients >= count:
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"{hub.clients} live readers, expected {count}")
+
+
+async def wait_for_count(
+    service: TestClient[Any, Any], count: int, thread: str = DEMO_THREAD
+) -> None:
+    """Until the thread has `count` approved comments (the running worker decides)."""
+    for _ in range(STEP_MS // 20):
+        resp = await service.get("/api/v1/counts", params={"thread": thread})
+        if (await resp.json())["counts"][thread] == count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"thread {thread} never reached {count} approved comments")
 
 
 async def subscriptions_for(service: TestClient[Any, Any], email: str) -> list[dict[str, Any]]:
@@ -127,7 +146,9 @@ async def api_only_service(
     tmp_path: Path, sqlite_url: str, redis_url: str
 ) -> AsyncIterator[TestClient[Any, Any]]:
     """The API with no background worker: tests run the moderation worker with `drain`."""
-    settings = make_settings(tmp_path, sqlite_url, redis_url, COMMENTSVC_RATE_LIMITS=GENEROUS_LIMITS)
+    settings = make_settings(
+        tmp_path, sqlite_url, redis_url, COMMENTSVC_RATE_LIMITS=GENEROUS_LIMITS
+    )
     async with live_client(settings) as client:
         await runtime_of(client).store.sites.update("default", policy={"flood_max": 10_000})
         runtime_of(client).service.forget_site("default")

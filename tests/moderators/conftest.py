@@ -26,7 +26,9 @@ async def _started(settings: Any) -> AsyncIterator[TestClient[Any, Any]]:
 async def client(
     tmp_path: Path, sqlite_url: str, redis_url: str, redis: aioredis.Redis
 ) -> AsyncIterator[TestClient[Any, Any]]:
-    settings = make_settings(tmp_path, sqlite_url, redis_url, COMMENTSVC_RATE_LIMITS=GENEROUS_LIMITS)
+    settings = make_settings(
+        tmp_path, sqlite_url, redis_url, COMMENTSVC_RATE_LIMITS=GENEROUS_LIMITS
+    )
     async for c in _started(settings):
         yield c
 

@@ -80,7 +80,9 @@ async def test_every_moderation_route_needs_credentials_and_the_right_site(clien
         assert resp.status == 401, (method, path, await resp.text())
         assert_problem(401, await resp.json(), resp.content_type)
 
-        resp = await client.request(method, url, json=body, headers={"Authorization": "Bearer nope"})
+        resp = await client.request(
+            method, url, json=body, headers={"Authorization": "Bearer nope"}
+        )
         assert resp.status == 401, (method, path)
 
         resp = await client.request(method, url, json=body, headers=outsider)

@@ -6,13 +6,23 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from commentsvc.models import Status
 from commentsvc.web.keys import DECISIONS
 from tests.moderators.helpers import Client, moderator_token, post, post_held, public_ids
 from tests.support import drain, runtime_of
 
 
-async def _ban(client: Client, headers: dict[str, str], **fields: Any) -> tuple[int, dict[str, Any]]:
+@pytest.fixture
+def client(any_client: Client) -> Client:
+    """These tests run once on SQLite and once on PostgreSQL."""
+    return any_client
+
+
+async def _ban(
+    client: Client, headers: dict[str, str], **fields: Any
+) -> tuple[int, dict[str, Any]]:
     resp = await client.post("/api/v1/moderation/bans", json=fields, headers=headers)
     return resp.status, await resp.json()
 
@@ -133,7 +143,11 @@ async def test_bad_bans_list_every_field(client: Client) -> None:
     assert {e["field"] for e in body["errors"]} == {"site", "kind", "value", "purge"}
     status, _ = await _ban(client, headers, site="unknown-site", kind="name", value="x")
     assert status == 404  # a moderator of every site, but there is no such site
-    for kind, value in (("email", "not-an-email"), ("domain", "no spaces.example"), ("name", "n" * 65)):
+    for kind, value in (
+        ("email", "not-an-email"),
+        ("domain", "no spaces.example"),
+        ("name", "n" * 65),
+    ):
         status, body = await _ban(client, headers, kind=kind, value=value)
         assert status == 422, (kind, value, body)
 
@@ -152,7 +166,7 @@ async def test_a_big_purge_runs_in_the_background(client: Client) -> None:
     status, body = await _ban(client, headers, kind="email", value="bulk@flood.example", purge=True)
     assert status == 201
     assert body["purge"] == {"status": "running", "rejected": None}
-    await client.server.app[DECISIONS].wait_for_purges()  # type: ignore[union-attr]
+    await client.server.app[DECISIONS].bans.wait_for_purges()  # type: ignore[union-attr]
     assert not await public_ids(client) & ids
     assert {c.status for c in await store.comments.get_many(list(ids))} == {Status.REJECTED}
     thread = await store.threads.get("default", "world/moderated-article")

@@ -14,7 +14,9 @@ from tests.moderators.helpers import (
 from tests.support import runtime_of
 
 
-async def _decide(client: Client, headers: dict[str, str], comment_id: str, action: str, **extra: object) -> tuple[int, dict[str, object]]:
+async def _decide(
+    client: Client, headers: dict[str, str], comment_id: str, action: str, **extra: object
+) -> tuple[int, dict[str, object]]:
     resp = await client.post(
         f"/api/v1/moderation/comments/{comment_id}/decision",
         json={"action": action, **extra},
@@ -23,7 +25,9 @@ async def _decide(client: Client, headers: dict[str, str], comment_id: str, acti
     return resp.status, await resp.json()
 
 
-async def _events(client: Client, headers: dict[str, str], comment_id: str) -> list[dict[str, object]]:
+async def _events(
+    client: Client, headers: dict[str, str], comment_id: str
+) -> list[dict[str, object]]:
     resp = await client.get(f"/api/v1/moderation/comments/{comment_id}/events", headers=headers)
     assert resp.status == 200
     return (await resp.json())["events"]  # type: ignore[no-any-return]
@@ -73,7 +77,9 @@ async def test_many_concurrent_approvals_of_many_comments(any_client: Client) ->
     assert set(ids) <= await public_ids(client)
 
 
-async def test_approving_again_after_a_flag_round_trip_does_not_notify_twice(client: Client) -> None:
+async def test_approving_again_after_a_flag_round_trip_does_not_notify_twice(
+    client: Client,
+) -> None:
     headers = await moderator_token(client, "again@example.org")
     comment_id = await post_held(client)
     assert (await _decide(client, headers, comment_id, "approve"))[0] == 200
@@ -93,7 +99,9 @@ async def test_a_stale_version_is_a_conflict(client: Client) -> None:
     status, body = await _decide(client, headers, comment_id, "approve", version=seen["version"])
     assert status == 409
     assert "changed since you loaded it" in str(body["detail"])
-    status, body = await _decide(client, headers, comment_id, "approve", version=seen["version"] + 1)
+    status, body = await _decide(
+        client, headers, comment_id, "approve", version=seen["version"] + 1
+    )
     assert status == 200 and body["status"] == "approved"
 
 
@@ -120,7 +128,13 @@ async def test_actions_follow_the_documented_table(client: Client) -> None:
     events = await _events(client, headers, comment_id)
     moderator_events = [e for e in events if e["actor"] == "table@example.org"]
     assert [e["action"] for e in moderator_events] == [
-        "reject", "restore", "spam", "reject", "delete", "restore", "approve"
+        "reject",
+        "restore",
+        "spam",
+        "reject",
+        "delete",
+        "restore",
+        "approve",
     ]
     assert all(e["note"] == f"step {e['action']}" for e in moderator_events)
 
@@ -137,7 +151,9 @@ async def test_bad_decisions_are_4xx(client: Client) -> None:
     status, _ = await _decide(client, headers, "../../etc", "approve")
     assert status == 404
     resp = await client.post(
-        f"/api/v1/moderation/comments/{comment_id}/decision", data=b"{", headers={**headers, "Content-Type": "application/json"}
+        f"/api/v1/moderation/comments/{comment_id}/decision",
+        data=b"{",
+        headers={**headers, "Content-Type": "application/json"},
     )
     assert resp.status == 400
     resp = await client.get("/api/v1/moderation/comments?status=bogus", headers=headers)
@@ -171,20 +187,31 @@ async def test_bulk_reports_each_id(client: Client) -> None:
     again = (await resp.json())["results"][first]
     assert again["status"] == 409 and again["type"].endswith(":conflict")
 
-    for bad in ({"ids": [], "action": "approve"}, {"ids": "x", "action": "approve"}, {"ids": [first]}, {"ids": [first] * 501, "action": "approve"}):
+    for bad in (
+        {"ids": [], "action": "approve"},
+        {"ids": "x", "action": "approve"},
+        {"ids": [first]},
+        {"ids": [first] * 501, "action": "approve"},
+    ):
         resp = await client.post("/api/v1/moderation/decisions", json=bad, headers=headers)
         assert resp.status == 422, bad
 
 
 async def test_bulk_across_a_foreign_site_is_refused_whole(client: Client) -> None:
     runtime = runtime_of(client)
-    await runtime.store.sites.add("other", "Other", [], {"mode": "premoderate", "flood_max": 10_000})
+    await runtime.store.sites.add(
+        "other", "Other", [], {"mode": "premoderate", "flood_max": 10_000}
+    )
     mine = await post_held(client)
-    resp = await client.post("/api/v1/comments", json={"site": "other", "thread": "t", "body": "elsewhere"})
+    resp = await client.post(
+        "/api/v1/comments", json={"site": "other", "thread": "t", "body": "elsewhere"}
+    )
     theirs = (await resp.json())["id"]
     headers = await moderator_token(client, "local@example.org", sites=("default",))
     resp = await client.post(
-        "/api/v1/moderation/decisions", json={"ids": [mine, theirs], "action": "approve"}, headers=headers
+        "/api/v1/moderation/decisions",
+        json={"ids": [mine, theirs], "action": "approve"},
+        headers=headers,
     )
     assert resp.status == 403
     assert mine not in await public_ids(client)
@@ -214,10 +241,14 @@ async def test_moderator_edit_is_public_and_audited(client: Client) -> None:
     # One approval, one notify job: the edit rang nothing.
     assert await runtime_of(client).redis.xlen(STREAM_NOTIFY) == 1
 
-    resp = await client.patch(f"/api/v1/moderation/comments/{comment_id}", json={"body": ""}, headers=headers)
+    resp = await client.patch(
+        f"/api/v1/moderation/comments/{comment_id}", json={"body": ""}, headers=headers
+    )
     assert resp.status == 422
     resp = await client.patch(
-        f"/api/v1/moderation/comments/{comment_id}", json={"body": "x", "version": 1}, headers=headers
+        f"/api/v1/moderation/comments/{comment_id}",
+        json={"body": "x", "version": 1},
+        headers=headers,
     )
     assert resp.status == 409
 

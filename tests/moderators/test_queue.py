@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.moderators.helpers import Client, hold_everything, moderator_token, post, post_held
 from tests.support import drain, runtime_of
+
+
+@pytest.fixture
+def client(any_client: Client) -> Client:
+    """These tests run once on SQLite and once on PostgreSQL."""
+    return any_client
 
 
 async def _queue(client: Client, headers: dict[str, str], **params: str) -> dict[str, Any]:
@@ -50,9 +58,13 @@ async def test_archives_are_newest_first(client: Client) -> None:
 async def test_a_mod_comment_shows_why_where_and_who(client: Client) -> None:
     await hold_everything(client, moderation_keys=["miracle cure"])
     headers = await moderator_token(client, "why@example.org")
-    earlier = await post_held(client, author_name="Cleo", author_email="Cleo@Example.org", body="First words.")
+    earlier = await post_held(
+        client, author_name="Cleo", author_email="Cleo@Example.org", body="First words."
+    )
     resp = await client.post(
-        f"/api/v1/moderation/comments/{earlier}/decision", json={"action": "approve"}, headers=headers
+        f"/api/v1/moderation/comments/{earlier}/decision",
+        json={"action": "approve"},
+        headers=headers,
     )
     assert resp.status == 200
     comment_id = await post_held(
@@ -115,7 +127,10 @@ async def test_flagged_lists_unreviewed_reports_until_a_moderator_decides(client
     assert [i["id"] for i in flagged["items"]] == [comment_id]
     assert flagged["items"][0]["status"] == "approved"  # one report: still public
     assert flagged["items"][0]["flags"] == {
-        "count": 1, "unreviewed": 1, "reasons": {"abuse": 1}, "notes": ["rude to me"]
+        "count": 1,
+        "unreviewed": 1,
+        "reasons": {"abuse": 1},
+        "notes": ["rude to me"],
     }
     resp = await client.post(
         f"/api/v1/comments/{comment_id}/flags",

@@ -25,6 +25,13 @@ THREAD = "world/test-article"
 GUARD_S = 10.0
 
 
+def hub_of(client: TestClient[Any, Any]) -> LiveHub:
+    app = client.app
+    assert app is not None
+    hub: LiveHub = app[LIVE]
+    return hub
+
+
 def event(kind: str = "comment.approved", thread: str = THREAD, **kw: Any) -> ThreadEvent:
     return ThreadEvent(kind, "default", thread, kw.pop("version", 2), kw.pop("id", "c1"), **kw)
 
@@ -118,6 +125,10 @@ class Stream:
             name, _, value = line.partition(":")
             fields[name or ":"] = value.strip()
 
+    async def read_to_end(self) -> None:
+        while True:
+            await self.frame()
+
     async def next_event(self) -> tuple[str, dict[str, Any]]:
         while True:
             fields = await self.frame()
@@ -134,7 +145,7 @@ async def open_stream(
     stream = Stream(resp)
     first = await stream.frame()  # the retry hint and a comment, flushed at once
     assert first["retry"] == "3000"
-    hub = client.server.app[LIVE]  # type: ignore[union-attr]
+    hub = hub_of(client)
     assert hub.clients >= 1
     try:
         yield stream
@@ -200,14 +211,14 @@ async def test_events_from_another_process_arrive_through_redis(
 
 
 async def test_heartbeats_keep_an_idle_stream_open(client: TestClient[Any, Any]) -> None:
-    client.server.app[LIVE].heartbeat_s = 0.05  # type: ignore[union-attr]
+    hub_of(client).heartbeat_s = 0.05
     async with open_stream(client) as stream:
         assert await stream.frame() == {":": "keepalive"}
         assert await stream.frame() == {":": "keepalive"}
 
 
 async def test_a_reader_leaving_frees_its_place(client: TestClient[Any, Any]) -> None:
-    hub = client.server.app[LIVE]  # type: ignore[union-attr]
+    hub = hub_of(client)
     hub.heartbeat_s = 0.05
     async with open_stream(client):
         assert hub.clients == 1
@@ -249,7 +260,7 @@ async def test_shutdown_closes_open_streams(
     # The reader's own session: closing the test client must not be what ends the stream.
     async with aiohttp.ClientSession() as browser:
         try:
-            hub = client.server.app[LIVE]  # type: ignore[union-attr]
+            hub = hub_of(client)
             resp = await browser.get(client.make_url("/api/v1/stream"), params={"thread": THREAD})
             stream = Stream(resp)
             await stream.frame()
@@ -259,8 +270,7 @@ async def test_shutdown_closes_open_streams(
             with pytest.raises(
                 (EOFError, aiohttp.ClientPayloadError, aiohttp.ClientConnectionError)
             ):
-                while True:
-                    await stream.frame()
+                await stream.read_to_end()
             await asyncio.wait_for(stopping, GUARD_S)
             assert hub.clients == 0 and hub.closed
         finally:

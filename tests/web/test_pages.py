@@ -82,7 +82,8 @@ async def test_demo_page_has_a_strict_csp(client: TestClient[Any, Any]) -> None:
     assert resp.content_type == "text/html"
     html = await resp.text()
     csp = dict(
-        (d.strip().split(" ", 1) + [""])[:2] for d in resp.headers["Content-Security-Policy"].split(";")
+        [*d.strip().split(" ", 1), ""][:2]
+        for d in resp.headers["Content-Security-Policy"].split(";")
     )
     assert csp["default-src"] == "'none'"
     assert csp["script-src"] == "'self'"

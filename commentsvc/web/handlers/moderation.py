@@ -10,7 +10,8 @@ from typing import Any
 from aiohttp import web
 
 from commentsvc.auth import Principal
-from commentsvc.decisions import ACTIONS, BAN_KINDS, NewBan, QueueQuery
+from commentsvc.bans import BAN_KINDS, NewBan
+from commentsvc.decisions import ACTIONS, QueueQuery
 from commentsvc.errors import BadRequest, NotFound, ServiceError
 from commentsvc.store.review import QUEUE_STATUSES
 from commentsvc.validation import MAX_BODY_CHARS, Fields
@@ -160,7 +161,7 @@ async def comment_events(request: web.Request, who: Principal) -> web.Response:
 async def list_bans(request: web.Request, who: Principal) -> web.Response:
     """GET /api/v1/moderation/bans — a site's bans in force (`expired=1` adds the rest)."""
     expired = query_param(request, "expired", "0", 5) in ("1", "true")
-    items = await request.app[DECISIONS].bans(who, _site_param(request), expired)
+    items = await request.app[DECISIONS].bans.for_site(who, _site_param(request), expired)
     return json_response({"items": items})
 
 
@@ -196,7 +197,7 @@ async def add_ban(request: web.Request, who: Principal) -> web.Response:
         f.fail("purge", "must be true or false")
     f.done()
     new = NewBan(site, str(kind), value, reason, expires_at, bool(purge))
-    data = await request.app[DECISIONS].add_ban(who, new)
+    data = await request.app[DECISIONS].bans.add(who, new)
     return json_response(data, status=201)
 
 
@@ -204,9 +205,9 @@ async def add_ban(request: web.Request, who: Principal) -> web.Response:
 async def remove_ban(request: web.Request, who: Principal) -> web.Response:
     """DELETE /api/v1/moderation/bans/{id} — lift a ban (204)."""
     raw = request.match_info["id"]
-    if not raw.isdigit() or len(raw) > 18:
+    if not raw.isdigit() or len(raw) > 9:  # ban ids are 32-bit integers
         raise NotFound("no such ban")
-    await request.app[DECISIONS].remove_ban(who, int(raw))
+    await request.app[DECISIONS].bans.remove(who, int(raw))
     return web.Response(status=204)
 
 

@@ -40,11 +40,11 @@
   const NS = 'commentsvc:';
   let theme = script.getAttribute('data-theme') || '';
 
-  const CSS = `
+  const STYLE = `
 :host{all:initial;display:block}
 :host([hidden]),[hidden]{display:none!important}
 :host(.commentsvc-bubble){display:inline-block;vertical-align:middle;margin-left:.35em}
-:host(.commentsvc-pop){position:absolute;z-index:2147483000;width:min(24rem,92vw)}
+:host(.commentsvc-pop){position:absolute;z-index:2147483000}
 .w{--bg:var(--csvc-bg,#fff);--fg:var(--csvc-fg,#1d1f23);--muted:var(--csvc-muted,#525866);--line:var(--csvc-border,#c9cdd4);--soft:var(--csvc-surface,#f2f3f5);--accent:var(--csvc-accent,#0b57a4);--on:var(--csvc-on-accent,#fff);--warn:#6b4200;--warnbg:#fff1cc;--err:#a3161b;--r:var(--csvc-radius,8px);font:var(--csvc-font,15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif);color:var(--fg);background:var(--bg);color-scheme:light}
 .w.dark{--bg:var(--csvc-bg-dark,#1b1e23);--fg:var(--csvc-fg-dark,#e8e9ec);--muted:var(--csvc-muted-dark,#adb3be);--line:var(--csvc-border-dark,#4a505b);--soft:var(--csvc-surface-dark,#272b32);--accent:var(--csvc-accent-dark,#8cc2ff);--on:var(--csvc-on-accent-dark,#0b1a2b);--warn:#ffd58a;--warnbg:#3a2e12;--err:#ffaaa5;color-scheme:dark}
 section.w{padding:.5rem 0}
@@ -99,8 +99,8 @@ ol{list-style:none;margin:0;padding:0}
 .bub{font-size:.85em;padding:.05em .55em;border-radius:999px;background:var(--soft);font-style:normal}
 .bub svg{vertical-align:-2px;margin-right:.3em}
 .box{display:block;margin-top:.4rem;width:min(24rem,85vw)}
-.pop{box-shadow:0 6px 24px rgba(0,0,0,.25);border-radius:var(--r)}
-.pop form{margin:0}
+.pop{display:inline-block;box-shadow:0 6px 24px rgba(0,0,0,.25);border-radius:var(--r)}
+.pop form{margin:0;width:min(24rem,88vw);box-sizing:border-box}
 .q{margin:0 0 .4rem;font-style:italic;max-height:4.5em;overflow:hidden}
 `;
   const PAGE_CSS = '::highlight(commentsvc){background-color:#ffe066;color:#1d1f23}' +
@@ -200,10 +200,10 @@ ol{list-style:none;margin:0;padding:0}
   function adopt(root) {
     // Constructable stylesheets: no <style> and no style attributes, so a strict CSP is fine.
     try {
-      if (!sheet) { sheet = new CSSStyleSheet(); sheet.replaceSync(CSS); }
+      if (!sheet) { sheet = new CSSStyleSheet(); sheet.replaceSync(STYLE); }
       root.adoptedStyleSheets = [sheet];
     } catch (e) {
-      root.append(h('style', { text: CSS }));
+      root.append(h('style', { text: STYLE }));
     }
   }
   let pageStyled = false;
@@ -524,7 +524,7 @@ ol{list-style:none;margin:0;padding:0}
       this.cursor = r.data.next_cursor;
       this.more.hidden = !this.cursor;
       if (reset) await this.showMine();
-      if (!this.started) { this.started = true; this.live(); this.countBubbles(); }
+      if (!this.started) { this.started = true; this.live(); if (this.bubbles.length) this.countBubbles(); }
     }
 
     // A comment and its replies: nested to MAX_DEPTH levels, then flattened.
@@ -676,7 +676,7 @@ ol{list-style:none;margin:0;padding:0}
           this.replace(li, r.data.comment);
           this.say('Your edit is awaiting moderation.');
         },
-      }, h('label', { for: ta.id, text: 'Edit your comment' }), ta, alert,
+      }, h('label', { for: ta.id, text: 'Your comment' }), ta, alert,
       h('div', { class: 'sub' }, h('button', { type: 'submit', class: 'primary', text: 'Save' }),
         h('button', { type: 'button', text: 'Cancel', onclick: () => this.closeSlot(li) })));
     }
@@ -704,7 +704,10 @@ ol{list-style:none;margin:0;padding:0}
         return;
       }
       const votes = store.get('votes', {});
-      if (value) votes[c.id] = value; else delete votes[c.id];
+      delete votes[c.id];
+      if (value) votes[c.id] = value;
+      const ids = Object.keys(votes);
+      for (const id of ids.slice(0, Math.max(0, ids.length - 500))) delete votes[id]; // keep the latest
       store.set('votes', votes);
       c.votes = r.data;
       this.showVotes(li, value);
@@ -771,6 +774,7 @@ ol{list-style:none;margin:0;padding:0}
       const why = (x) => JSON.stringify(x.waiting_because || []);
       if (li && li.c.status === c.status && why(li.c) === why(c)) return;
       const placed = li ? this.replace(li, c) : this.addOwn(c);
+      if (placed && c.status === 'approved' && c.kind === 'feedback') this.countBubbles(true);
       if (placed && c.status === 'approved' && li) {
         this.say('Your comment is published.');
         if (!this.es || this.es.readyState !== 1) this.refreshCount();
@@ -794,7 +798,7 @@ ol{list-style:none;margin:0;padding:0}
       const r = await api('GET', '/counts', { query: [['site', SITE], ['thread', this.key]] });
       if (!r.ok) return;
       const n = r.data.counts[this.key];
-      if (n > this.count && this.ready) { this.missed = n - this.count - this.fresh.size; this.showNotice(); }
+      if (n > this.count && this.ready) { this.missed += n - this.count; this.showNotice(); }
       this.setCounts(n);
     }
 
@@ -834,7 +838,7 @@ ol{list-style:none;margin:0;padding:0}
 
     onApproved(ev) {
       if (!ev.id) return;
-      this.countBubbles(true);
+      if (this.bubbles.length) this.countBubbles(true);
       if (mine()[ev.id]) { this.checkOwn(ev.id); return; }
       if (this.nodes.has(ev.id) || this.fresh.has(ev.id)) return;
       this.fresh.add(ev.id);
@@ -851,7 +855,7 @@ ol{list-style:none;margin:0;padding:0}
         const r = await api('GET', '/comments/' + enc(ev.id));
         const now = this.nodes.get(ev.id);
         if (!now) return;
-        if (r.status === 404) { this.drop(now); this.countBubbles(true); return; }
+        if (r.status === 404) { this.drop(now); if (this.bubbles.length) this.countBubbles(true); return; }
         if (!r.ok) return;
         if (r.data.body_html !== now.c.body_html || r.data.edited_at !== now.c.edited_at) this.replace(now, r.data);
         else { now.c.votes = r.data.votes; this.showVotes(now); }
@@ -860,16 +864,18 @@ ol{list-style:none;margin:0;padding:0}
 
     // ----- inline feedback: question bubbles and counts -----------------------------
 
+    // Feedback counts: the filter button's total, and each question's from anchor.block.
     async countBubbles(later) {
-      if (!this.bubbles.length) return;
       if (later) { clearTimeout(this.bubbleTimer); this.bubbleTimer = setTimeout(() => this.countBubbles(), 500 + Math.random() * 1500); return; }
       const tally = {};
       let cursor = null;
       for (let page = 0; page < 5; page++) {
-        const q = [['site', SITE], ['thread', this.key], ['filter', 'feedback'], ['sort', 'oldest'], ['limit', 100]];
+        const q = [['site', SITE], ['thread', this.key], ['filter', 'feedback'], ['sort', 'oldest'], ['limit', this.bubbles.length ? 100 : 1]];
         if (cursor) q.push(['cursor', cursor]);
         const r = await api('GET', '/comments', { query: q });
         if (!r.ok) return;
+        this.setCounts(undefined, r.data.thread.feedback_count);
+        if (!this.bubbles.length) return;
         for (const c of r.data.comments) if (c.status === 'approved' && c.anchor && c.anchor.block) tally[c.anchor.block] = (tally[c.anchor.block] || 0) + 1;
         cursor = r.data.next_cursor;
         if (!cursor) break;

@@ -155,6 +155,7 @@
         state.current = 0;
       }
       render();
+      markCurrent(!more);
       say(state.items.length + " shown");
       refreshStats();
     }, function (err) {

@@ -1,0 +1,292 @@
+"""The matcher's gate: where in a text a listed word may be, found in C.
+
+Normalizing a comment character by character costs about a microsecond per
+word in Python; most comments are clean. The gate finds the places worth
+normalizing with a few operations on the whole text that run in C:
+
+- a *skeleton* of the text (one `translate`): lower case, leet digits and "$"
+  as letters, l/i and u/v merged (each passes for the other), apostrophes
+  dropped, masks "*#@" as a marker byte, "!|+" as a separator of their own;
+- its tokens (`split`) tested against the skeletons of every listed word and
+  their contractions ("shits"), the words of listed phrases, and the single
+  letters a spelled-out word is made of (one `isdisjoint`);
+- byte tests for masks and "!" inside a word, and a letter three times in a
+  row (`_has_stretch`, a few big-integer operations).
+
+Every word the full matcher can find is in a range `Gate.scan` returns (or the
+scan says `WHOLE`); tests/moderation/test_matcher.py holds it to that.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
+
+from commentsvc.moderation.normalize import (
+    CONTRACTIONS,
+    Folded,
+    fold,
+    fold_lookalikes,
+    fold_to_ascii,
+)
+
+Window = tuple[int, int]
+_T = TypeVar("_T", str, bytes)
+WHOLE: list[Window] = [(0, 0)]
+"""`Gate.scan`'s answer when a listed phrase may be there: normalize the whole text."""
+
+_MARK = "\x01"  # a mask or "@" in the skeleton
+_BREAK = "\x0c"  # "!", "|" or "+" in the skeleton (whitespace to split())
+
+
+def _skeleton_map() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for code in range(128):
+        ch = chr(code)
+        table[ch] = ch.lower() if ch.isalnum() else " "
+    table.update(
+        {"l": "i", "L": "i", "I": "i", "v": "u", "V": "u", "0": "o", "1": "i", "3": "e",
+         "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "$": "s",
+         "*": _MARK, "#": _MARK, "@": _MARK, "!": _BREAK, "|": _BREAK, "+": _BREAK}
+    )  # fmt: skip
+    return table
+
+
+_MAP = _skeleton_map()
+_SKELETON = str.maketrans({**_MAP, "'": None})
+_SKELETON_BYTES = bytes(ord(_MAP[chr(code)]) for code in range(128)) + b" " * 128
+
+
+def skeleton(text: str) -> str:
+    """The gate's view of `text` (or of a normalized word)."""
+    return text.translate(_SKELETON)
+
+
+_SEPARATORS = f" {_BREAK}"
+# Three one-character words in a row, one to three separators apart.
+_SPACED_RE = re.compile("[ \x0c][^ \x0c][ \x0c]{1,3}[^ \x0c][ \x0c]{1,3}[^ \x0c][ \x0c]")
+_SPACED_BYTES_RE = re.compile(b"[ \x0c][^ \x0c][ \x0c]{1,3}[^ \x0c][ \x0c]{1,3}[^ \x0c][ \x0c]")
+_APOSTROPHE_RE = re.compile("'")
+_APOSTROPHE_BYTES_RE = re.compile(b"'")
+_MASK_RE = re.compile(r"[*#@]")
+_MASK_BYTES_RE = re.compile(rb"[*#@]")
+# "!", "|" or "+" followed by a letter: inside a word ("sh!t").
+_INNER_RE = re.compile(r"[!|+]+(?:[^\W_]|[@$*#])")
+_INNER_BYTES_RE = re.compile(rb"[!|+]+[A-Za-z0-9@$*#]")
+_STRETCH_RE = re.compile(r"([^\W\d_])\1\1")
+_STRETCH_BYTES_RE = re.compile(rb"([a-z])\1\1")
+# ASCII letters in lower case, anything else 1 (or 2).
+_LOWER_1 = bytes((c | 0x20) if chr(c).isascii() and chr(c).isalpha() else 1 for c in range(256))
+_LOWER_2 = bytes((c | 0x20) if chr(c).isascii() and chr(c).isalpha() else 2 for c in range(256))
+
+def _has_stretch(data: bytes) -> bool:
+    """Whether ASCII bytes hold a letter three times in a row, without a loop in Python."""
+    # byte i of `same` is zero where data[i] and data[i + 1] are the same letter
+    # (apostrophes dropped, as in a word: "ass'ss" holds "sss")
+    lower_1 = data.translate(_LOWER_1, b"'")
+    same = int.from_bytes(lower_1, "little") ^ (
+        int.from_bytes(data.translate(_LOWER_2, b"'"), "little") >> 8
+    )
+    runs = same | (same >> 8)  # ... and data[i + 2] too
+    return b"\x00" in runs.to_bytes(len(lower_1), "little")
+
+
+def _key_re(key: str) -> re.Pattern[str]:
+    return re.compile(re.escape(key) + "(?![^ \x0c])")
+
+
+def _key_bytes_re(key: bytes) -> re.Pattern[bytes]:
+    return re.compile(re.escape(key) + b"(?![^ \x0c])")
+
+
+class Gate:
+    """The gate for one compiled word list."""
+
+    def __init__(self, keys: Iterable[str], phrases: Sequence[tuple[str, ...]]) -> None:
+        words = {skeleton(key) for key in keys}
+        words.discard("")
+        tails = [skeleton(tail) for tail in CONTRACTIONS]
+        words |= {word + tail for word in words if len(word) >= 3 for tail in tails}
+        pairs = {
+            (skeleton(form(parts[0])), skeleton(form(parts[1])))
+            for parts in phrases
+            for form in (str, _lookalikes_folded)
+        }
+        # Pairs are looked for only when the longer word of one is there ("blow").
+        triggers = {max(pair, key=len) for pair in pairs}
+        self._phrase_reach = max((len(parts) - 1 for parts in phrases), default=0)
+        singles = {_MAP[chr(c)] for c in range(128)} - {" ", _BREAK}
+        singles -= _exempt_singles(words)
+
+        self._words = frozenset(words)
+        self._pairs = frozenset(pairs)
+        self._triggers = frozenset(triggers)
+        self._singles = frozenset(singles)
+        self._any = self._words | self._triggers | self._singles
+        self._words_b = _ascii_bytes(self._words)
+        self._pairs_b = frozenset(
+            (a.encode(), b.encode()) for a, b in pairs if a.isascii() and b.isascii()
+        )
+        self._triggers_b = _ascii_bytes(self._triggers)
+        self._singles_b = _ascii_bytes(self._singles)
+        self._any_b = self._words_b | self._triggers_b | self._singles_b
+        self._key_res: dict[str, re.Pattern[str]] = {}
+        self._key_bytes_res: dict[bytes, re.Pattern[bytes]] = {}
+
+    @property
+    def phrase_reach(self) -> int:
+        """How many words a listed phrase reaches past one of its words."""
+        return self._phrase_reach
+
+    def scan(self, text: str) -> tuple[Folded | None, list[Window], list[Window]]:
+        """(folded text, ranges around suspect words, ranges around suspect spelling).
+
+        Ranges are in the folded text (None: not folded, the text is ASCII); the
+        second list is `WHOLE` when the whole text must be normalized. Nothing
+        suspect: two empty lists.
+        """
+        if text.isascii():
+            return None, *self._scan_bytes(text.encode("ascii"))
+        simple = fold_to_ascii(text)
+        if simple is not None:
+            low = simple.decode("ascii").lower()
+            return Folded(text, low, low, None, None, True), *self._scan_bytes(simple)
+        folded = fold(text)
+        if folded.homo.isascii():
+            return folded, *self._scan_bytes(folded.homo.encode("ascii"))
+        return folded, *self._scan_str(folded)
+
+    def _scan_bytes(self, data: bytes) -> tuple[list[Window], list[Window]]:
+        skel = data.translate(_SKELETON_BYTES, b"'")
+        tokens = skel.split()
+        words: list[Window] = []
+        spelling: list[Window] = []
+        if not self._any_b.isdisjoint(tokens):
+            found = self._any_b.intersection(tokens)
+            triggers = found & self._triggers_b
+            if triggers and _pairs_around(tokens, triggers, self._pairs_b):
+                return words, WHOLE
+            keys = found & self._words_b
+            singles = found & self._singles_b
+            shift = _apostrophe_shift(data) if b"'" in data and (keys or singles) else None
+            for key in keys:
+                pattern = self._key_bytes_res.get(key)
+                if pattern is None:
+                    pattern = self._key_bytes_res.setdefault(key, _key_bytes_re(key))
+                for m in pattern.finditer(skel):
+                    if m.start() == 0 or skel[m.start() - 1] in (32, 12):
+                        words.append(_unshift(shift, m.start(), m.end()))
+            if singles and _spaced_around(skel, singles):
+                for m in _SPACED_BYTES_RE.finditer(b" " + skel + b" "):
+                    spelling.append(_unshift(shift, m.start(), m.end() - 2))
+        if 1 in skel:
+            spelling.extend(m.span() for m in _MASK_BYTES_RE.finditer(data))
+        if 12 in skel:
+            spelling.extend(m.span() for m in _INNER_BYTES_RE.finditer(data))
+        if _has_stretch(data):
+            shift = _apostrophe_shift(data)
+            for m in _STRETCH_BYTES_RE.finditer(data.translate(_LOWER_1, b"'")):
+                spelling.append(_unshift(shift, m.start(), m.end()))
+        return words, spelling
+
+    def _scan_str(self, folded: Folded) -> tuple[list[Window], list[Window]]:
+        view = folded.homo
+        skel = view.translate(_SKELETON)
+        tokens = skel.split()
+        words: list[Window] = []
+        spelling: list[Window] = []
+        shift = _apostrophe_shift(view)
+        if not self._any.isdisjoint(tokens):
+            found = self._any.intersection(tokens)
+            triggers = found & self._triggers
+            if triggers and _pairs_around(tokens, triggers, self._pairs):
+                return words, WHOLE
+            for key in found & self._words:
+                pattern = self._key_res.get(key)
+                if pattern is None:
+                    pattern = self._key_res.setdefault(key, _key_re(key))
+                for m in pattern.finditer(skel):
+                    if m.start() == 0 or skel[m.start() - 1] in _SEPARATORS:
+                        words.append(_unshift(shift, m.start(), m.end()))
+        # Letters of any script can be spelled out here: no set of single letters.
+        for m in _SPACED_RE.finditer(f" {skel} "):
+            spelling.append(_unshift(shift, m.start(), m.end() - 2))
+        if _MARK in skel:
+            spelling.extend(m.span() for m in _MASK_RE.finditer(view))
+        if _BREAK in skel:
+            spelling.extend(m.span() for m in _INNER_RE.finditer(view))
+        for form in {folded.plain, view}:
+            for m in _STRETCH_RE.finditer(form.replace("'", "")):
+                spelling.append(_unshift(shift, m.start(), m.end()))
+        return words, spelling
+
+
+# One-character words common in prose (digits read as letters among them), most
+# common first: a spelled-out word need not be looked for when these are all
+# the one-letter words there are, unless a listed word is made of them alone.
+_COMMON_SINGLES = "ai26eogbts"
+
+
+def _exempt_singles(words: Iterable[str]) -> set[str]:
+    exempt: set[str] = set()
+    for ch in _COMMON_SINGLES:
+        candidate = exempt | {_MAP[ch]}
+        if not any(set(word) <= candidate for word in words):
+            exempt = candidate
+    return exempt
+
+
+def _lookalikes_folded(text: str) -> str:
+    return fold_lookalikes(fold(text).plain)
+
+
+def _ascii_bytes(items: Iterable[str]) -> frozenset[bytes]:
+    return frozenset(item.encode() for item in items if item.isascii())
+
+
+def _pairs_around(tokens: Sequence[_T], triggers: Iterable[_T], pairs: frozenset[tuple[_T, _T]]) -> bool:
+    """Whether a trigger word stands next to its partner in a listed phrase."""
+    last = len(tokens) - 1
+    for trigger in triggers:
+        i = tokens.index(trigger)
+        while True:
+            if (i > 0 and (tokens[i - 1], trigger) in pairs) or (
+                i < last and (trigger, tokens[i + 1]) in pairs
+            ):
+                return True
+            try:
+                i = tokens.index(trigger, i + 1)
+            except ValueError:
+                break
+    return False
+
+
+def _spaced_around(skel: bytes, singles: Iterable[bytes]) -> bool:
+    """Whether one of these one-letter words has two more close by (`_SPACED_BYTES_RE`)."""
+    padded = b" " + skel + b" "
+    for single in singles:
+        at = padded.find(single)
+        while at >= 0:
+            if padded[at - 1] in (32, 12) and padded[at + 1] in (32, 12):
+                if _SPACED_BYTES_RE.search(padded, max(0, at - 9), at + 10):
+                    return True
+            at = padded.find(single, at + 1)
+    return False
+
+
+def _apostrophe_shift(text: bytes | str) -> list[int] | None:
+    """Where the skeleton (which drops apostrophes) loses a character, for `_unshift`."""
+    if isinstance(text, bytes):
+        found = [m.start() for m in _APOSTROPHE_BYTES_RE.finditer(text)]
+    else:
+        found = [m.start() for m in _APOSTROPHE_RE.finditer(text)]
+    return [at - i for i, at in enumerate(found)] or None
+
+
+def _unshift(shift: list[int] | None, start: int, end: int) -> Window:
+    """A skeleton range as a range of the folded text."""
+    if shift is None:
+        return start, end
+    return start + bisect.bisect_right(shift, start), end + bisect.bisect_right(shift, end - 1)

@@ -1,0 +1,66 @@
+"""Stage 2 of DESIGN.md §5: listed words, with the site's additions and allowlist.
+
+One reason per listed word found, naming the word and how it was typed, with
+its spans in the body; the site's `profanity` policy decides what the reason
+asks for (censor: publish with the word masked; hold; reject).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from commentsvc.models import Action, Reason
+from commentsvc.moderation.matcher import Match, WordMatcher, compile_matcher
+from commentsvc.moderation.types import Item, PerItemStage
+from commentsvc.policy import ProfanityAction
+
+PROFANITY_ACTIONS: dict[ProfanityAction, Action] = {
+    "censor": Action.CENSOR,
+    "hold": Action.HOLD,
+    "reject": Action.REJECT,
+}
+_MAX_TYPED_CHARS = 60
+"""A typed form longer than this is cut in the reason's detail."""
+
+
+class WordStage(PerItemStage):
+    """Finds listed words in each comment body."""
+
+    name = "words"
+
+    def __init__(
+        self,
+        matcher_for: Callable[[tuple[str, ...], tuple[str, ...]], WordMatcher] = compile_matcher,
+    ) -> None:
+        # `compile_matcher` caches one compiled list per (additions, allowlist).
+        self._matcher_for = matcher_for
+
+    def check(self, item: Item) -> list[Reason]:
+        policy = item.policy
+        found = self._matcher_for(policy.words_add, policy.words_allow).find(item.body)
+        if not found:
+            return []
+        action = PROFANITY_ACTIONS[policy.profanity]
+        by_word: dict[str, list[Match]] = {}
+        for match in found:
+            by_word.setdefault(match.word, []).append(match)
+        return [
+            Reason("words", _detail(word, matches), action, tuple(m.span for m in matches))
+            for word, matches in by_word.items()
+        ]
+
+
+def _detail(word: str, matches: list[Match]) -> str:
+    """'listed word "fuck" as "f u c k"', or just 'listed word "damn"' when typed as listed."""
+    typed = list(dict.fromkeys(m.typed for m in matches))
+    detail = f'listed word "{word}"'
+    if any(t.casefold() != word.casefold() for t in typed):
+        detail += " as " + ", ".join(f'"{_cut(t)}"' for t in typed)
+    if len(matches) > 1:
+        detail += f" ({len(matches)} times)"
+    return detail
+
+
+def _cut(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_TYPED_CHARS else text[: _MAX_TYPED_CHARS - 1] + "…"

@@ -1,0 +1,28 @@
+"""The word filter's test corpora (tests/moderation/data) and the benchmark corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data"
+
+# The data files spell invisible characters out so a reviewer can see them.
+INVISIBLE = {
+    "{ZWSP}": "\u200b",  # zero-width space
+    "{ZWNJ}": "\u200c",  # zero-width non-joiner
+    "{ZWJ}": "\u200d",  # zero-width joiner
+    "{WJ}": "\u2060",  # word joiner
+    "{SHY}": "\u00ad",  # soft hyphen
+}
+
+
+def load(name: str) -> list[str]:
+    """The lines of a corpus file, without comments and blank lines."""
+    lines = []
+    for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        for spelled, char in INVISIBLE.items():
+            line = line.replace(spelled, char)
+        lines.append(line)
+    return lines
