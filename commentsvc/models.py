@@ -167,6 +167,7 @@ class Comment:
     edit_token_hash: str
     version: int
     honeypot: bool = False
+    flags_reviewed: int = 0  # reader flags a moderator has already looked at
 
     @property
     def reasons(self) -> list[Reason]:

@@ -63,6 +63,7 @@ NEW_COMMENT_DEFAULTS: dict[str, Any] = {
     "first_approved_at": None,
     "notified_at": None,
     "version": 1,
+    "flags_reviewed": 0,
 }
 SITE_CACHE_TTL_S = 5.0
 
@@ -539,7 +540,8 @@ class CommentService:
             comment.id, self.keys.voter_hash(reporter), reason, note
         )
         policy = await self.policy(comment.site_id)
-        if new and count >= policy.flag_threshold:
+        unreviewed = count - comment.flags_reviewed
+        if new and unreviewed >= policy.flag_threshold:
             reasons = [
                 *comment.moderation.get("reasons", []),
                 Reason("flagged", f"{count} reader reports", Action.HOLD).to_json(),

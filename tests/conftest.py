@@ -1,7 +1,7 @@
 """Shared fixtures: real Redis, real SQLite and PostgreSQL.
 
-Redis: the server on 127.0.0.1:6379 when it answers (database 9, flushed per
-test), else a private redis-server started for the session.
+Redis: a private redis-server started for the session (flushed per test), so
+parallel runs and local tools never share its data.
 PostgreSQL: COMMENTSVC_TEST_POSTGRES_URL (default the local `test` database);
 skipped with a reason when unreachable, unless COMMENTSVC_TEST_REQUIRE_POSTGRES=1
 (set by .ci/run) turns that into a failure.
@@ -16,19 +16,18 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from tests.servers import RedisProcess, port_open
-
-TEST_REDIS_DB = 9
+from tests.servers import RedisProcess
 
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server of this test session's own (nothing else can flush it).
+
+    COMMENTSVC_TEST_REDIS_URL points the suite at another server instead.
+    """
     explicit = os.environ.get("COMMENTSVC_TEST_REDIS_URL")
     if explicit:
         yield explicit
-        return
-    if port_open("127.0.0.1", 6379):
-        yield f"redis://127.0.0.1:6379/{TEST_REDIS_DB}"
         return
     server = RedisProcess(Path(tmp_path_factory.mktemp("redis")), appendonly=False)
     server.start()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Sequence
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from commentsvc.moderation.normalize import (
     CONTRACTIONS,
@@ -35,7 +35,22 @@ from commentsvc.moderation.normalize import (
 Window = tuple[int, int]
 _T = TypeVar("_T", str, bytes)
 WHOLE: list[Window] = [(0, 0)]
-"""`Gate.scan`'s answer when a listed phrase may be there: normalize the whole text."""
+"""`Scan.spelling` when a listed phrase may be there: normalize the whole text."""
+
+
+class Scan(NamedTuple):
+    """What the gate found in a text. Ranges are in the folded text."""
+
+    folded: Folded | None
+    """The folded text, or None for ASCII text not folded yet."""
+    words: list[Window]
+    """Around words whose skeleton is a listed word's."""
+    spelling: list[Window]
+    """Around odd spelling: masks, symbols inside words, spaced-out or stretched letters.
+
+    `WHOLE` when the whole text must be normalized."""
+    phrase_near: bool
+    """A word of a listed phrase is among the words: odd spelling may be part of one."""
 
 _MARK = "\x01"  # a mask or "@" in the skeleton
 _BREAK = "\x0c"  # "!", "|" or "+" in the skeleton (whitespace to split())
@@ -81,6 +96,7 @@ _STRETCH_BYTES_RE = re.compile(rb"([a-z])\1\1")
 _LOWER_1 = bytes((c | 0x20) if chr(c).isascii() and chr(c).isalpha() else 1 for c in range(256))
 _LOWER_2 = bytes((c | 0x20) if chr(c).isascii() and chr(c).isalpha() else 2 for c in range(256))
 
+
 def _has_stretch(data: bytes) -> bool:
     """Whether ASCII bytes hold a letter three times in a row, without a loop in Python."""
     # byte i of `same` is zero where data[i] and data[i + 1] are the same letter
@@ -117,6 +133,10 @@ class Gate:
         # Pairs are looked for only when the longer word of one is there ("blow").
         triggers = {max(pair, key=len) for pair in pairs}
         self._phrase_reach = max((len(parts) - 1 for parts in phrases), default=0)
+        self._phrase_words = frozenset(
+            skeleton(form(part)) for parts in phrases for part in parts
+            for form in (str, _lookalikes_folded)
+        )
         singles = {_MAP[chr(c)] for c in range(128)} - {" ", _BREAK}
         singles -= _exempt_singles(words)
 
@@ -132,6 +152,7 @@ class Gate:
         self._triggers_b = _ascii_bytes(self._triggers)
         self._singles_b = _ascii_bytes(self._singles)
         self._any_b = self._words_b | self._triggers_b | self._singles_b
+        self._phrase_words_b = _ascii_bytes(self._phrase_words)
         self._key_res: dict[str, re.Pattern[str]] = {}
         self._key_bytes_res: dict[bytes, re.Pattern[bytes]] = {}
 
@@ -140,25 +161,20 @@ class Gate:
         """How many words a listed phrase reaches past one of its words."""
         return self._phrase_reach
 
-    def scan(self, text: str) -> tuple[Folded | None, list[Window], list[Window]]:
-        """(folded text, ranges around suspect words, ranges around suspect spelling).
-
-        Ranges are in the folded text (None: not folded, the text is ASCII); the
-        second list is `WHOLE` when the whole text must be normalized. Nothing
-        suspect: two empty lists.
-        """
+    def scan(self, text: str) -> Scan:
+        """Where in `text` a listed word may be (see `Scan`)."""
         if text.isascii():
-            return None, *self._scan_bytes(text.encode("ascii"))
+            return self._scan_bytes(None, text.encode("ascii"))
         simple = fold_to_ascii(text)
         if simple is not None:
             low = simple.decode("ascii").lower()
-            return Folded(text, low, low, None, None, True), *self._scan_bytes(simple)
-        folded = fold(text)
+            return self._scan_bytes(Folded(text, low, low, None, None, True), simple)
+        folded = fold(text, simple=False)
         if folded.homo.isascii():
-            return folded, *self._scan_bytes(folded.homo.encode("ascii"))
-        return folded, *self._scan_str(folded)
+            return self._scan_bytes(folded, folded.homo.encode("ascii"))
+        return self._scan_str(folded)
 
-    def _scan_bytes(self, data: bytes) -> tuple[list[Window], list[Window]]:
+    def _scan_bytes(self, folded: Folded | None, data: bytes) -> Scan:
         skel = data.translate(_SKELETON_BYTES, b"'")
         tokens = skel.split()
         words: list[Window] = []
@@ -167,7 +183,7 @@ class Gate:
             found = self._any_b.intersection(tokens)
             triggers = found & self._triggers_b
             if triggers and _pairs_around(tokens, triggers, self._pairs_b):
-                return words, WHOLE
+                return Scan(folded, words, WHOLE, True)
             keys = found & self._words_b
             singles = found & self._singles_b
             shift = _apostrophe_shift(data) if b"'" in data and (keys or singles) else None
@@ -189,9 +205,10 @@ class Gate:
             shift = _apostrophe_shift(data)
             for m in _STRETCH_BYTES_RE.finditer(data.translate(_LOWER_1, b"'")):
                 spelling.append(_unshift(shift, m.start(), m.end()))
-        return words, spelling
+        near = bool(spelling) and not self._phrase_words_b.isdisjoint(tokens)
+        return Scan(folded, words, spelling, near)
 
-    def _scan_str(self, folded: Folded) -> tuple[list[Window], list[Window]]:
+    def _scan_str(self, folded: Folded) -> Scan:
         view = folded.homo
         skel = view.translate(_SKELETON)
         tokens = skel.split()
@@ -202,7 +219,7 @@ class Gate:
             found = self._any.intersection(tokens)
             triggers = found & self._triggers
             if triggers and _pairs_around(tokens, triggers, self._pairs):
-                return words, WHOLE
+                return Scan(folded, words, WHOLE, True)
             for key in found & self._words:
                 pattern = self._key_res.get(key)
                 if pattern is None:
@@ -220,7 +237,8 @@ class Gate:
         for form in {folded.plain, view}:
             for m in _STRETCH_RE.finditer(form.replace("'", "")):
                 spelling.append(_unshift(shift, m.start(), m.end()))
-        return words, spelling
+        near = bool(spelling) and not self._phrase_words.isdisjoint(tokens)
+        return Scan(folded, words, spelling, near)
 
 
 # One-character words common in prose (digits read as letters among them), most
@@ -246,7 +264,9 @@ def _ascii_bytes(items: Iterable[str]) -> frozenset[bytes]:
     return frozenset(item.encode() for item in items if item.isascii())
 
 
-def _pairs_around(tokens: Sequence[_T], triggers: Iterable[_T], pairs: frozenset[tuple[_T, _T]]) -> bool:
+def _pairs_around(
+    tokens: Sequence[_T], triggers: Iterable[_T], pairs: frozenset[tuple[_T, _T]]
+) -> bool:
     """Whether a trigger word stands next to its partner in a listed phrase."""
     last = len(tokens) - 1
     for trigger in triggers:
@@ -269,9 +289,12 @@ def _spaced_around(skel: bytes, singles: Iterable[bytes]) -> bool:
     for single in singles:
         at = padded.find(single)
         while at >= 0:
-            if padded[at - 1] in (32, 12) and padded[at + 1] in (32, 12):
-                if _SPACED_BYTES_RE.search(padded, max(0, at - 9), at + 10):
-                    return True
+            if (
+                padded[at - 1] in (32, 12)
+                and padded[at + 1] in (32, 12)
+                and _SPACED_BYTES_RE.search(padded, max(0, at - 9), at + 10)
+            ):
+                return True
             at = padded.find(single, at + 1)
     return False
 

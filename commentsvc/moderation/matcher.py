@@ -26,11 +26,13 @@ from commentsvc.moderation.censor import mask_spans
 from commentsvc.moderation.gate import WHOLE, Gate
 from commentsvc.moderation.normalize import (
     WILDCARD,
+    Folded,
     Normalized,
     Word,
     expand,
     fold,
     fold_lookalikes,
+    has_words,
     normalize,
     words_in,
 )
@@ -100,18 +102,21 @@ class WordMatcher:
 
     def find(self, text: str) -> list[Match]:
         """Every listed word in `text`, in order, with its span in `text`."""
-        folded, suspects, spelling = self._gate.scan(text)
-        if not suspects and not spelling:
+        scan = self._gate.scan(text)
+        if not scan.words and not scan.spelling:
             return []
-        if folded is None:
-            folded = fold(text)
-        if spelling is WHOLE:
+        folded = fold(text) if scan.folded is None else scan.folded
+        if scan.spelling is WHOLE:
             return self.find_normalized(Normalized(text, tuple(words_in(folded))))
-        # Normalize only around the suspects: a listed word alone, or with the words a
-        # listed phrase needs around an oddly spelled one.
-        reach = self._gate.phrase_reach
-        windows = [expand(folded, a, b) for a, b in suspects]
-        windows += [expand(folded, a, b, reach) for a, b in spelling]
+        # Normalize only around the suspects: a word whose skeleton is listed, and odd
+        # spelling, with the words a listed phrase could need around it.
+        windows = [expand(folded, a, b, runs=False) for a, b in scan.words]
+        if scan.spelling:
+            reach = self._gate.phrase_reach if scan.phrase_near else 0
+            spelled = _merge(expand(folded, a, b, reach) for a, b in scan.spelling)
+            if self._phrases and not scan.phrase_near:
+                spelled = _join_adjacent(folded, spelled)
+            windows += spelled
         found: list[Match] = []
         for start, end in _merge(windows):
             found += self._match_words(text, words_in(folded, start, end))
@@ -119,8 +124,8 @@ class WordMatcher:
 
     def maybe(self, text: str) -> bool:
         """The gate alone: False means `text` certainly contains no listed word."""
-        _, suspects, spelling = self._gate.scan(text)
-        return bool(suspects or spelling)
+        scan = self._gate.scan(text)
+        return bool(scan.words or scan.spelling)
 
     def contains(self, text: str) -> bool:
         return bool(self.find(text))
@@ -293,6 +298,17 @@ def _merge(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((start, end))
     return merged
+
+
+def _join_adjacent(folded: Folded, windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join windows with no word between them (the parts of a phrase spelled out)."""
+    joined: list[tuple[int, int]] = []
+    for start, end in windows:
+        if joined and not has_words(folded, joined[-1][1], start):
+            joined[-1] = (joined[-1][0], end)
+        else:
+            joined.append((start, end))
+    return joined
 
 
 def _outermost(found: list[Match]) -> list[Match]:

@@ -167,14 +167,17 @@ class Folded(NamedTuple):
 _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
 
 
-def fold(text: str) -> Folded:
-    """Fold `text`; only its non-ASCII characters cost a step each."""
+def fold(text: str, *, simple: bool = True) -> Folded:
+    """Fold `text`; only its non-ASCII characters cost a step each.
+
+    With simple=False, skip trying `fold_to_ascii` first (the caller just did).
+    """
     if text.isascii():
         low = text.lower()
         return Folded(text, low, low, None, None, True)
-    simple = fold_to_ascii(text)
-    if simple is not None:
-        low = simple.decode("ascii").lower()
+    ascii_text = fold_to_ascii(text) if simple else None
+    if ascii_text is not None:
+        low = ascii_text.decode("ascii").lower()
         return Folded(text, low, low, None, None, True)
     return _fold_general(text)
 
@@ -359,7 +362,10 @@ def words_in(folded: Folded, start: int = 0, end: int | None = None) -> list[Wor
                 continue
             # "1 2 3": numbers spelled out stay separate numbers.
             for k in range(i, j + 1):
-                words.append(_make_word(folded, range(pieces[k][0], pieces[k][1]), spelled=False))
+                if plain[pieces[k][0]] not in _MASKS:
+                    number = _make_word(folded, range(pieces[k][0], pieces[k][1]), spelled=False)
+                    if number is not None:
+                        words.append(number)
             i = j + 1
             continue
         i += 1
@@ -396,13 +402,18 @@ def _without_apostrophes(plain: str, start: int, end: int) -> tuple[list[int], b
     return [p for part in parts for p in part], False
 
 
-def expand(folded: Folded, start: int, end: int, reach: int = 0) -> tuple[int, int]:
+def expand(
+    folded: Folded, start: int, end: int, reach: int = 0, *, runs: bool = True
+) -> tuple[int, int]:
     """Widen `folded.plain[start:end]` so it cuts no word and no spelled-out run.
 
-    With `reach`, take in that many more words on either side too.
+    With `reach`, take in that many more words on either side too. With
+    runs=False the caller knows the range holds no one-character word.
     """
     plain = folded.plain
     start, end = _widen(plain, max(0, start), min(len(plain), end))
+    if not runs:
+        return start, end
     for _ in range(reach):
         start = _widen(plain, _skip_gap_left(plain, start), start)[0]
         end = _widen(plain, end, _skip_gap_right(plain, end))[1]
@@ -423,6 +434,11 @@ def expand(folded: Folded, start: int, end: int, reach: int = 0) -> tuple[int, i
             break
         end = _widen(plain, after[0][1], after[0][1])[1]
     return start, end
+
+
+def has_words(folded: Folded, start: int, end: int) -> bool:
+    """Whether `folded.plain[start:end]` holds (part of) a word."""
+    return _TOKEN_RE.search(folded.plain, start, end) is not None
 
 
 def _skip_gap_left(plain: str, pos: int) -> int:
@@ -460,9 +476,7 @@ def _widen(plain: str, start: int, end: int) -> tuple[int, int]:
 def _joinable(plain: str, left: tuple[int, int], right: tuple[int, int]) -> bool:
     """Two one-character words close enough to be letters of one spelled-out word."""
     return (
-        left[1] - left[0] == 1
-        and right[1] - right[0] == 1
-        and right[0] - left[1] <= _SPELLED_GAP
+        left[1] - left[0] == 1 and right[1] - right[0] == 1 and right[0] - left[1] <= _SPELLED_GAP
     )
 
 

@@ -69,7 +69,8 @@ def as_bytes(message: EmailMessage) -> bytes:
 def header_line(name: str, value: str) -> bytes:
     """One header line for a value we generated or validated; folded by the email package
     if it is not plain printable ASCII."""
-    value = header_text(value, 990)
+    if not (value.isascii() and value.isprintable() and len(value) <= 990):
+        value = header_text(value, 990)
     if value.isascii() and value.isprintable():
         return f"{name}: {value}\r\n".encode("ascii")
     folded: str = UTF8_POLICY.header_factory(name, value).fold(policy=UTF8_POLICY)

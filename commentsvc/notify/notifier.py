@@ -131,6 +131,7 @@ class Notifier:
         self.tokens = Tokens(keys)
         self.public_url = settings.resolved_public_url
         self._settler: Batcher[Outcome] = Batcher(self._settle, max_batch=256)
+        self._outcomes: Counter[str] = Counter()
         self._wake = asyncio.Event()
 
     # ----- fan-out -----------------------------------------------------------------
@@ -199,6 +200,7 @@ class Notifier:
         for result in results:
             if isinstance(result, BaseException):
                 log.error("recording a delivery failed: %s", result)
+        await self._report()
         return len(claimed)
 
     async def drain_due(self) -> int:
@@ -300,10 +302,13 @@ class Notifier:
 
     async def _settle(self, outcomes: list[Outcome]) -> None:
         await self.store.deliveries.settle(outcomes, self.clock())
-        counts: Counter[str] = Counter()
         for o in outcomes:
-            name = {QUEUED: "retried"}.get(o.status, o.status)
-            counts["bounced" if o.suppress else name] += 1
+            name = "bounced" if o.suppress else {QUEUED: "retried"}.get(o.status, o.status)
+            self._outcomes[name] += 1
+
+    async def _report(self) -> None:
+        """Add this process's outcome counts to the shared ones /metrics shows."""
+        counts, self._outcomes = self._outcomes, Counter()
         for name, n in counts.items():
             await stats.count(self.redis, STATS_EMAILS, [name], by=n)
 

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import mailbox
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -34,6 +35,11 @@ DEFAULT_TIMEOUT_S = 30.0
 # Some servers cap messages per connection; start a fresh one well before that.
 MAX_MESSAGES_PER_CONNECTION = 500
 QUIT_TIMEOUT_S = 2.0
+
+
+# Replies that mean "no such mailbox" (RFC 5321 codes; RFC 3463 enhanced 5.1.x and 5.2.x).
+MAILBOX_CODES = frozenset({550, 551, 553})
+MAILBOX_STATUS = re.compile(r"^\s*5\.[12]\.\d+")
 
 
 class DeliveryError(Exception):
@@ -70,11 +76,17 @@ def classify(exc: BaseException) -> DeliveryError:
         if codes and all(c >= 500 for c in codes):
             return PermanentError(f"recipient refused: {detail}", bounced=True)
         return TransientError(f"recipient deferred: {detail}")
-    if isinstance(exc, aiosmtplib.SMTPRecipientRefused | aiosmtplib.SMTPDataError):
-        what = "recipient" if isinstance(exc, aiosmtplib.SMTPRecipientRefused) else "message"
+    if isinstance(exc, aiosmtplib.SMTPRecipientRefused):
         if exc.code >= 500:
-            return PermanentError(f"{what} refused: {exc.code} {exc.message}", bounced=True)
-        return TransientError(f"{what} deferred: {exc.code} {exc.message}")
+            return PermanentError(f"recipient refused: {exc.code} {exc.message}", bounced=True)
+        return TransientError(f"recipient deferred: {exc.code} {exc.message}")
+    if isinstance(exc, aiosmtplib.SMTPDataError):
+        if exc.code >= 500:
+            # After DATA, only a mailbox answer means the address is bad; a refused message
+            # (size, content, policy) says nothing about the recipient.
+            bounced = exc.code in MAILBOX_CODES or bool(MAILBOX_STATUS.match(exc.message))
+            return PermanentError(f"message refused: {exc.code} {exc.message}", bounced=bounced)
+        return TransientError(f"message deferred: {exc.code} {exc.message}")
     if isinstance(exc, aiosmtplib.SMTPSenderRefused | aiosmtplib.SMTPAuthenticationError):
         # Our configuration, not the recipient: keep the email and retry while it is fixed.
         return TransientError(f"server refused us: {exc.code} {exc.message}")

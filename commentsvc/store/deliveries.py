@@ -325,26 +325,29 @@ class DeliveryStore:
         ]
 
     async def settle(self, outcomes: Sequence[Outcome], now: datetime) -> None:
-        """Record what became of claimed rows, all in one transaction."""
+        """Record what became of claimed rows: one statement for them all, one transaction."""
         if not outcomes:
             return
+        params = []
+        for o in outcomes:
+            sent = o.status == SENT
+            error = None if sent else _cut(o.error)
+            retry_at = o.retry_at if o.status == QUEUED else None
+            for row_id in o.ids:
+                params.append(
+                    {
+                        "b_id": row_id,
+                        "b_status": o.status,
+                        "b_sent_at": now if sent else None,
+                        "b_next": retry_at,
+                        "b_error": error,
+                    }
+                )
+        bounced = sorted({o.suppress for o in outcomes if o.suppress})
         async with self.db.write() as conn:
-            for o in outcomes:
-                values: dict[str, Any] = {"status": o.status}
-                if o.status == SENT:
-                    values.update(sent_at=now, next_attempt_at=None, last_error=None)
-                elif o.status == QUEUED:
-                    values.update(next_attempt_at=o.retry_at, last_error=_cut(o.error))
-                else:
-                    values.update(next_attempt_at=None, last_error=_cut(o.error))
-                for part in chunks(list(o.ids)):
-                    await conn.execute(
-                        deliveries.update()
-                        .where(deliveries.c.id.in_(part), deliveries.c.status == QUEUED)
-                        .values(**values)
-                    )
-                if o.suppress:
-                    await suppress_in(conn, o.suppress, BOUNCED, now)
+            await conn.execute(_SETTLE, params)
+            for email in bounced:
+                await suppress_in(conn, email, BOUNCED, now)
 
     async def counts(self) -> dict[str, int]:
         """Rows per status."""
@@ -437,6 +440,19 @@ class DeliveryStore:
                 sa.select(comments.c.id).where(*where).order_by(comments.c.id).limit(limit)
             )
             return [r[0] for r in rows], total
+
+
+# Settling many rows is one executemany of one compiled statement.
+_SETTLE = (
+    deliveries.update()
+    .where(deliveries.c.id == sa.bindparam("b_id"), deliveries.c.status == QUEUED)
+    .values(
+        status=sa.bindparam("b_status"),
+        sent_at=sa.bindparam("b_sent_at", type_=deliveries.c.sent_at.type),
+        next_attempt_at=sa.bindparam("b_next", type_=deliveries.c.next_attempt_at.type),
+        last_error=sa.bindparam("b_error"),
+    )
+)
 
 
 def _cut(error: str | None) -> str | None:

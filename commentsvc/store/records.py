@@ -42,6 +42,7 @@ def comment_from_row(row: Mapping[Any, Any]) -> Comment:
         edit_token_hash=row["edit_token_hash"],
         version=row["version"],
         honeypot=bool(row["honeypot"]),
+        flags_reviewed=int(row.get("flags_reviewed", 0) or 0),
     )
 
 

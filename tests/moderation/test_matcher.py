@@ -199,5 +199,7 @@ def test_everything_better_profanity_flags_we_flag() -> None:
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         flags = list(pool.map(_better_profanity_flags, sample, chunksize=10))
     assert sum(flags) >= 20  # the sample has offending comments, and the oracle sees them
-    missed = [text for text, flagged in zip(sample, flags, strict=True) if flagged and not find(text)]
+    missed = [
+        text for text, flagged in zip(sample, flags, strict=True) if flagged and not find(text)
+    ]
     assert missed == []

@@ -79,7 +79,15 @@ def test_ambiguous_leet_keeps_the_other_readings() -> None:
 
 
 def test_numbers_are_not_leet() -> None:
-    assert texts("455 people, 1,000 votes, 3.5%") == ["455", "people", "1", "000", "votes", "3", "5"]
+    assert texts("455 people, 1,000 votes, 3.5%") == [
+        "455",
+        "people",
+        "1",
+        "000",
+        "votes",
+        "3",
+        "5",
+    ]
 
 
 def test_stretched_letters_collapse_and_remember_the_run() -> None:
@@ -88,7 +96,9 @@ def test_stretched_letters_collapse_and_remember_the_run() -> None:
     assert texts("Sooo niiice, good") == ["so", "nice", "good"]  # a double letter is not stretched
 
 
-@pytest.mark.parametrize("text", ["f u c k", "f.u.c.k", "F-U-C-K", "f_u_c_k", "f . u . c . k", "f u  c   k"])
+@pytest.mark.parametrize(
+    "text", ["f u c k", "f.u.c.k", "F-U-C-K", "f_u_c_k", "f . u . c . k", "f u  c   k"]
+)
 def test_spelled_out_letters_join(text: str) -> None:
     (word,) = normalize(text).words
     assert (word.text, word.spelled, word.span) == ("fuck", True, Span(0, len(text)))

@@ -40,12 +40,19 @@ def test_links_at_the_limit_hold() -> None:
     assert verdict("one https://a.example").action is Action.APPROVE
     v = verdict("two https://a.example and www.b.example")
     assert v.action is Action.HOLD and v.reasons[0].detail == "2 links (limit 2)"
-    assert verdict("two https://a.example www.b.example", policy=Policy(max_links=3)).action is Action.APPROVE
+    assert (
+        verdict("two https://a.example www.b.example", policy=Policy(max_links=3)).action
+        is Action.APPROVE
+    )
 
 
 def test_bans() -> None:
-    bans = (BanRule("email", "bad@example.org", "abuse"), BanRule("domain", "spam.example"),
-            BanRule("ip", "hash123"), BanRule("name", "Troll"))
+    bans = (
+        BanRule("email", "bad@example.org", "abuse"),
+        BanRule("domain", "spam.example"),
+        BanRule("ip", "hash123"),
+        BanRule("name", "Troll"),
+    )
     facts = Facts(bans=bans)
     assert rules(verdict(author_email="BAD@example.org", facts=facts)) == ["ban"]
     assert verdict(author_email="x@mail.spam.example", facts=facts).action is Action.SPAM
@@ -84,4 +91,8 @@ def test_most_severe_reason_wins_and_all_are_recorded() -> None:
 
 def test_batch_results_line_up() -> None:
     items = [Item(body="fine"), Item(body="x", honeypot=True), Item(body="ok")]
-    assert [v.action for v in Pipeline(default_stages()).run(items)] == [Action.APPROVE, Action.SPAM, Action.APPROVE]
+    assert [v.action for v in Pipeline(default_stages()).run(items)] == [
+        Action.APPROVE,
+        Action.SPAM,
+        Action.APPROVE,
+    ]

@@ -271,3 +271,26 @@ async def test_decisions_reach_live_readers(client: Client) -> None:
         ("comment.updated", comment_id),
         ("comment.deleted", comment_id),
     ]
+
+
+async def test_flags_a_moderator_reviewed_do_not_count_again(client: Client) -> None:
+    """Approving a flagged comment clears its flags; one new flag does not pull it back."""
+    headers = await moderator_token(client, "flags@example.org")
+    comment_id = await post_held(client)
+    assert (await _decide(client, headers, comment_id, "approve"))[0] == 200
+    for reporter in ("reporter-aa", "reporter-bb", "reporter-cc"):
+        resp = await client.post(
+            f"/api/v1/comments/{comment_id}/flags", json={"reason": "abuse", "reporter": reporter}
+        )
+        assert resp.status == 202
+    assert comment_id not in await public_ids(client)
+    assert (await _decide(client, headers, comment_id, "approve"))[0] == 200
+    await client.post(
+        f"/api/v1/comments/{comment_id}/flags", json={"reason": "abuse", "reporter": "reporter-dd"}
+    )
+    assert comment_id in await public_ids(client)
+    for reporter in ("reporter-ee", "reporter-ff"):
+        await client.post(
+            f"/api/v1/comments/{comment_id}/flags", json={"reason": "spam", "reporter": reporter}
+        )
+    assert comment_id not in await public_ids(client)

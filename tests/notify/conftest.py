@@ -65,6 +65,7 @@ class SMTPServer:
 
     `rcpt_script[address]`: replies to give that address's next RCPTs, in order
     (then it is accepted). `refuse[address]`: a reply given to every RCPT.
+    `data_script[address]`: replies to DATA for messages to that address, in order.
     `pause_after`: once that many messages are accepted, DATA waits (unreplied)
     until `paused` is cleared; a client that dies meanwhile delivered nothing.
     """
@@ -75,6 +76,7 @@ class SMTPServer:
         self.rcpt_script: dict[str, list[str]] = {}
         self.refuse: dict[str, str] = {}
         self.rcpt_attempts: dict[str, int] = {}
+        self.data_script: dict[str, list[str]] = {}
         self.pause_after: int | None = None
         self.paused = False
         self.waiting = 0
@@ -95,6 +97,11 @@ class SMTPServer:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        with self._lock:
+            for address in envelope.rcpt_tos:
+                script = self.data_script.get(address)
+                if script:
+                    return script.pop(0)
         self.waiting += 1
         try:
             while self.paused:

@@ -67,6 +67,27 @@ async def test_refusals_are_transient_or_permanent(smtp: SMTPServer) -> None:
     assert [m.rcpt_tos for m in smtp.messages] == [["later@example.org"]]
 
 
+async def test_after_data_only_a_mailbox_answer_means_bounced(smtp: SMTPServer) -> None:
+    smtp.data_script["r@example.org"] = [
+        "552 5.3.4 message too big for this server",
+        "554 5.7.1 rejected by content policy",
+        "550 5.1.1 mailbox does not exist",
+        "452 4.2.2 mailbox full, try later",
+    ]
+    dest = SMTPDestination(SMTPConfig.from_url(smtp.url), "c@news.example", pool_size=1)
+    outcomes = []
+    try:
+        for i in range(4):
+            with pytest.raises((PermanentError, TransientError)) as failed:
+                await dest.send(message(i), "r@example.org")
+            outcomes.append((type(failed.value).__name__, getattr(failed.value, "bounced", None)))
+    finally:
+        await dest.close()
+    assert outcomes == [
+        ("PermanentError", False), ("PermanentError", False), ("PermanentError", True), ("TransientError", None),
+    ]
+
+
 async def test_no_server_is_a_transient_failure() -> None:
     dest = SMTPDestination(SMTPConfig.from_url(f"smtp://127.0.0.1:{free_port()}"), "c@x.example", timeout_s=2)
     with pytest.raises(TransientError):
