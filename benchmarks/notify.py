@@ -47,7 +47,7 @@ class _CountingHandler:
         self.count = count
         self.last = last
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.count.get_lock():
             self.count.value += 1
         self.last.value = time.monotonic()  # CLOCK_MONOTONIC: one clock for every process

@@ -19,8 +19,16 @@ V = TypeVar("V")
 
 
 class Memo(Generic[K, V]):
-    def __init__(self, load: Callable[[K], Awaitable[V]], ttl_s: float, max_entries: int = 10_000) -> None:
+    def __init__(
+        self,
+        load: Callable[[K], Awaitable[V]],
+        ttl_s: float,
+        max_entries: int = 10_000,
+        *,
+        keep_none: bool = True,
+    ) -> None:
         self._load = load
+        self.keep_none = keep_none
         self.ttl_s = ttl_s
         self.max_entries = max_entries
         self._values: dict[K, tuple[float, V]] = {}
@@ -43,6 +51,9 @@ class Memo(Generic[K, V]):
 
     async def _fetch(self, key: K) -> V:
         value = await self._load(key)
+        if value is None and not self.keep_none:
+            self._values.pop(key, None)
+            return value
         if len(self._values) >= self.max_entries:
             self._values.clear()
         self._values[key] = (time.monotonic() + self.ttl_s, value)

@@ -66,6 +66,41 @@ class RateLimiter:
         ]
         return max(waits) if waits else None
 
+    async def gate(
+        self, hits: list[tuple[str, str]], claim: tuple[str, int] | None = None
+    ) -> tuple[int | None, bool | None]:
+        """Count `hits` and try to claim `claim` = (key, ttl_s) with SET NX, in one round trip.
+
+        Returns (seconds to wait if over a limit else None, whether the claim was
+        new; None when Redis could not be asked).
+        """
+        now = time.time()
+        plan = []
+        for bucket, subject in hits:
+            limit = self.limits[bucket]
+            window_start = int(now // limit.window_s) * limit.window_s
+            plan.append((rate_key(bucket, subject, window_start), limit, window_start))
+        claimed: bool | None = None
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key, limit, _ in plan:
+                    pipe.incr(key)
+                    pipe.expire(key, limit.window_s + 1)
+                if claim is not None:
+                    pipe.set(claim[0], "1", nx=True, ex=claim[1])
+                replies = await pipe.execute()
+            counts = [int(c) for c in replies[: 2 * len(plan) : 2]]
+            if claim is not None:
+                claimed = bool(replies[-1])
+        except REDIS_DOWN:
+            counts = [self._local_hit(key, now) for key, _, _ in plan]
+        waits = [
+            max(1, int(start + limit.window_s - now + 0.999))
+            for (_, limit, start), count in zip(plan, counts, strict=True)
+            if count > limit.count
+        ]
+        return (max(waits) if waits else None), claimed
+
     async def peek(self, bucket: str, subject: str, now: float | None = None) -> int:
         """How many requests this window has counted so far."""
         limit = self.limits[bucket]

@@ -108,8 +108,10 @@ async def open_runtime(settings: Settings, *, migrate: bool = False) -> AsyncIte
                 )
         keys = Keys(settings.secret_key)
         bus = EventBus(redis)
-        service = CommentService(settings, store, redis, keys, moderate_queue, notify_queue, bus)
         limiter = RateLimiter(redis, settings.rate_limits)
+        service = CommentService(
+            settings, store, redis, keys, moderate_queue, notify_queue, bus, limiter
+        )
         yield Runtime(
             settings=settings,
             store=store,

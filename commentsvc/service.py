@@ -23,10 +23,19 @@ from commentsvc import ids, views
 from commentsvc.batching import Batcher
 from commentsvc.cache import PageCache
 from commentsvc.config import Settings
-from commentsvc.errors import BadRequest, Conflict, FieldError, Forbidden, Invalid, NotFound
+from commentsvc.errors import (
+    BadRequest,
+    Conflict,
+    FieldError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    RateLimited,
+)
 from commentsvc.events import EventBus, ThreadEvent
 from commentsvc.memo import Memo
 from commentsvc.models import (
+    PUBLIC_STATUSES,
     Action,
     Comment,
     Kind,
@@ -111,6 +120,7 @@ class CommentService:
         moderate_queue: JobQueue,
         notify_queue: JobQueue,
         bus: EventBus,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -119,17 +129,22 @@ class CommentService:
         self.moderate_queue = moderate_queue
         self.notify_queue = notify_queue
         self.bus = bus
+        self.limiter = limiter
         self.pages = PageCache(ttl_s=settings.thread_cache_ttl_s)
         bus.add_listener(self._on_thread_event)
         self._sites: Memo[str, Site | None] = Memo(store.sites.get, SITE_CACHE_TTL_S)
         self._threads: Memo[tuple[str, str], Thread | None] = Memo(
-            lambda key: store.threads.get(*key), SITE_CACHE_TTL_S, max_entries=50_000
+            lambda key: store.threads.get(*key),
+            SITE_CACHE_TTL_S,
+            max_entries=50_000,
+            keep_none=False,  # a thread about to be created must not be remembered as missing
         )
         self._origins: frozenset[str] = frozenset()
         self._origins_until = 0.0
         self._inserts: Batcher[dict[str, Any]] = Batcher(self._flush_inserts, max_batch=256)
-        limiter = RateLimiter(redis, settings.rate_limits)
-        self.subscriptions = SubscriptionService(settings, store, keys, limiter)
+        self.subscriptions = SubscriptionService(
+            settings, store, keys, limiter or RateLimiter(redis, settings.rate_limits)
+        )
 
     def _on_thread_event(self, event: ThreadEvent) -> None:
         self.pages.invalidate(event.site, event.thread)
@@ -213,7 +228,7 @@ class CommentService:
                     errors=[FieldError("parent_id", "nests too deep; reply higher up")],
                 )
         fingerprint = body_fingerprint(new.body)
-        await self._refuse_duplicate(thread.id, fingerprint, client, new.author_email)
+        await self._gate(thread.id, fingerprint, client, new.author_email)
         now = now_utc()
         comment_id = ids.new_id()
         token = new_token()
@@ -308,16 +323,36 @@ class CommentService:
         who = email or client.ip_hash or "anon"
         return dedupe_key(self.keys.mac("dedupe", f"{thread_id}:{who}:{fingerprint}")[:40])
 
-    async def _refuse_duplicate(
+    async def _gate(
         self, thread_id: int, fingerprint: str, client: Client, email: str | None
     ) -> None:
+        """Rate limits and the duplicate window, in one Redis round trip.
+
+        While Redis is down, limits are counted in this process and duplicates
+        are looked for in the database.
+        """
         window_s = self.settings.duplicate_window_s
+        key = self._dedupe_key(thread_id, fingerprint, client, email)
+        subject = client.ip_hash or "unknown"
+        hits = [("post", subject), ("post_hour", subject)] if self.limiter is not None else []
+        if self.limiter is not None:
+            retry_after_s, fresh = await self.limiter.gate(
+                hits, (key, window_s) if window_s > 0 else None
+            )
+        else:
+            retry_after_s, fresh = None, None
+            if window_s > 0:
+                with contextlib.suppress(*REDIS_DOWN):
+                    fresh = bool(await self.redis.set(key, "1", nx=True, ex=window_s))
+        if retry_after_s is not None:
+            if fresh:
+                await self._forget_duplicate(thread_id, fingerprint, client, email)
+            raise RateLimited(
+                f"too many comments; try again in {retry_after_s} s", retry_after_s=retry_after_s
+            )
         if window_s <= 0:
             return
-        key = self._dedupe_key(thread_id, fingerprint, client, email)
-        try:
-            fresh = await self.redis.set(key, "1", nx=True, ex=window_s)
-        except REDIS_DOWN:
+        if fresh is None:
             since = now_utc() - timedelta(seconds=window_s)
             found = await self.store.comments.find_duplicate(
                 thread_id, fingerprint, client.ip_hash, email, since
@@ -418,7 +453,10 @@ class CommentService:
         await self.after_transitions([result])
 
     async def after_transitions(self, results: list[TransitionResult]) -> None:
-        """Tell readers (one event per comment) and ring the notifier for first approvals."""
+        """Tell readers (one event per public change) and ring the notifier for first approvals.
+
+        A change between private states (received → pending, say) is announced to nobody.
+        """
         await self.bus.publish_many(
             [
                 ThreadEvent(
@@ -430,6 +468,7 @@ class CommentService:
                     r.thread.count,
                 )
                 for r in results
+                if r.from_status in PUBLIC_STATUSES or r.comment.status in PUBLIC_STATUSES
             ]
         )
         first = [{"comment_id": r.comment.id} for r in results if r.first_approval]

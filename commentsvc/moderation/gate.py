@@ -49,10 +49,11 @@ class Scan(NamedTuple):
     """Around odd spelling: masks, symbols inside words, spaced-out or stretched letters.
 
     `WHOLE` when the whole text must be normalized."""
-    phrase_near: bool
-    """A word of a listed phrase is among the words: odd spelling may be part of one."""
+    tokens: Sequence[bytes] | Sequence[str] = ()
+    """The skeleton's words (compare with `skeleton` of a word)."""
 
-_MARK = "\x01"  # a mask or "@" in the skeleton
+MARK = "\x01"
+"""A mask or "@" in the skeleton."""
 _BREAK = "\x0c"  # "!", "|" or "+" in the skeleton (whitespace to split())
 
 
@@ -64,7 +65,7 @@ def _skeleton_map() -> dict[str, str]:
     table.update(
         {"l": "i", "L": "i", "I": "i", "v": "u", "V": "u", "0": "o", "1": "i", "3": "e",
          "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "$": "s",
-         "*": _MARK, "#": _MARK, "@": _MARK, "!": _BREAK, "|": _BREAK, "+": _BREAK}
+         "*": MARK, "#": MARK, "@": MARK, "!": _BREAK, "|": _BREAK, "+": _BREAK}
     )  # fmt: skip
     return table
 
@@ -92,21 +93,20 @@ _INNER_RE = re.compile(r"[!|+]+(?:[^\W_]|[@$*#])")
 _INNER_BYTES_RE = re.compile(rb"[!|+]+[A-Za-z0-9@$*#]")
 _STRETCH_RE = re.compile(r"([^\W\d_])\1\1")
 _STRETCH_BYTES_RE = re.compile(rb"([a-z])\1\1")
-# ASCII letters in lower case, anything else 1 (or 2).
-_LOWER_1 = bytes((c | 0x20) if chr(c).isascii() and chr(c).isalpha() else 1 for c in range(256))
-_LOWER_2 = bytes((c | 0x20) if chr(c).isascii() and chr(c).isalpha() else 2 for c in range(256))
+# ASCII letters in lower case, anything else 0x80.
+_LETTERS = bytes((c | 0x20) if chr(c).isascii() and chr(c).isalpha() else 0x80 for c in range(256))
+# 0x80 in every byte, longer than any comment (an & costs the shorter operand's length).
+_HIGH_BITS = int.from_bytes(b"\x80" * 65536, "little")
 
 
 def _has_stretch(data: bytes) -> bool:
     """Whether ASCII bytes hold a letter three times in a row, without a loop in Python."""
-    # byte i of `same` is zero where data[i] and data[i + 1] are the same letter
-    # (apostrophes dropped, as in a word: "ass'ss" holds "sss")
-    lower_1 = data.translate(_LOWER_1, b"'")
-    same = int.from_bytes(lower_1, "little") ^ (
-        int.from_bytes(data.translate(_LOWER_2, b"'"), "little") >> 8
-    )
-    runs = same | (same >> 8)  # ... and data[i + 2] too
-    return b"\x00" in runs.to_bytes(len(lower_1), "little")
+    letters = data.translate(_LETTERS, b"'")  # as in a word: "ass'ss" holds "sss"
+    n = int.from_bytes(letters, "little")
+    same = n ^ (n >> 8)  # byte i is zero where letters[i] == letters[i + 1]
+    # zero where letters[i] == letters[i + 1] == letters[i + 2] and is a letter (high bit clear)
+    runs = same | (same >> 8) | (n & _HIGH_BITS)
+    return b"\x00" in runs.to_bytes(len(letters), "little")
 
 
 def _key_re(key: str) -> re.Pattern[str]:
@@ -124,7 +124,7 @@ class Gate:
         words = {skeleton(key) for key in keys}
         words.discard("")
         tails = [skeleton(tail) for tail in CONTRACTIONS]
-        words |= {word + tail for word in words if len(word) >= 3 for tail in tails}
+        words |= {word + tail for word in words for tail in tails}
         pairs = {
             (skeleton(form(parts[0])), skeleton(form(parts[1])))
             for parts in phrases
@@ -133,10 +133,6 @@ class Gate:
         # Pairs are looked for only when the longer word of one is there ("blow").
         triggers = {max(pair, key=len) for pair in pairs}
         self._phrase_reach = max((len(parts) - 1 for parts in phrases), default=0)
-        self._phrase_words = frozenset(
-            skeleton(form(part)) for parts in phrases for part in parts
-            for form in (str, _lookalikes_folded)
-        )
         singles = {_MAP[chr(c)] for c in range(128)} - {" ", _BREAK}
         singles -= _exempt_singles(words)
 
@@ -152,7 +148,6 @@ class Gate:
         self._triggers_b = _ascii_bytes(self._triggers)
         self._singles_b = _ascii_bytes(self._singles)
         self._any_b = self._words_b | self._triggers_b | self._singles_b
-        self._phrase_words_b = _ascii_bytes(self._phrase_words)
         self._key_res: dict[str, re.Pattern[str]] = {}
         self._key_bytes_res: dict[bytes, re.Pattern[bytes]] = {}
 
@@ -164,17 +159,20 @@ class Gate:
     def scan(self, text: str) -> Scan:
         """Where in `text` a listed word may be (see `Scan`)."""
         if text.isascii():
-            return self._scan_bytes(None, text.encode("ascii"))
+            return self._scan_bytes(text.encode("ascii"), None)
         simple = fold_to_ascii(text)
         if simple is not None:
+            scan = self._scan_bytes(simple, None)
+            if not scan.words and not scan.spelling:
+                return scan
             low = simple.decode("ascii").lower()
-            return self._scan_bytes(Folded(text, low, low, None, None, True), simple)
+            return scan._replace(folded=Folded(text, low, low, None, None, True))
         folded = fold(text, simple=False)
         if folded.homo.isascii():
-            return self._scan_bytes(folded, folded.homo.encode("ascii"))
+            return self._scan_bytes(folded.homo.encode("ascii"), folded)
         return self._scan_str(folded)
 
-    def _scan_bytes(self, folded: Folded | None, data: bytes) -> Scan:
+    def _scan_bytes(self, data: bytes, folded: Folded | None) -> Scan:
         skel = data.translate(_SKELETON_BYTES, b"'")
         tokens = skel.split()
         words: list[Window] = []
@@ -182,8 +180,8 @@ class Gate:
         if not self._any_b.isdisjoint(tokens):
             found = self._any_b.intersection(tokens)
             triggers = found & self._triggers_b
-            if triggers and _pairs_around(tokens, triggers, self._pairs_b):
-                return Scan(folded, words, WHOLE, True)
+            if triggers and _pairs_around(tokens, triggers, self._pairs_b, b"\x01"):
+                return Scan(folded, words, WHOLE)
             keys = found & self._words_b
             singles = found & self._singles_b
             shift = _apostrophe_shift(data) if b"'" in data and (keys or singles) else None
@@ -203,10 +201,9 @@ class Gate:
             spelling.extend(m.span() for m in _INNER_BYTES_RE.finditer(data))
         if _has_stretch(data):
             shift = _apostrophe_shift(data)
-            for m in _STRETCH_BYTES_RE.finditer(data.translate(_LOWER_1, b"'")):
+            for m in _STRETCH_BYTES_RE.finditer(data.translate(_LETTERS, b"'")):
                 spelling.append(_unshift(shift, m.start(), m.end()))
-        near = bool(spelling) and not self._phrase_words_b.isdisjoint(tokens)
-        return Scan(folded, words, spelling, near)
+        return Scan(folded, words, spelling, tokens)
 
     def _scan_str(self, folded: Folded) -> Scan:
         view = folded.homo
@@ -218,8 +215,8 @@ class Gate:
         if not self._any.isdisjoint(tokens):
             found = self._any.intersection(tokens)
             triggers = found & self._triggers
-            if triggers and _pairs_around(tokens, triggers, self._pairs):
-                return Scan(folded, words, WHOLE, True)
+            if triggers and _pairs_around(tokens, triggers, self._pairs, MARK):
+                return Scan(folded, words, WHOLE)
             for key in found & self._words:
                 pattern = self._key_res.get(key)
                 if pattern is None:
@@ -230,15 +227,14 @@ class Gate:
         # Letters of any script can be spelled out here: no set of single letters.
         for m in _SPACED_RE.finditer(f" {skel} "):
             spelling.append(_unshift(shift, m.start(), m.end() - 2))
-        if _MARK in skel:
+        if MARK in skel:
             spelling.extend(m.span() for m in _MASK_RE.finditer(view))
         if _BREAK in skel:
             spelling.extend(m.span() for m in _INNER_RE.finditer(view))
         for form in {folded.plain, view}:
             for m in _STRETCH_RE.finditer(form.replace("'", "")):
                 spelling.append(_unshift(shift, m.start(), m.end()))
-        near = bool(spelling) and not self._phrase_words.isdisjoint(tokens)
-        return Scan(folded, words, spelling, near)
+        return Scan(folded, words, spelling, tokens)
 
 
 # One-character words common in prose (digits read as letters among them), most
@@ -265,15 +261,23 @@ def _ascii_bytes(items: Iterable[str]) -> frozenset[bytes]:
 
 
 def _pairs_around(
-    tokens: Sequence[_T], triggers: Iterable[_T], pairs: frozenset[tuple[_T, _T]]
+    tokens: Sequence[_T], triggers: Iterable[_T], pairs: frozenset[tuple[_T, _T]], mark: _T
 ) -> bool:
-    """Whether a trigger word stands next to its partner in a listed phrase."""
-    last = len(tokens) - 1
+    """Whether a trigger word stands next to its partner in a listed phrase.
+
+    Masks alone ("fuck * ass") are not words and do not part a phrase.
+    """
     for trigger in triggers:
         i = tokens.index(trigger)
         while True:
-            if (i > 0 and (tokens[i - 1], trigger) in pairs) or (
-                i < last and (trigger, tokens[i + 1]) in pairs
+            before = i - 1
+            while before >= 0 and not tokens[before].strip(mark):
+                before -= 1
+            after = i + 1
+            while after < len(tokens) and not tokens[after].strip(mark):
+                after += 1
+            if (before >= 0 and (tokens[before], trigger) in pairs) or (
+                after < len(tokens) and (trigger, tokens[after]) in pairs
             ):
                 return True
             try:

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from commentsvc.models import Span
 from commentsvc.moderation.censor import mask_spans
-from commentsvc.moderation.gate import WHOLE, Gate
+from commentsvc.moderation.gate import MARK, WHOLE, Gate, skeleton
 from commentsvc.moderation.normalize import (
     WILDCARD,
     Folded,
@@ -32,7 +32,6 @@ from commentsvc.moderation.normalize import (
     expand,
     fold,
     fold_lookalikes,
-    has_words,
     normalize,
     words_in,
 )
@@ -77,8 +76,11 @@ class WordMatcher:
         }
         """Keys of leet entries ("s0b"): only for words typed with leet, masks or spacing."""
         self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        self._phrases_with: dict[str, list[tuple[str, ...]]] = {}
         for parts, entry in phrases.items():
             self._phrases.setdefault(parts[0], []).append((parts, entry))
+            for part in set(parts):
+                self._phrases_with.setdefault(part, []).append(parts)
 
         lengths: dict[int, list[str]] = {}
         for key in itertools.chain(plain, evasion):
@@ -108,19 +110,37 @@ class WordMatcher:
         folded = fold(text) if scan.folded is None else scan.folded
         if scan.spelling is WHOLE:
             return self.find_normalized(Normalized(text, tuple(words_in(folded))))
-        # Normalize only around the suspects: a word whose skeleton is listed, and odd
-        # spelling, with the words a listed phrase could need around it.
+        # Normalize only around the suspects: words whose skeleton is listed, and odd
+        # spelling (with the words around it when it may be part of a listed phrase).
         windows = [expand(folded, a, b, runs=False) for a, b in scan.words]
+        known: dict[tuple[int, int], list[Word]] = {}
         if scan.spelling:
-            reach = self._gate.phrase_reach if scan.phrase_near else 0
-            spelled = _merge(expand(folded, a, b, reach) for a, b in scan.spelling)
-            if self._phrases and not scan.phrase_near:
-                spelled = _join_adjacent(folded, spelled)
+            spelled = _merge(expand(folded, a, b) for a, b in scan.spelling)
+            known = {(a, b): words_in(folded, a, b) for a, b in spelled}
+            if self._phrase_may_reach(known.values(), scan.tokens):
+                reach = self._gate.phrase_reach
+                spelled = [expand(folded, a, b, reach) for a, b in scan.spelling]
             windows += spelled
         found: list[Match] = []
-        for start, end in _merge(windows):
-            found += self._match_words(text, words_in(folded, start, end))
+        for window in _merge(windows):
+            words = known.get(window)
+            if words is None:
+                words = words_in(folded, *window)
+            found += self._match_words(text, words)
         return _outermost(found) if len(found) > 1 else found
+
+    def _phrase_may_reach(
+        self, spelled: Iterable[list[Word]], tokens: Sequence[bytes] | Sequence[str]
+    ) -> bool:
+        """Whether an oddly spelled word and the words around it may make a listed phrase."""
+        texts = {w.text for words in spelled for w in words}
+        candidates = [p for text in texts for p in self._phrases_with.get(text, ())]
+        if not candidates:
+            return False
+        around = {skeleton(text) for text in texts}
+        around.update(t if isinstance(t, str) else t.decode("ascii") for t in tokens)
+        around.update([t.strip(MARK) for t in around])
+        return any(all(skeleton(part) in around for part in parts) for parts in candidates)
 
     def maybe(self, text: str) -> bool:
         """The gate alone: False means `text` certainly contains no listed word."""
@@ -298,17 +318,6 @@ def _merge(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((start, end))
     return merged
-
-
-def _join_adjacent(folded: Folded, windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Join windows with no word between them (the parts of a phrase spelled out)."""
-    joined: list[tuple[int, int]] = []
-    for start, end in windows:
-        if joined and not has_words(folded, joined[-1][1], start):
-            joined[-1] = (joined[-1][0], end)
-        else:
-            joined.append((start, end))
-    return joined
 
 
 def _outermost(found: list[Match]) -> list[Match]:

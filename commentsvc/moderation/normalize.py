@@ -63,7 +63,6 @@ _SCRIPT_LOOKALIKES: dict[str, str] = {
     # Armenian
     "օ": "o", "ս": "u", "հ": "h", "ո": "n", "ց": "g", "ք": "p",
 }  # fmt: skip
-_SCRIPT_RE = re.compile(r"[\u0370-\u03ff\u0400-\u052f\u0530-\u058f]")
 _LATIN_RE = re.compile(r"[A-Za-z]")
 
 # Leet: the first reading of each character, and the other letters it may stand for.
@@ -221,6 +220,7 @@ def _fold_general(text: str) -> Folded:
     size = 0  # characters folded so far
     pos = 0
     lookalikes = False
+    script_letters = 0  # Greek, Cyrillic and Armenian letters
     for run in _NON_ASCII_RE.finditer(text):
         a, b = run.span()
         if a > pos:
@@ -235,6 +235,8 @@ def _fold_general(text: str) -> Folded:
             plain, homo, attach = fold_char(text[i])
             if homo != plain:
                 lookalikes = True
+            if "\u0370" <= text[i] <= "\u058f":
+                script_letters += 1
             n = len(plain)
             if starts is None or ends is None:
                 if n == 1:
@@ -266,7 +268,7 @@ def _fold_general(text: str) -> Folded:
             ends.extend(range(pos + 1, len(text) + 1))
     plain_text = "".join(plain_parts)
     homo_text = "".join(homo_parts) if lookalikes else plain_text
-    latin = not lookalikes or _mostly_latin(text)
+    latin = not lookalikes or _latin_letters(text) >= script_letters
     return Folded(text, plain_text, homo_text, starts, ends, latin)
 
 
@@ -417,28 +419,42 @@ def expand(
     for _ in range(reach):
         start = _widen(plain, _skip_gap_left(plain, start), start)[0]
         end = _widen(plain, end, _skip_gap_right(plain, end))[1]
-    while True:
-        inside = _pieces(plain, start, end)
-        if not inside or inside[0][1] - inside[0][0] != 1:
-            break
+    first = _first_piece(plain, start, end)
+    while first is not None and first[1] - first[0] == 1:
         before = _pieces(plain, _widen(plain, max(0, start - _SPELLED_GAP - 1), start)[0], start)
-        if not before or not _joinable(plain, before[-1], inside[0]):
+        if not before or not _joinable(plain, before[-1], first):
             break
-        start = _widen(plain, before[-1][0], before[-1][0])[0]
-    while True:
-        inside = _pieces(plain, start, end)
-        if not inside or inside[-1][1] - inside[-1][0] != 1:
-            break
+        first = before[-1]
+        start = _widen(plain, first[0], first[0])[0]
+    last = _last_piece(plain, start, end)
+    while last is not None and last[1] - last[0] == 1:
         after = _pieces(plain, end, _widen(plain, end, min(len(plain), end + _SPELLED_GAP + 1))[1])
-        if not after or not _joinable(plain, inside[-1], after[0]):
+        if not after or not _joinable(plain, last, after[0]):
             break
-        end = _widen(plain, after[0][1], after[0][1])[1]
+        last = after[0]
+        end = _widen(plain, last[1], last[1])[1]
     return start, end
 
 
-def has_words(folded: Folded, start: int, end: int) -> bool:
-    """Whether `folded.plain[start:end]` holds (part of) a word."""
-    return _TOKEN_RE.search(folded.plain, start, end) is not None
+def _first_piece(plain: str, start: int, end: int) -> tuple[int, int] | None:
+    for match in _TOKEN_RE.finditer(plain, start, end):
+        pieces = _pieces(plain, *match.span())
+        if pieces:
+            return pieces[0]
+    return None
+
+
+def _last_piece(plain: str, start: int, end: int) -> tuple[int, int] | None:
+    while end > start:
+        end = _skip_gap_left(plain, end)
+        if end <= start:
+            return None
+        word_start = _widen(plain, end - 1, end)[0]
+        pieces = _pieces(plain, max(start, word_start), end)
+        if pieces:
+            return pieces[-1]
+        end = word_start
+    return None
 
 
 def _skip_gap_left(plain: str, pos: int) -> int:
@@ -480,8 +496,12 @@ def _joinable(plain: str, left: tuple[int, int], right: tuple[int, int]) -> bool
     )
 
 
-def _mostly_latin(text: str) -> bool:
-    return len(_LATIN_RE.findall(text)) >= len(_SCRIPT_RE.findall(text))
+_NOT_LETTERS = bytes(c for c in range(128) if not chr(c).isalpha())
+
+
+def _latin_letters(text: str) -> int:
+    """How many plain Latin letters `text` has."""
+    return len(text.encode("ascii", "ignore").translate(None, _NOT_LETTERS))
 
 
 def _pieces(folded: str, start: int, end: int) -> list[tuple[int, int]]:

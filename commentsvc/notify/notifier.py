@@ -71,6 +71,7 @@ UNCONFIRMED_TTL_S = CONFIRM_TTL_S
 CLAIM_BATCH = 200
 POLL_INTERVAL_S = 1.0
 HOUSEKEEPING_INTERVAL_S = 30.0
+EXPIRY_INTERVAL_S = 600.0
 ERROR_BACKOFF_MAX_S = 30.0
 
 Clock = Callable[[], datetime]
@@ -132,6 +133,7 @@ class Notifier:
         self.public_url = settings.resolved_public_url
         self._settler: Batcher[Outcome] = Batcher(self._settle, max_batch=256)
         self._outcomes: Counter[str] = Counter()
+        self._expire_at = 0.0
         self._wake = asyncio.Event()
 
     # ----- fan-out -----------------------------------------------------------------
@@ -463,8 +465,11 @@ class Notifier:
     # ----- housekeeping --------------------------------------------------------------
 
     async def housekeeping(self) -> None:
+        """Moderator alerts every time; the expiry sweep at most once per `EXPIRY_INTERVAL_S`."""
         await self.alert_moderators()
-        await self.expire_subscriptions()
+        if time.monotonic() >= self._expire_at:
+            self._expire_at = time.monotonic() + EXPIRY_INTERVAL_S
+            await self.expire_subscriptions()
 
     async def expire_subscriptions(self) -> int:
         cutoff = self.clock() - timedelta(seconds=UNCONFIRMED_TTL_S)

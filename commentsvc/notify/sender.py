@@ -224,7 +224,7 @@ class MaildirDestination:
     def _add(self, message: bytes) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         box = mailbox.Maildir(self.path, create=True)
-        box.add(message)
+        box.add(message.replace(b"\r\n", b"\n"))  # Maildir files use local line ends
 
     async def send(self, message: bytes, recipient: str) -> None:
         try:

@@ -192,16 +192,22 @@ class DeliveryStore:
         (by this or another notifier), in which case nothing is written.
         """
         async with self.db.write() as conn:
-            if conn.dialect.name == "postgresql":  # one fan-out per thread at a time
-                await conn.execute(
-                    sa.select(threads.c.id).where(threads.c.id == thread_id).with_for_update()
-                )
-            notified = await conn.execute(
-                sa.select(comments.c.notified_at).where(comments.c.id == comment_id)
-            )
-            row = notified.first()
+            pg = conn.dialect.name == "postgresql"
+            # On PostgreSQL, lock in the order transitions do (the comment, then its thread),
+            # so the two never deadlock; the thread lock makes fan-outs in one thread take
+            # turns, which the throttle needs. SQLite writers take turns anyway.
+            notified = sa.select(comments.c.notified_at).where(comments.c.id == comment_id)
+            row = (
+                await conn.execute(notified.with_for_update(key_share=True) if pg else notified)
+            ).first()
             if row is None or row[0] is not None:
                 return 0
+            if pg:
+                await conn.execute(
+                    sa.select(threads.c.id)
+                    .where(threads.c.id == thread_id)
+                    .with_for_update(key_share=True)
+                )
             throttled = [p.recipient for p in planned if p.throttled]
             history: list[tuple[str, str | None, datetime]] = []
             if throttled and window_s > 0:

@@ -25,6 +25,7 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'"
 CORS_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 CORS_HEADERS = "Content-Type, Authorization, If-None-Match"
 CORS_MAX_AGE_S = "600"
+STREAMING_ROUTES = frozenset({"/api/v1/stream"})
 
 
 def route_name(request: web.Request) -> str:
@@ -48,9 +49,11 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
         status = exc.status
         raise
     finally:
-        metrics.observe_request(
-            request.method, route_name(request), status, time.perf_counter() - started
-        )
+        route = route_name(request)
+        elapsed_s = time.perf_counter() - started
+        if route in STREAMING_ROUTES:
+            elapsed_s = 0.0  # a live stream lasts minutes; it would swamp the latency histogram
+        metrics.observe_request(request.method, route, status, elapsed_s)
 
 
 @web.middleware

@@ -63,4 +63,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
 def setup_routes(app: web.Application) -> None:
     app.cleanup_ctx.append(moderation_context)  # moderators' accounts and decisions
     for method, path, handler in ROUTES:
-        app.router.add_route(method, path, handler)
+        if method == "GET":
+            app.router.add_get(path, handler)  # answers HEAD too
+        else:
+            app.router.add_route(method, path, handler)

@@ -257,3 +257,27 @@ async def test_notify_needs_an_email(browser: Browser, quiet_service: TestClient
     await expect(email).to_be_focused()
     await expect(form.get_by_role("alert")).to_have_text("Please fix the marked fields.")
     await expect(me.widget.locator("li.c")).to_have_count(0)
+
+
+async def test_theme_follows_the_reader_and_the_page_can_override(
+    browser: Browser, quiet_service: TestClient[Any, Any]
+) -> None:
+    background = "(el) => getComputedStyle(el.shadowRoot.querySelector('section')).backgroundColor"
+    light = await open_demo(browser, quiet_service, color_scheme="light")
+    dark = await open_demo(browser, quiet_service, color_scheme="dark")
+    assert await light.widget.evaluate(background) == "rgb(255, 255, 255)"
+    assert await dark.widget.evaluate(background) == "rgb(27, 30, 35)"
+    # The host page's override wins over the reader's preference, live.
+    await dark.page.evaluate(
+        "document.documentElement.setAttribute('data-commentsvc-theme', 'light')"
+    )
+    await expect(dark.widget.locator("section")).to_have_css(
+        "background-color", "rgb(255, 255, 255)"
+    )
+    # Colours are custom properties the page can set on the container.
+    await light.widget.evaluate("(el) => el.style.setProperty('--csvc-accent', 'rgb(120, 0, 40)')")
+    await expect(light.widget.get_by_role("button", name="Post Comment")).to_have_css(
+        "background-color", "rgb(120, 0, 40)"
+    )
+    await light.assert_clean()
+    await dark.assert_clean()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,15 @@ from typing import Any
 import aiohttp
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Dialog, Locator, Page
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Dialog,
+    Locator,
+    Page,
+    expect,
+)
 
 from commentsvc.web.keys import LIVE
 from commentsvc.web.live import LiveHub
@@ -81,11 +90,7 @@ async def open_page(browser: Browser, url: str, **context_kwargs: Any) -> Watche
 async def open_demo(browser: Browser, service: TestClient[Any, Any], **kw: Any) -> Watched:
     """/demo with the widget loaded (its header shows the count)."""
     watched = await open_page(browser, str(service.make_url("/demo")), **kw)
-    await watched.widget.locator("h2").filter(has_text="Comment").wait_for()
-    await watched.page.wait_for_function(
-        "document.querySelector('[data-commentsvc-thread]').shadowRoot"
-        ".querySelector('h2').textContent.match(/^\\d+ Comments?$/)"
-    )
+    await expect(watched.widget.locator("h2")).to_have_text(re.compile(r"^\d+ Comments?$"))
     return watched
 
 

@@ -82,7 +82,7 @@ class SMTPServer:
         self.waiting = 0
         self._lock = threading.Lock()
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+    async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
         address = address.lower()
@@ -96,7 +96,7 @@ class SMTPServer:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self._lock:
             for address in envelope.rcpt_tos:
                 script = self.data_script.get(address)
@@ -110,8 +110,12 @@ class SMTPServer:
             self.waiting -= 1
         with self._lock:
             self.messages.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content),
-                         tuple(session.peer))
+                Received(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    bytes(envelope.content),
+                    tuple(session.peer),
+                )
             )
             if self.pause_after is not None and len(self.messages) >= self.pause_after:
                 self.paused = True
@@ -182,7 +186,9 @@ async def notify(client: TestClient[Any, Any], **kwargs: Any) -> int:
 
 
 async def subscriber(
-    store: Store, email_address: str, thread_key: str = "world/test-article",
+    store: Store,
+    email_address: str,
+    thread_key: str = "world/test-article",
     kind: SubscriptionKind = SubscriptionKind.THREAD,
 ) -> Subscription:
     """A confirmed subscription, made through the store (no confirmation email)."""

@@ -18,42 +18,82 @@ from tests.support import TEST_SECRET
 
 
 def settings(tmp_path: Path) -> Settings:
-    return parse_settings({
-        "COMMENTSVC_DATA_DIR": str(tmp_path / "data"),
-        "COMMENTSVC_SECRET_KEY": TEST_SECRET,
-        "COMMENTSVC_PUBLIC_URL": "https://comments.news.example",
-        "COMMENTSVC_MAIL_FROM": "comments@news.example",
-    })
+    return parse_settings(
+        {
+            "COMMENTSVC_DATA_DIR": str(tmp_path / "data"),
+            "COMMENTSVC_SECRET_KEY": TEST_SECRET,
+            "COMMENTSVC_PUBLIC_URL": "https://comments.news.example",
+            "COMMENTSVC_MAIL_FROM": "comments@news.example",
+        }
+    )
 
 
 SITE = Site("default", "The Daily Example", ("https://www.news.example",))
-THREAD = Thread(7, "default", "world/ferry", "https://www.news.example/world/ferry", "Ferry returns", False, 3, 0, 5)
+THREAD = Thread(
+    7,
+    "default",
+    "world/ferry",
+    "https://www.news.example/world/ferry",
+    "Ferry returns",
+    False,
+    3,
+    0,
+    5,
+)
 
 
 def comment(body: str = "A fair point, well made.", name: str = "Ann", **extra: Any) -> Comment:
     values: dict[str, Any] = {
-        "id": "01jabcdefghjkmnpqrstvwxyz0", "site_id": "default", "thread_id": 7, "parent_id": None,
-        "root_id": "01jabcdefghjkmnpqrstvwxyz0", "depth": 0, "kind": Kind.COMMENT, "anchor": None,
-        "author_name": name, "author_email": "ann@example.org", "ip_hash": None, "user_agent": "",
-        "body": body, "body_html": render_body(body), "body_hash": "h", "status": Status.APPROVED,
-        "moderation": {}, "votes_up": 0, "votes_down": 0, "flag_count": 0, "created_at": now_utc(),
-        "edited_at": None, "first_approved_at": now_utc(), "notified_at": None, "edit_token_hash": "t",
+        "id": "01jabcdefghjkmnpqrstvwxyz0",
+        "site_id": "default",
+        "thread_id": 7,
+        "parent_id": None,
+        "root_id": "01jabcdefghjkmnpqrstvwxyz0",
+        "depth": 0,
+        "kind": Kind.COMMENT,
+        "anchor": None,
+        "author_name": name,
+        "author_email": "ann@example.org",
+        "ip_hash": None,
+        "user_agent": "",
+        "body": body,
+        "body_html": render_body(body),
+        "body_hash": "h",
+        "status": Status.APPROVED,
+        "moderation": {},
+        "votes_up": 0,
+        "votes_down": 0,
+        "flag_count": 0,
+        "created_at": now_utc(),
+        "edited_at": None,
+        "first_approved_at": now_utc(),
+        "notified_at": None,
+        "edit_token_hash": "t",
         "version": 1,
     }
     values.update(extra)
     return Comment(**values)
 
 
-def build(composer: Composer, c: Comment, recipient: str = "reader@example.org", site: Site = SITE,
-          thread: Thread = THREAD) -> bytes:
+def build(
+    composer: Composer,
+    c: Comment,
+    recipient: str = "reader@example.org",
+    site: Site = SITE,
+    thread: Thread = THREAD,
+) -> bytes:
     unsubscribe = "https://comments.news.example/u/s1-abc.def.ghi"
     context = composer.base_context(site, thread, unsubscribe)
     context["comment"] = composer.comment_context(c, context["thread"]["url"])
     rendered = composer.render(site.id, "thread", context)
     return composer.message(
-        site=site, recipient=recipient, rendered=rendered,
-        message_id=composer.comment_message_id(c.id, recipient), unsubscribe_url=unsubscribe,
-        now=now_utc(), references=[composer.thread_message_id(thread.id, recipient)],
+        site=site,
+        recipient=recipient,
+        rendered=rendered,
+        message_id=composer.comment_message_id(c.id, recipient),
+        unsubscribe_url=unsubscribe,
+        now=now_utc(),
+        references=[composer.thread_message_id(thread.id, recipient)],
     )
 
 
@@ -71,7 +111,9 @@ def test_headers_and_both_parts(tmp_path: Path) -> None:
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert msg["Auto-Submitted"] == "auto-generated"
     assert msg["List-Id"] == '"The Daily Example" <default.comments.news.example>'
-    assert re.search(rb"\r\nList-Unsubscribe: <https://comments\.news\.example/u/s1-abc\.def\.ghi>\r\n", raw)
+    assert re.search(
+        rb"\r\nList-Unsubscribe: <https://comments\.news\.example/u/s1-abc\.def\.ghi>\r\n", raw
+    )
     assert msg["In-Reply-To"] == composer.thread_message_id(7, "reader@example.org")
     text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
@@ -83,7 +125,9 @@ def test_headers_and_both_parts(tmp_path: Path) -> None:
 def test_message_id_is_stable_per_comment_and_recipient(tmp_path: Path) -> None:
     composer = Composer(settings(tmp_path))
     first = composer.comment_message_id("01jabcdefghjkmnpqrstvwxyz0", "a@example.org")
-    assert first == Composer(settings(tmp_path)).comment_message_id("01jabcdefghjkmnpqrstvwxyz0", "a@example.org")
+    assert first == Composer(settings(tmp_path)).comment_message_id(
+        "01jabcdefghjkmnpqrstvwxyz0", "a@example.org"
+    )
     assert first != composer.comment_message_id("01jabcdefghjkmnpqrstvwxyz0", "b@example.org")
     assert first != composer.comment_message_id("01jabcdefghjkmnpqrstvwxyz1", "a@example.org")
     assert re.fullmatch(r"<comment\.[0-9a-f]{20}@news\.example>", first)
@@ -119,7 +163,9 @@ def test_a_site_overrides_a_template(tmp_path: Path) -> None:
     s = settings(tmp_path)
     override = s.data_dir / "templates" / "default"
     override.mkdir(parents=True)
-    (override / "thread.subject.txt").write_text("[{{ site.name }}] {{ comment.author_name }} wrote\n")
+    (override / "thread.subject.txt").write_text(
+        "[{{ site.name }}] {{ comment.author_name }} wrote\n"
+    )
     msg = parse(build(Composer(s), comment()))
     assert msg["Subject"] == "[The Daily Example] Ann wrote"
     assert "A fair point" in msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]

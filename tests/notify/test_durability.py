@@ -8,17 +8,15 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 import redis.asyncio as aioredis
 
 from commentsvc.store import Store
 from tests.notify.conftest import GENEROUS_LIMITS, SMTPServer, subscriber
 from tests.processes import service_env
-from tests.servers import RedisProcess
 from tests.support import drain, live_client, make_settings, runtime_of
 from tests.web.helpers import post
 from workers.background import all_workers
@@ -40,30 +38,24 @@ def notifier(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[byt
     with log.open("ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "commentsvc", "worker", "notify", *args],
-            env=env, stdout=out, stderr=subprocess.STDOUT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
 
 
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[str]:
-    """A redis-server of this test's own: nothing else can touch its streams mid-test."""
-    server = RedisProcess(tmp_path / "redis", appendonly=False)
-    server.start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
-
-
 async def test_killed_notifier_delivers_everything_once_after_restart(
-    tmp_path: Path, sqlite_url: str, private_redis: str, smtp: SMTPServer
+    tmp_path: Path, sqlite_url: str, redis_url: str, redis: aioredis.Redis, smtp: SMTPServer
 ) -> None:
-    redis_url = private_redis
-    settings = make_settings(tmp_path, sqlite_url, redis_url, COMMENTSVC_RATE_LIMITS=GENEROUS_LIMITS)
+    settings = make_settings(
+        tmp_path, sqlite_url, redis_url, COMMENTSVC_RATE_LIMITS=GENEROUS_LIMITS
+    )
     readers = [f"reader{i}@example.org" for i in range(READERS)]
     async with live_client(settings) as client:
         runtime = runtime_of(client)
-        await runtime.store.sites.update("default", policy={"flood_max": 10_000, "digest_window_s": 0})
+        await runtime.store.sites.update(
+            "default", policy={"flood_max": 10_000, "digest_window_s": 0}
+        )
         runtime.service.forget_site("default")
         for reader in readers:
             await subscriber(runtime.store, reader)
@@ -71,14 +63,18 @@ async def test_killed_notifier_delivers_everything_once_after_restart(
             await post(client, body=f"Comment number {i}.", author_email=f"writer{i}@example.org")
         await drain(client)  # approved: the notify jobs wait in the stream
     env = service_env(
-        tmp_path, COMMENTSVC_DATABASE_URL=sqlite_url, COMMENTSVC_REDIS_URL=redis_url,
-        COMMENTSVC_SMTP_URL=smtp.url, COMMENTSVC_QUEUE_IDLE_TIMEOUT_MS="500",
+        tmp_path,
+        COMMENTSVC_DATABASE_URL=sqlite_url,
+        COMMENTSVC_REDIS_URL=redis_url,
+        COMMENTSVC_SMTP_URL=smtp.url,
+        COMMENTSVC_QUEUE_IDLE_TIMEOUT_MS="500",
     )
     store = Store.from_url(sqlite_url)
     smtp.pause_after = 25  # then the server stops answering DATA: sends stay in flight
     log = tmp_path / "notifier.log"
     first = notifier(env, log)
     try:
+
         async def paused_mid_batch() -> bool:
             if not smtp.paused or smtp.waiting == 0:
                 return False
@@ -116,23 +112,34 @@ async def test_serve_sends_mail_without_being_asked(
     tmp_path: Path, sqlite_url: str, redis_url: str, redis: aioredis.Redis, smtp: SMTPServer
 ) -> None:
     settings = make_settings(
-        tmp_path, sqlite_url, redis_url, COMMENTSVC_RATE_LIMITS=GENEROUS_LIMITS, COMMENTSVC_SMTP_URL=smtp.url
+        tmp_path,
+        sqlite_url,
+        redis_url,
+        COMMENTSVC_RATE_LIMITS=GENEROUS_LIMITS,
+        COMMENTSVC_SMTP_URL=smtp.url,
     )
     async with live_client(settings, background=all_workers()) as client:
         runtime = runtime_of(client)
-        await runtime.store.sites.update("default", policy={"flood_max": 10_000, "digest_window_s": 0})
+        await runtime.store.sites.update(
+            "default", policy={"flood_max": 10_000, "digest_window_s": 0}
+        )
         runtime.service.forget_site("default")
-        resp = await client.post("/api/v1/subscriptions", json={"thread": "live/article", "email": "live@example.org"})
+        resp = await client.post(
+            "/api/v1/subscriptions", json={"thread": "live/article", "email": "live@example.org"}
+        )
         assert resp.status == 202
 
         async def arrived(n: int) -> Callable[[], Awaitable[bool]]:
             async def check() -> bool:
                 return len(smtp.to("live@example.org")) >= n
+
             return check
 
         assert await wait_until(await arrived(1), 15), "the confirmation did not arrive"
         assert (await client.post(smtp.to("live@example.org")[0].link("s"))).status == 200
-        posted: dict[str, Any] = await post(client, thread="live/article", body="Sent by the running service.")
+        posted: dict[str, Any] = await post(
+            client, thread="live/article", body="Sent by the running service."
+        )
         assert await wait_until(await arrived(2), 15), "the notification did not arrive"
         assert "Sent by the running service." in smtp.to("live@example.org")[1].text()
         comment = await runtime.store.comments.get(posted["id"])

@@ -22,8 +22,12 @@ THREAD = "world/test-article"
 ONE_CLICK = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-async def subscribe(client: TestClient[Any, Any], email: str, thread: str = THREAD, kind: str = "thread") -> tuple[int, Any]:
-    resp = await client.post("/api/v1/subscriptions", json={"thread": thread, "email": email, "kind": kind})
+async def subscribe(
+    client: TestClient[Any, Any], email: str, thread: str = THREAD, kind: str = "thread"
+) -> tuple[int, Any]:
+    resp = await client.post(
+        "/api/v1/subscriptions", json={"thread": thread, "email": email, "kind": kind}
+    )
     return resp.status, await resp.json()
 
 
@@ -37,8 +41,12 @@ def unsubscribe_path(header: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def client_with_limits(tmp_path: Path, sqlite_url: str, redis_url: str, smtp: SMTPServer, limits: str) -> AsyncIterator[TestClient[Any, Any]]:
-    settings = make_settings(tmp_path, sqlite_url, redis_url, COMMENTSVC_RATE_LIMITS=limits, COMMENTSVC_SMTP_URL=smtp.url)
+async def client_with_limits(
+    tmp_path: Path, sqlite_url: str, redis_url: str, smtp: SMTPServer, limits: str
+) -> AsyncIterator[TestClient[Any, Any]]:
+    settings = make_settings(
+        tmp_path, sqlite_url, redis_url, COMMENTSVC_RATE_LIMITS=limits, COMMENTSVC_SMTP_URL=smtp.url
+    )
     async with live_client(settings) as c:
         yield c
 
@@ -49,7 +57,10 @@ async def test_the_answer_never_tells_whether_an_address_is_known(
     store = runtime_of(client).store
     await subscriber(store, "known@example.org")
     await store.subscriptions.suppress("blocked@example.org", "unsubscribed_all", now_utc())
-    answers = [await subscribe(client, e) for e in ("new@example.org", "known@example.org", "blocked@example.org")]
+    answers = [
+        await subscribe(client, e)
+        for e in ("new@example.org", "known@example.org", "blocked@example.org")
+    ]
     assert {status for status, _ in answers} == {202}
     assert answers[0][1] == answers[1][1] == answers[2][1]
     await notify(client)
@@ -68,7 +79,9 @@ async def test_bad_requests_are_clear_4xx(client: TestClient[Any, Any]) -> None:
         problem = await resp.json()
         assert_problem(status, problem, resp.content_type)
         assert field in {e["field"] for e in problem["errors"]}
-    resp = await client.post("/api/v1/subscriptions", data=b"email=a@example.org", headers=ONE_CLICK)
+    resp = await client.post(
+        "/api/v1/subscriptions", data=b"email=a@example.org", headers=ONE_CLICK
+    )
     assert resp.status == 415
 
 
@@ -81,14 +94,20 @@ async def test_confirmation_emails_are_limited_per_address_and_per_ip(
             status, _ = await subscribe(client, "target@example.org", thread=f"t/{i}")
             assert status == 202
         await notify(client)
-        assert len(smtp.to("target@example.org")) == 3, "at most 3 confirmations a day to one address"
+        assert len(smtp.to("target@example.org")) == 3, (
+            "at most 3 confirmations a day to one address"
+        )
         assert (await subscribe(client, "other@example.org"))[0] == 202
-        resp = await client.post("/api/v1/subscriptions", json={"thread": THREAD, "email": "third@example.org"})
+        resp = await client.post(
+            "/api/v1/subscriptions", json={"thread": THREAD, "email": "third@example.org"}
+        )
         assert resp.status == 429 and int(resp.headers["Retry-After"]) > 0
         assert_problem(429, await resp.json(), resp.content_type)
 
 
-async def test_confirm_page_confirms_nothing_until_its_button(client: TestClient[Any, Any], smtp: SMTPServer) -> None:
+async def test_confirm_page_confirms_nothing_until_its_button(
+    client: TestClient[Any, Any], smtp: SMTPServer
+) -> None:
     await subscribe(client, "page@example.org")
     await notify(client)
     [mail] = smtp.to("page@example.org")
@@ -98,7 +117,10 @@ async def test_confirm_page_confirms_nothing_until_its_button(client: TestClient
     html = await resp.text()
     csp = resp.headers["Content-Security-Policy"]
     assert "default-src 'none'" in csp and "form-action 'self'" in csp and "'nonce-" in csp
-    assert resp.headers["Cache-Control"] == "no-store" and resp.headers["Referrer-Policy"] == "no-referrer"
+    assert (
+        resp.headers["Cache-Control"] == "no-store"
+        and resp.headers["Referrer-Policy"] == "no-referrer"
+    )
     assert f'<form method="post" action="{path}">' in html and "<script" not in html
     assert "p…@example.org" in html and "page@example.org" not in html
     [row] = await table(client, subscriptions)
@@ -110,7 +132,9 @@ async def test_confirm_page_confirms_nothing_until_its_button(client: TestClient
     assert (await client.post(path)).status == 200, "confirming twice is fine"
 
 
-async def test_one_click_unsubscribe_stops_further_mail(client: TestClient[Any, Any], smtp: SMTPServer) -> None:
+async def test_one_click_unsubscribe_stops_further_mail(
+    client: TestClient[Any, Any], smtp: SMTPServer
+) -> None:
     await subscriber(runtime_of(client).store, "leaving@example.org")
     await post(client, body="The last email you want.")
     await notify(client)
@@ -128,7 +152,9 @@ async def test_one_click_unsubscribe_stops_further_mail(client: TestClient[Any, 
     assert again.status == 200, "one-click is idempotent"
 
 
-async def test_forged_or_altered_tokens_change_nothing(client: TestClient[Any, Any], smtp: SMTPServer) -> None:
+async def test_forged_or_altered_tokens_change_nothing(
+    client: TestClient[Any, Any], smtp: SMTPServer
+) -> None:
     store = runtime_of(client).store
     await subscriber(store, "stays@example.org")
     await subscribe(client, "pending@example.org")
@@ -137,14 +163,23 @@ async def test_forged_or_altered_tokens_change_nothing(client: TestClient[Any, A
     [mail] = smtp.to("stays@example.org")
     real = unsubscribe_path(mail.message["List-Unsubscribe"]).removeprefix("/u/")
     confirm = smtp.to("pending@example.org")[0].link("s").removeprefix("/s/")
-    ref, _, rest = real.partition("-")
+    _ref, _, rest = real.partition("-")
     flipped = real[:-1] + ("A" if real[-1] != "A" else "B")
     other_id = "s999" + "-" + rest
     before = (await table(client, subscriptions), await table(client, suppressions))
-    for path in (f"/u/{flipped}", f"/u/{other_id}", f"/u/{confirm}", f"/s/{real}", "/u/nonsense",
-                 f"/s/{confirm[:-2]}", f"/u/{'x' * 500}"):
+    for path in (
+        f"/u/{flipped}",
+        f"/u/{other_id}",
+        f"/u/{confirm}",
+        f"/s/{real}",
+        "/u/nonsense",
+        f"/s/{confirm[:-2]}",
+        f"/u/{'x' * 500}",
+    ):
         for method in ("GET", "POST"):
-            resp = await client.request(method, path, data="List-Unsubscribe=One-Click&scope=all", headers=ONE_CLICK)
+            resp = await client.request(
+                method, path, data="List-Unsubscribe=One-Click&scope=all", headers=ONE_CLICK
+            )
             assert resp.status in (400, 404), (method, path, resp.status)
             assert_problem(resp.status, await resp.json(), resp.content_type)
     resp = await client.post(f"/u/{flipped}", headers={"Accept": "text/html"})
@@ -155,7 +190,9 @@ async def test_forged_or_altered_tokens_change_nothing(client: TestClient[Any, A
     assert len(smtp.to("stays@example.org")) == 2
 
 
-async def test_stop_all_mail_suppresses_the_address(client: TestClient[Any, Any], smtp: SMTPServer) -> None:
+async def test_stop_all_mail_suppresses_the_address(
+    client: TestClient[Any, Any], smtp: SMTPServer
+) -> None:
     store = runtime_of(client).store
     sub = await subscriber(store, "done@example.org")
     await subscriber(store, "done@example.org", thread_key="other/article")
@@ -178,10 +215,19 @@ async def test_stop_all_mail_suppresses_the_address(client: TestClient[Any, Any]
     assert len(smtp.to("done@example.org")) == 1
 
 
-async def test_a_comments_notify_choice_subscribes_its_author(client: TestClient[Any, Any], smtp: SMTPServer) -> None:
-    await post(client, body="Tell me about follow-ups.", author_email="keen@example.org", notify="thread")
-    await post(client, body="Bot with a filled honeypot.", author_email="bot@example.org", notify="thread",
-               website="http://x.example")
+async def test_a_comments_notify_choice_subscribes_its_author(
+    client: TestClient[Any, Any], smtp: SMTPServer
+) -> None:
+    await post(
+        client, body="Tell me about follow-ups.", author_email="keen@example.org", notify="thread"
+    )
+    await post(
+        client,
+        body="Bot with a filled honeypot.",
+        author_email="bot@example.org",
+        notify="thread",
+        website="http://x.example",
+    )
     await notify(client)
     [mail] = smtp.to("keen@example.org")
     assert mail.message["Subject"] == 'Confirm: email me about new comments on "world/test-article"'
@@ -192,17 +238,28 @@ async def test_a_comments_notify_choice_subscribes_its_author(client: TestClient
     assert len(smtp.to("keen@example.org")) == 2
 
 
-async def test_author_note_link_stops_all_mail(client: TestClient[Any, Any], smtp: SMTPServer) -> None:
+async def test_author_note_link_stops_all_mail(
+    client: TestClient[Any, Any], smtp: SMTPServer
+) -> None:
     await set_policy(client, mode="premoderate")
     held = await post(client, body="Held for review.", author_email="author@example.org")
     await notify(client)
-    await runtime_of(client).service.transition(Transition(
-        held["id"], frozenset({"pending"}), Status.APPROVED, actor="mod@example.org", action="approve"))
+    await runtime_of(client).service.transition(
+        Transition(
+            held["id"],
+            frozenset({"pending"}),
+            Status.APPROVED,
+            actor="mod@example.org",
+            action="approve",
+        )
+    )
     await notify(client)
     [note] = smtp.to("author@example.org")
     path = unsubscribe_path(note.message["List-Unsubscribe"])
     page = await (await client.get(path)).text()
     assert page.count("<form") == 1 and "Stop all email" in page
-    assert (await client.post(path, data="List-Unsubscribe=One-Click", headers=ONE_CLICK)).status == 200
+    assert (
+        await client.post(path, data="List-Unsubscribe=One-Click", headers=ONE_CLICK)
+    ).status == 200
     [row] = await table(client, suppressions)
     assert row["email"] == "author@example.org"

@@ -27,7 +27,8 @@ def test_tokens_name_their_row_and_purpose_only() -> None:
         assert "reader" not in token and "example" not in token
         decoded = "".join(
             base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode("latin-1")
-            for part in token.split(".") if part
+            for part in token.split(".")
+            if part
         )
         assert "reader@example.org" not in decoded
     ref = tokens.read(CONFIRM, confirm)
@@ -58,8 +59,12 @@ def test_altered_or_foreign_tokens_are_refused() -> None:
 
 def test_delivery_tokens_are_bound_to_the_recipient() -> None:
     tokens = Tokens(Keys(TEST_SECRET))
-    delivery = Delivery(9, "author@example.org", None, "approved", "sent", 1, None, None, NOW, None, NOW, None, None)
+    delivery = Delivery(
+        9, "author@example.org", None, "approved", "sent", 1, None, None, NOW, None, NOW, None, None
+    )
     ref = tokens.read(UNSUBSCRIBE, tokens.unsubscribe_delivery(9, "author@example.org"))
     assert ref is not None and ref.kind == "delivery" and tokens.matches_delivery(ref, delivery)
-    moved = Delivery(9, "victim@example.org", None, "approved", "sent", 1, None, None, NOW, None, NOW, None, None)
+    moved = Delivery(
+        9, "victim@example.org", None, "approved", "sent", 1, None, None, NOW, None, NOW, None, None
+    )
     assert not tokens.matches_delivery(ref, moved)

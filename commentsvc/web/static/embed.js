@@ -3,6 +3,8 @@
  * Embed:  <script src="https://HOST/embed.js" data-site="default" async></script>
  *         <div data-commentsvc-thread="KEY" data-commentsvc-title="…" data-commentsvc-url="…"></div>
  * Badges: <a data-commentsvc-count="KEY">…</a>   (one batched /counts request per page)
+ * Options on the script tag: data-site (default "default"), data-limit (top-level comments
+ *         per page, 1..100, default 30), data-theme (light|dark).
  * Inline feedback: a [data-commentsvc-article] container (selection → "Comment on this"), and
  *         elements with data-commentsvc-feedback="ID" data-question="…" (a speech bubble). A
  *         question's count is the number of approved feedbacks whose anchor.block is its ID;
@@ -503,12 +505,14 @@ ol{list-style:none;margin:0;padding:0}
     }
 
     async load(reset) {
-      if (this.loading) return;
+      if (!reset && this.loading) return;
+      const seq = this.seq = (this.seq || 0) + 1; // a newer load (another sort) wins
       this.loading = true;
       const q = [['site', SITE], ['thread', this.key], ['sort', this.sort], ['filter', this.filter], ['limit', PAGE]];
       if (!reset && this.cursor) q.push(['cursor', this.cursor]);
       this.wrap.setAttribute('aria-busy', 'true');
       const r = await api('GET', '/comments', { query: q });
+      if (seq !== this.seq) return;
       this.loading = false;
       this.wrap.removeAttribute('aria-busy');
       if (!r.ok) { this.say(problemText(r)); return; }
@@ -544,6 +548,7 @@ ol{list-style:none;margin:0;padding:0}
       const li = h('li', { class: 'c' + (pending ? ' pending' : ''), 'data-id': c.id, 'data-kind': c.kind });
       li.c = c;
       li.depth = depth;
+      li.replyTo = replyTo;
       li.kids = h('ol', { class: 'replies' });
       li.panel = h('div', { class: 'slot' });
       li.msg = h('p', { class: 'msg', role: 'status' });
@@ -573,7 +578,7 @@ ol{list-style:none;margin:0;padding:0}
       const text = c.status === 'received' || c.status === 'pending' ? 'Awaiting moderation' : 'Not published';
       return h('div', { class: 'note' },
         h('span', { class: 'badge', text }),
-        h('span', { class: 'muted', text: ' Only you can see this comment until a moderator approves it.' }),
+        h('span', { class: 'muted', text: ' Only you can see it until it is approved.' }),
         why.length ? h('ul', { class: 'why', 'aria-label': 'Why it waits' }, why.map((w) => h('li', { text: w.message }))) : null);
     }
 
@@ -639,7 +644,7 @@ ol{list-style:none;margin:0;padding:0}
     closeSlot(li) {
       const back = li.panel.contains(document.activeElement) || li.panel.contains(this.el.shadowRoot.activeElement);
       li.panel.textContent = '';
-      for (const b of li.querySelectorAll('[aria-expanded=true]')) b.setAttribute('aria-expanded', 'false');
+      for (const b of li.querySelectorAll(':scope>article [aria-expanded=true]')) b.setAttribute('aria-expanded', 'false');
       if (back && li.opener) li.opener.focus();
     }
 
@@ -726,7 +731,7 @@ ol{list-style:none;margin:0;padding:0}
 
     // Replace a rendered comment in place, keeping its replies.
     replace(li, c) {
-      const fresh = this.one(c, li.depth);
+      const fresh = this.one(c, li.depth, li.replyTo);
       fresh.kids.replaceWith(li.kids);
       fresh.kids = li.kids;
       li.replaceWith(fresh);
