@@ -7,6 +7,8 @@ import logging
 
 from commentsvc.moderate import Moderator
 from commentsvc.moderation.pipeline import Pipeline, default_stages
+from commentsvc.moderation.toxicity import load_toxicity_stage
+from commentsvc.moderation.word_stage import WordStage
 from commentsvc.queue.consumer import run_consumer
 from commentsvc.runtime import Runtime
 
@@ -14,8 +16,12 @@ log = logging.getLogger(__name__)
 
 
 def build_pipeline() -> Pipeline:
-    """The stage pipeline of DESIGN.md §5 with every stage available here."""
-    return Pipeline(default_stages())
+    """The stage pipeline of DESIGN.md §5 with every stage available here.
+
+    The toxicity stage needs the optional extra `commentsvc[toxicity]`; without
+    it a warning at start-up says so and every other stage runs.
+    """
+    return Pipeline(default_stages(words=WordStage(), toxicity=load_toxicity_stage()))
 
 
 async def run_moderation(

@@ -125,13 +125,15 @@ class Gate:
         words.discard("")
         tails = [skeleton(tail) for tail in CONTRACTIONS]
         words |= {word + tail for word in words for tail in tails}
-        pairs = {
+        first_pairs = {
             (skeleton(form(parts[0])), skeleton(form(parts[1])))
             for parts in phrases
             for form in (str, _lookalikes_folded)
         }
+        ends = ["", *tails]  # "three some's" is "three some"
+        pairs = {(a + x, b + y) for a, b in first_pairs for x in ends for y in ends}
         # Pairs are looked for only when the longer word of one is there ("blow").
-        triggers = {max(pair, key=len) for pair in pairs}
+        triggers = {max(pair, key=len) + x for pair in first_pairs for x in ends}
         self._phrase_reach = max((len(parts) - 1 for parts in phrases), default=0)
         singles = {_MAP[chr(c)] for c in range(128)} - {" ", _BREAK}
         singles -= _exempt_singles(words)

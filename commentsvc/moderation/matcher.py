@@ -26,7 +26,6 @@ from commentsvc.moderation.censor import mask_spans
 from commentsvc.moderation.gate import MARK, WHOLE, Gate, skeleton
 from commentsvc.moderation.normalize import (
     WILDCARD,
-    Folded,
     Normalized,
     Word,
     expand,

@@ -169,6 +169,9 @@ def authenticator(
     return AuthResult(success=ok)
 
 
+@pytest.mark.filterwarnings(
+    "ignore:Requiring AUTH while not requiring TLS", "ignore:Session.login_data is deprecated"
+)
 @pytest.mark.parametrize("scheme", ["smtp", "smtps"])
 async def test_tls_and_login_from_the_url(
     tmp_path: Path, scheme: str, monkeypatch: pytest.MonkeyPatch
@@ -203,6 +206,7 @@ async def test_tls_and_login_from_the_url(
         bad = SMTPDestination(
             SMTPConfig.from_url(f"{scheme}://mailer%40news:wrong@127.0.0.1:{port}"),
             "c@news.example",
+            timeout_s=2,
         )
         with pytest.raises(TransientError):
             await bad.send(message(2), "r@example.org")

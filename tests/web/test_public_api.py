@@ -384,3 +384,25 @@ async def test_cors_per_allowed_origins(client: Client) -> None:
     )
     assert evil.status == 403
     assert_problem(403, await evil.json(), evil.content_type)
+
+
+async def test_listed_words_are_censored_by_default_and_held_on_request(client: Client) -> None:
+    """The word stage runs in the worker: masked in public by default, with the reason kept."""
+    body = await post_approved(client, thread="t/words", body="What a sh1t take, honestly.")
+    [comment] = (await thread(client, "t/words"))["comments"]
+    assert comment["id"] == body["id"]
+    assert comment["body_html"] == "<p>What a **** take, honestly.</p>"
+    stored = await runtime_of(client).store.comments.get(body["id"])
+    assert stored is not None and stored.body == "What a sh1t take, honestly."
+    assert [r.rule for r in stored.reasons] == ["words"]
+    runtime = runtime_of(client)
+    await runtime.store.sites.update("default", policy={"flood_max": 10_000, "profanity": "hold"})
+    runtime.service.forget_site("default")
+    held = await post(client, thread="t/words", body="f u c k this paywall")
+    await drain(client)
+    mine = await client.get(
+        f"/api/v1/comments/{held['id']}", headers={"Authorization": f"Bearer {held['edit_token']}"}
+    )
+    data = await mine.json()
+    assert data["status"] == "pending"
+    assert [w["rule"] for w in data["waiting_because"]] == ["words"]
