@@ -25,6 +25,7 @@ from commentsvc.models import Span
 from commentsvc.moderation.censor import mask_spans
 from commentsvc.moderation.gate import MARK, WHOLE, Gate, skeleton
 from commentsvc.moderation.normalize import (
+    CONTRACTIONS,
     WILDCARD,
     Normalized,
     Word,
@@ -139,6 +140,7 @@ class WordMatcher:
         around = {skeleton(text) for text in texts}
         around.update(t if isinstance(t, str) else t.decode("ascii") for t in tokens)
         around.update([t.strip(MARK) for t in around])
+        around.update([t[: -len(x)] for t in around for x in _TAIL_SKELETONS if t.endswith(x)])
         return any(all(skeleton(part) in around for part in parts) for parts in candidates)
 
     def maybe(self, text: str) -> bool:
@@ -243,6 +245,9 @@ class WordMatcher:
             if entry is not None and rank > best_rank:
                 best, best_rank = entry, rank
         return best
+
+
+_TAIL_SKELETONS = [skeleton(tail) for tail in CONTRACTIONS]
 
 
 def _match(original: str, entry: str, span: Span) -> Match:
