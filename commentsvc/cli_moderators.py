@@ -38,6 +38,12 @@ def register(sub: Any) -> None:
 
     actions.add_parser("list", help="list moderators")
 
+    alerts = actions.add_parser(
+        "alerts", help="email them about newly pending comments (at most every 10 minutes)"
+    )
+    alerts.add_argument("email")
+    alerts.add_argument("state", choices=["on", "off"])
+
 
 def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
@@ -50,6 +56,7 @@ def _read_password(args: argparse.Namespace) -> str:
 
 async def cmd_moderator(args: argparse.Namespace, settings: Settings) -> int:
     from commentsvc.auth import Accounts
+    from commentsvc.auth.accounts import normalize_email
     from commentsvc.auth.passwords import PasswordError
     from commentsvc.errors import ServiceError
     from commentsvc.security import Keys
@@ -61,7 +68,16 @@ async def cmd_moderator(args: argparse.Namespace, settings: Settings) -> int:
         accounts = Accounts(store, Keys(settings.secret_key))
         if args.action == "list":
             for m in await store.moderators.all():
-                print(f"{m.email}\t{m.role}\t{', '.join(m.sites)}")
+                alerts = "alerts on" if m.notify_pending else "alerts off"
+                print(f"{m.email}\t{m.role}\t{', '.join(m.sites)}\t{alerts}")
+            return 0
+        if args.action == "alerts":
+            found = await store.moderators.by_email(normalize_email(args.email))
+            if found is None:
+                print(f"commentsvc moderator: no moderator {args.email}", file=sys.stderr)
+                return 1
+            await store.moderators.update(found.id, notify_pending=args.state == "on")
+            print(f"pending-comment alerts {args.state} for {found.email}")
             return 0
         if args.action == "token":
             token = await accounts.issue_token(args.email)

@@ -74,6 +74,8 @@ class Settings:
     thread_cache_ttl_s: float = 5.0
     duplicate_window_s: int = 600
     session_ttl_s: int = 12 * 3600
+    smtp_pool_size: int = 8
+    smtp_timeout_s: float = 30.0
     rate_limits: Mapping[str, RateLimit] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
 
     @property
@@ -244,6 +246,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "thread_cache_ttl_s": _parse_float(0.0, 3600.0),
     "duplicate_window_s": _parse_int(0, 86_400),
     "session_ttl_s": _parse_int(60, 90 * 86_400),
+    "smtp_pool_size": _parse_int(1, 256),
+    "smtp_timeout_s": _parse_float(1.0, 600.0),
     "rate_limits": _parse_rate_limits,
 }
 

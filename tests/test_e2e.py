@@ -101,3 +101,29 @@ def test_cli_migrate_site_and_bad_config(tmp_path: Path, sqlite_url: str) -> Non
     assert broken.returncode == 2
     assert broken.stderr.strip().splitlines() == ["commentsvc: configuration error: COMMENTSVC_PORT: must be an integer, got 'http'"]
     assert os.path.exists(tmp_path / "commentsvc.sqlite3")
+
+
+def test_cli_lists_and_replays_dead_letters(tmp_path: Path, sqlite_url: str, redis_url: str) -> None:
+    import redis as sync_redis
+
+    from commentsvc.queue.constants import GROUP_MODERATE, STREAM_DEADLETTER, STREAM_MODERATE
+    from commentsvc.queue.deadletters import deadletter_fields
+
+    client = sync_redis.Redis.from_url(redis_url, decode_responses=True)
+    client.flushdb()
+    fields = deadletter_fields(
+        stream=STREAM_MODERATE, group=GROUP_MODERATE, job_id="1-1", deliveries=5,
+        last_error="ValueError: broken comment", payload={"comment_id": "01aaaaaaaaaaaaaaaaaaaaaaaa"},
+    )
+    dead_id = client.xadd(STREAM_DEADLETTER, fields)  # type: ignore[arg-type]
+    env = service_env(tmp_path, COMMENTSVC_DATABASE_URL=sqlite_url, COMMENTSVC_REDIS_URL=redis_url)
+    listed = run_cli(env, "deadletters", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "broken comment" in listed.stdout and "01aaaaaaaaaaaaaaaaaaaaaaaa" in listed.stdout
+    replayed = run_cli(env, "deadletters", "replay", str(dead_id))
+    assert replayed.returncode == 0 and "replayed 1" in replayed.stdout
+    assert client.xlen(STREAM_DEADLETTER) == 0
+    [(_, payload)] = client.xrange(STREAM_MODERATE)
+    assert payload == {"comment_id": "01aaaaaaaaaaaaaaaaaaaaaaaa"}
+    client.flushdb()
+    client.close()

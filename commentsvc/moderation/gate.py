@@ -88,9 +88,9 @@ _APOSTROPHE_RE = re.compile("'")
 _APOSTROPHE_BYTES_RE = re.compile(b"'")
 _MASK_RE = re.compile(r"[*#@]")
 _MASK_BYTES_RE = re.compile(rb"[*#@]")
-# "!", "|" or "+" followed by a letter: inside a word ("sh!t").
-_INNER_RE = re.compile(r"[!|+]+(?:[^\W_]|[@$*#])")
-_INNER_BYTES_RE = re.compile(rb"[!|+]+[A-Za-z0-9@$*#]")
+# "!", "|" or "+" followed by a letter: inside a word ("sh!t", "sh!'t").
+_INNER_RE = re.compile(r"[!|+][!|+']*(?:[^\W_]|[@$*#])")
+_INNER_BYTES_RE = re.compile(rb"[!|+][!|+']*[A-Za-z0-9@$*#]")
 _STRETCH_RE = re.compile(r"([^\W\d_])\1\1")
 _STRETCH_BYTES_RE = re.compile(rb"([a-z])\1\1")
 # ASCII letters in lower case, anything else 0x80.

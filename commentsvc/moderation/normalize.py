@@ -417,8 +417,12 @@ def expand(
     if not runs:
         return start, end
     for _ in range(reach):
-        start = _widen(plain, _skip_gap_left(plain, start), start)[0]
-        end = _widen(plain, end, _skip_gap_right(plain, end))[1]
+        before = _last_word(plain, 0, start)
+        if before is not None:
+            start = _widen(plain, before[0], before[0])[0]
+        after = _first_word(plain, end, len(plain))
+        if after is not None:
+            end = _widen(plain, after[1], after[1])[1]
     first = _first_piece(plain, start, end)
     while first is not None and first[1] - first[0] == 1:
         before = _pieces(plain, _widen(plain, max(0, start - _SPELLED_GAP - 1), start)[0], start)
@@ -434,6 +438,24 @@ def expand(
         last = after[0]
         end = _widen(plain, last[1], last[1])[1]
     return start, end
+
+
+def _first_word(plain: str, start: int, end: int) -> tuple[int, int] | None:
+    """The first piece in plain[start:end] that is a word (not a lone mask)."""
+    while (piece := _first_piece(plain, start, end)) is not None:
+        if piece[1] - piece[0] > 1 or plain[piece[0]] not in _MASKS:
+            return piece
+        start = piece[1]
+    return None
+
+
+def _last_word(plain: str, start: int, end: int) -> tuple[int, int] | None:
+    """The last piece in plain[start:end] that is a word (not a lone mask)."""
+    while (piece := _last_piece(plain, start, end)) is not None:
+        if piece[1] - piece[0] > 1 or plain[piece[0]] not in _MASKS:
+            return piece
+        end = piece[0]
+    return None
 
 
 def _first_piece(plain: str, start: int, end: int) -> tuple[int, int] | None:
@@ -460,12 +482,6 @@ def _last_piece(plain: str, start: int, end: int) -> tuple[int, int] | None:
 def _skip_gap_left(plain: str, pos: int) -> int:
     while pos > 0 and not _is_word_char(plain[pos - 1]):
         pos -= 1
-    return pos
-
-
-def _skip_gap_right(plain: str, pos: int) -> int:
-    while pos < len(plain) and not _is_word_char(plain[pos]):
-        pos += 1
     return pos
 
 

@@ -240,6 +240,11 @@ class MaildirDestination:
 def destination_from_settings(settings: Settings) -> Destination:
     """SMTP when COMMENTSVC_SMTP_URL is set, else the Maildir in the data dir."""
     if settings.smtp_url:
-        return SMTPDestination(SMTPConfig.from_url(settings.smtp_url), settings.mail_from)
+        return SMTPDestination(
+            SMTPConfig.from_url(settings.smtp_url),
+            settings.mail_from,
+            pool_size=settings.smtp_pool_size,
+            timeout_s=settings.smtp_timeout_s,
+        )
     log.info("no SMTP URL: emails go to the Maildir %s", settings.maildir)
     return MaildirDestination(settings.maildir)

@@ -77,8 +77,11 @@ class ModeratorStore:
         password_hash: str | None = None,
         role: str | None = None,
         sites: Sequence[str] | None = None,
+        notify_pending: bool | None = None,
     ) -> None:
         values: dict[str, Any] = {}
+        if notify_pending is not None:
+            values["notify_pending"] = notify_pending
         if password_hash is not None:
             values["password_hash"] = password_hash
         if role is not None:
