@@ -81,9 +81,9 @@ def skeleton(text: str) -> str:
 
 
 _SEPARATORS = f" {_BREAK}"
-# Three one-character words in a row, one to three separators apart.
-_SPACED_RE = re.compile("[ \x0c][^ \x0c][ \x0c]{1,3}[^ \x0c][ \x0c]{1,3}[^ \x0c][ \x0c]")
-_SPACED_BYTES_RE = re.compile(b"[ \x0c][^ \x0c][ \x0c]{1,3}[^ \x0c][ \x0c]{1,3}[^ \x0c][ \x0c]")
+# Three or more one-character words in a row, one to three separators apart.
+_SPACED_RE = re.compile("[ \x0c][^ \x0c](?:[ \x0c]{1,3}[^ \x0c]){2,}[ \x0c]")
+_SPACED_BYTES_RE = re.compile(b"[ \x0c][^ \x0c](?:[ \x0c]{1,3}[^ \x0c]){2,}[ \x0c]")
 _APOSTROPHE_RE = re.compile("'")
 _APOSTROPHE_BYTES_RE = re.compile(b"'")
 _MASK_RE = re.compile(r"[*#@]")

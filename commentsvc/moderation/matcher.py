@@ -122,10 +122,19 @@ class WordMatcher:
                 spelled = [expand(folded, a, b, reach) for a, b in scan.spelling]
             windows += spelled
         found: list[Match] = []
-        for window in _merge(windows):
-            words = known.get(window)
+        simple = folded.starts is None and folded.homo is folded.plain
+        for start, end in _merge(windows):
+            words = known.get((start, end))
             if words is None:
-                words = words_in(folded, *window)
+                word = folded.plain[start:end]
+                if simple and word.isalpha() and not _STRETCH_RE.search(word):
+                    # A plain word, where the folded text is the original's: no need to
+                    # normalize it further.
+                    entry = self._plain.get(word)
+                    if entry is not None:
+                        found.append(Match(entry, text[start:end], Span(start, end)))
+                    continue
+                words = words_in(folded, start, end)
             found += self._match_words(text, words)
         return _outermost(found) if len(found) > 1 else found
 
@@ -137,11 +146,17 @@ class WordMatcher:
         candidates = [p for text in texts for p in self._phrases_with.get(text, ())]
         if not candidates:
             return False
+        if tokens and isinstance(tokens[0], bytes):
+            joined = b" ".join(tokens).decode("ascii")  # type: ignore[arg-type]
+        else:
+            joined = " ".join(tokens)  # type: ignore[arg-type]
+        # The words around, also without masks ("*ass") and contractions ("three's").
         around = {skeleton(text) for text in texts}
-        around.update(t if isinstance(t, str) else t.decode("ascii") for t in tokens)
-        around.update([t.strip(MARK) for t in around])
-        around.update([t[: -len(x)] for t in around for x in _TAIL_SKELETONS if t.endswith(x)])
-        return any(all(skeleton(part) in around for part in parts) for parts in candidates)
+        around.update(joined.split(), joined.replace(MARK, " ").split())
+        return any(
+            all(any(skeleton(part) + end in around for end in _ENDS) for part in parts)
+            for parts in candidates
+        )
 
     def maybe(self, text: str) -> bool:
         """The gate alone: False means `text` certainly contains no listed word."""
@@ -247,7 +262,8 @@ class WordMatcher:
         return best
 
 
-_TAIL_SKELETONS = [skeleton(tail) for tail in CONTRACTIONS]
+_ENDS = ["", *(skeleton(tail) for tail in CONTRACTIONS)]
+_STRETCH_RE = re.compile(r"([^\W\d_])\1\1")
 
 
 def _match(original: str, entry: str, span: Span) -> Match:

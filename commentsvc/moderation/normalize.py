@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -280,9 +281,9 @@ class Word(NamedTuple):
 
     text: str
     """The first reading: lower case, de-leeted, stretched letters once; "*" for a mask."""
-    starts: tuple[int, ...]
+    starts: Sequence[int]
     """starts[i]: index in the original text of the first character behind text[i]."""
-    ends: tuple[int, ...]
+    ends: Sequence[int]
     """ends[i]: end (exclusive) of the original characters behind text[i]."""
     alternatives: tuple[tuple[int, str], ...] = ()
     """(i, letters): text[i] may also be one of these letters (a "1" is an i or an l)."""
@@ -416,79 +417,54 @@ def expand(
     start, end = _widen(plain, max(0, start), min(len(plain), end))
     if not runs:
         return start, end
-    for _ in range(reach):
-        before = _last_word(plain, 0, start)
-        if before is not None:
-            start = _widen(plain, before[0], before[0])[0]
-        after = _first_word(plain, end, len(plain))
-        if after is not None:
-            end = _widen(plain, after[1], after[1])[1]
-    first = _first_piece(plain, start, end)
-    while first is not None and first[1] - first[0] == 1:
-        before = _pieces(plain, _widen(plain, max(0, start - _SPELLED_GAP - 1), start)[0], start)
-        if not before or not _joinable(plain, before[-1], first):
-            break
-        first = before[-1]
-        start = _widen(plain, first[0], first[0])[0]
-    last = _last_piece(plain, start, end)
-    while last is not None and last[1] - last[0] == 1:
-        after = _pieces(plain, end, _widen(plain, end, min(len(plain), end + _SPELLED_GAP + 1))[1])
-        if not after or not _joinable(plain, last, after[0]):
-            break
-        last = after[0]
-        end = _widen(plain, last[1], last[1])[1]
-    return start, end
+    if not reach:
+        inside = _pieces(plain, start, end)
+        if not inside or (inside[0][1] - inside[0][0] > 1 and inside[-1][1] - inside[-1][0] > 1):
+            return start, end  # no one-character word at either end: no run to take in
+    margin = 48 * (reach + 1)
+    while True:
+        lo = _widen(plain, max(0, start - margin), start)[0]
+        hi = _widen(plain, end, min(len(plain), end + margin))[1]
+        pieces = _pieces(plain, lo, hi)
+        inside = [k for k, (a, b) in enumerate(pieces) if a >= start and b <= end]
+        if not inside:
+            return start, end
+        first, last = inside[0], inside[-1]
+        for _ in range(reach):
+            first = _next_word(plain, pieces, first, -1)
+            last = _next_word(plain, pieces, last, 1)
+        while first > 0 and _joinable(plain, pieces[first - 1], pieces[first]):
+            first -= 1
+        while last < len(pieces) - 1 and _joinable(plain, pieces[last], pieces[last + 1]):
+            last += 1
+        if (first == 0 and lo > 0) or (last == len(pieces) - 1 and hi < len(plain)):
+            margin *= 4  # the run or the reach may go on past what we looked at
+            if margin < 4 * len(plain):
+                continue
+        return (
+            min(start, _widen(plain, pieces[first][0], pieces[first][0])[0]),
+            max(end, _widen(plain, pieces[last][1], pieces[last][1])[1]),
+        )
 
 
-def _first_word(plain: str, start: int, end: int) -> tuple[int, int] | None:
-    """The first piece in plain[start:end] that is a word (not a lone mask)."""
-    while (piece := _first_piece(plain, start, end)) is not None:
-        if piece[1] - piece[0] > 1 or plain[piece[0]] not in _MASKS:
-            return piece
-        start = piece[1]
-    return None
-
-
-def _last_word(plain: str, start: int, end: int) -> tuple[int, int] | None:
-    """The last piece in plain[start:end] that is a word (not a lone mask)."""
-    while (piece := _last_piece(plain, start, end)) is not None:
-        if piece[1] - piece[0] > 1 or plain[piece[0]] not in _MASKS:
-            return piece
-        end = piece[0]
-    return None
-
-
-def _first_piece(plain: str, start: int, end: int) -> tuple[int, int] | None:
-    for match in _TOKEN_RE.finditer(plain, start, end):
-        pieces = _pieces(plain, *match.span())
-        if pieces:
-            return pieces[0]
-    return None
-
-
-def _last_piece(plain: str, start: int, end: int) -> tuple[int, int] | None:
-    while end > start:
-        end = _skip_gap_left(plain, end)
-        if end <= start:
-            return None
-        word_start = _widen(plain, end - 1, end)[0]
-        pieces = _pieces(plain, max(start, word_start), end)
-        if pieces:
-            return pieces[-1]
-        end = word_start
-    return None
-
-
-def _skip_gap_left(plain: str, pos: int) -> int:
-    while pos > 0 and not _is_word_char(plain[pos - 1]):
-        pos -= 1
-    return pos
+def _next_word(plain: str, pieces: list[tuple[int, int]], k: int, step: int) -> int:
+    """The index of the next piece that is a word (not a lone mask), or k at the end."""
+    j = k + step
+    while 0 <= j < len(pieces):
+        a, b = pieces[j]
+        if b - a > 1 or plain[a] not in _MASKS:
+            return j
+        j += step
+    return k
 
 
 _WORD_SYMBOLS = frozenset("@$*#!|+'")
 _ASCII_WORD_CHARS = frozenset(
     chr(c) for c in range(128) if chr(c).isalnum() or chr(c) in _WORD_SYMBOLS
 )
+
+
+_WORD_RUN_RE = re.compile(r"(?:[^\W_]|[@$*#!|+'])*")
 
 
 def _is_word_char(ch: str) -> bool:
@@ -500,9 +476,8 @@ def _widen(plain: str, start: int, end: int) -> tuple[int, int]:
     """Move start left and end right to the nearest places no word can span."""
     while start > 0 and _is_word_char(plain[start - 1]):
         start -= 1
-    while end < len(plain) and _is_word_char(plain[end]):
-        end += 1
-    return start, end
+    match = _WORD_RUN_RE.match(plain, end)
+    return start, end if match is None else match.end()
 
 
 def _joinable(plain: str, left: tuple[int, int], right: tuple[int, int]) -> bool:
@@ -548,8 +523,8 @@ def _make_word(folded: Folded, positions: range | list[int], *, spelled: bool) -
         if homo is not plain and (folded.latin or _LATIN_RE.search(raw)):
             raw = "".join(homo[p] for p in positions)
     fstarts, fends = folded.starts, folded.ends
-    starts: list[int] | range
-    ends: list[int] | range
+    starts: Sequence[int]
+    ends: Sequence[int]
     if fstarts is None or fends is None:
         if isinstance(positions, range):
             starts = positions
@@ -562,7 +537,9 @@ def _make_word(folded: Folded, positions: range | list[int], *, spelled: bool) -
         ends = [fends[p] for p in positions]
 
     if raw.isalpha() and not (len(raw) >= 3 and _STRETCH_RE.search(raw)):
-        return Word(raw, tuple(starts), tuple(ends), (), (), spelled, spelled)
+        if not isinstance(starts, range):
+            starts, ends = tuple(starts), tuple(ends)
+        return Word(raw, starts, ends, (), (), spelled, spelled)
 
     obfuscated = spelled
     alternatives: list[tuple[int, str]] = []

@@ -225,6 +225,27 @@ class CommentStore:
             )
         return [EventRecord(**dict(r)) for r in rows]
 
+    async def events_many(self, comment_ids: Sequence[str]) -> dict[str, list[EventRecord]]:
+        """The audit trails of several comments, oldest event first."""
+        out: dict[str, list[EventRecord]] = {c: [] for c in comment_ids}
+        if not comment_ids:
+            return out
+        async with self.db.read() as conn:
+            rows = (
+                (
+                    await conn.execute(
+                        sa.select(events)
+                        .where(events.c.comment_id.in_(list(comment_ids)))
+                        .order_by(events.c.id)
+                    )
+                )
+                .mappings()
+                .all()
+            )
+        for r in rows:
+            out[r["comment_id"]].append(EventRecord(**dict(r)))
+        return out
+
     async def ids_in_status_before(
         self, status: Status, before: datetime, limit: int = 500
     ) -> list[str]:
@@ -252,6 +273,17 @@ class CommentStore:
                 .limit(limit)
             )
             return [r[0] for r in rows]
+
+    async def mark_notified_many(self, comment_ids: Sequence[str]) -> None:
+        """Mark comments whose approval notifies nobody as handled, in one statement."""
+        if not comment_ids:
+            return
+        async with self.db.write() as conn:
+            await conn.execute(
+                comments.update()
+                .where(comments.c.id.in_(list(comment_ids)), comments.c.notified_at.is_(None))
+                .values(notified_at=now_utc())
+            )
 
     async def mark_notified(self, comment_id: str) -> None:
         async with self.db.write() as conn:
@@ -375,6 +407,43 @@ class CommentStore:
 
 
 _REPLY = comments.alias("reply")
+
+
+class _PendingUpdates:
+    """Comment updates gathered to run as one executemany per shape of SET clause.
+
+    Safe because the rows were read under a lock: each update's compare-and-set
+    condition was checked on that read and still holds.
+    """
+
+    def __init__(self) -> None:
+        self._groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        self._ids: set[str] = set()
+
+    async def add(
+        self, conn: AsyncConnection, comment_id: str, version: int, values: dict[str, Any]
+    ) -> None:
+        if comment_id in self._ids:  # a second change to one comment: apply the first now
+            await self.flush(conn)
+        self._ids.add(comment_id)
+        shape = tuple(sorted(values))
+        self._groups.setdefault(shape, []).append(
+            {**values, "_id": comment_id, "_old_version": version}
+        )
+
+    async def flush(self, conn: AsyncConnection) -> None:
+        for shape, params in self._groups.items():
+            stmt = (
+                comments.update()
+                .where(
+                    comments.c.id == sa.bindparam("_id"),
+                    comments.c.version == sa.bindparam("_old_version"),
+                )
+                .values({key: sa.bindparam(key) for key in shape})
+            )
+            await conn.execute(stmt, params)
+        self._groups.clear()
+        self._ids.clear()
 _COMMENT_FIELDS = {f.name for f in dataclasses.fields(Comment)}
 
 
@@ -382,12 +451,16 @@ async def _apply_transitions(
     conn: AsyncConnection, ts: Sequence[Transition]
 ) -> list[TransitionResult | None]:
     ids = list({t.comment_id for t in ts})
-    rows = (await conn.execute(sa.select(comments).where(comments.c.id.in_(ids)))).mappings().all()
+    # Lock the rows for the whole transaction (SQLite holds its write lock already),
+    # so what is read here stays true until commit and the updates can be batched.
+    query = sa.select(comments).where(comments.c.id.in_(ids)).with_for_update()
+    rows = (await conn.execute(query)).mappings().all()
     current = {r["id"]: comment_from_row(r) for r in rows}
     now = now_utc()
     done: list[tuple[Comment, Comment, bool, Transition] | None] = []
     event_rows: list[dict[str, Any]] = []
     deltas: dict[int, list[int]] = {}  # thread id → [count delta, feedback delta, touched]
+    pending = _PendingUpdates()
     for t in ts:
         before = current.get(t.comment_id)
         if (
@@ -402,20 +475,22 @@ async def _apply_transitions(
         values.update(t.changes)
         if first_approval:
             values["first_approved_at"] = now
-        update = (
-            comments.update()
-            .where(
-                comments.c.id == t.comment_id,
-                comments.c.status == before.status.value,
-                comments.c.version == before.version,
-            )
-            .values(**values)
-        )
         if t.require_no_replies:
-            update = update.where(~sa.exists().where(_REPLY.c.parent_id == t.comment_id))
-        if (await conn.execute(update)).rowcount != 1:
-            done.append(None)
-            continue
+            await pending.flush(conn)
+            update = (
+                comments.update()
+                .where(
+                    comments.c.id == t.comment_id,
+                    comments.c.version == before.version,
+                    ~sa.exists().where(_REPLY.c.parent_id == t.comment_id),
+                )
+                .values(**values)
+            )
+            if (await conn.execute(update)).rowcount != 1:
+                done.append(None)
+                continue
+        else:
+            await pending.add(conn, t.comment_id, before.version, values)
         after = dataclasses.replace(
             before,
             status=t.to_status,
@@ -441,6 +516,7 @@ async def _apply_transitions(
         if moved or before.status.value in VISIBLE or t.to_status.value in VISIBLE:
             delta[2] = 1
         done.append((before, after, first_approval, t))
+    await pending.flush(conn)
     if event_rows:
         await conn.execute(events.insert(), event_rows)
     for thread_id, (count, feedback, touched) in deltas.items():

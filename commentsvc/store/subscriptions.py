@@ -255,6 +255,22 @@ class SubscriptionStore:
                     out.extend((r[0], r[1]) for r in rows)
         return out
 
+    async def threads_with_confirmed(self, thread_ids: Iterable[int]) -> set[int]:
+        """Which of these threads have at least one confirmed subscription (of any kind)."""
+        wanted = sorted(set(thread_ids))
+        if not wanted:
+            return set()
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                sa.select(subscriptions.c.thread_id)
+                .where(
+                    subscriptions.c.thread_id.in_(wanted),
+                    subscriptions.c.confirmed_at.is_not(None),
+                )
+                .distinct()
+            )
+            return {int(r[0]) for r in rows}
+
     async def expire_unconfirmed(self, created_before: datetime) -> int:
         """Delete subscriptions never confirmed and made before `created_before`."""
         async with self.db.write() as conn:

@@ -459,3 +459,20 @@ async def test_redelivered_job_sends_nothing_twice(
     assert len(smtp.to("once@example.org")) == 1
     comment = await runtime.store.comments.get(posted["id"])
     assert comment is not None and comment.notified_at is not None
+
+
+async def test_comments_nobody_follows_are_settled_without_deliveries(
+    client: TestClient[Any, Any], smtp: SMTPServer
+) -> None:
+    """A thread without subscribers: approvals are marked notified, no rows, no mail."""
+    ids = [(await post_approved(client, thread="quiet/thread"))["id"] for _ in range(5)]
+    await notify(client)
+    runtime = runtime_of(client)
+    async with runtime.store.db.read() as conn:
+        notified = await conn.execute(
+            sa.select(comments.c.id, comments.c.notified_at).where(comments.c.id.in_(ids))
+        )
+        assert all(at is not None for _, at in notified)
+        assert await conn.scalar(sa.select(sa.func.count()).select_from(deliveries)) == 0
+    assert smtp.messages == []
+    assert await runtime.store.comments.approved_unnotified_before(now_utc() + timedelta(1)) == []
