@@ -15,12 +15,31 @@ from commentsvc.redisguard import REDIS_DOWN
 
 log = logging.getLogger(__name__)
 
+# KEYS: counters first, then (optionally) the key to claim. ARGV[1]: how many
+# counters; then one TTL per key. One call instead of a pipeline of five
+# commands: on the hot POST path that halves the client's CPU cost.
+GATE_LUA = """
+local counters = tonumber(ARGV[1])
+local out = {}
+for i = 1, counters do
+  local n = redis.call('INCR', KEYS[i])
+  if n == 1 then redis.call('EXPIRE', KEYS[i], ARGV[i + 1]) end
+  out[i] = n
+end
+if #KEYS > counters then
+  local ok = redis.call('SET', KEYS[#KEYS], '1', 'NX', 'EX', ARGV[#KEYS + 1])
+  out[#KEYS] = ok and 1 or 0
+end
+return out
+"""
+
 
 class RateLimiter:
     """`hit(bucket, subject)` counts one request and says how long to wait if over the limit."""
 
     def __init__(self, redis: aioredis.Redis, limits: Mapping[str, RateLimit]) -> None:
         self.redis = redis
+        self._gate_script = redis.register_script(GATE_LUA)
         self.limits = dict(limits)
         self._local: dict[str, int] = {}
         self._local_window: int = 0
@@ -69,10 +88,10 @@ class RateLimiter:
     async def gate(
         self, hits: list[tuple[str, str]], claim: tuple[str, int] | None = None
     ) -> tuple[int | None, bool | None]:
-        """Count `hits` and try to claim `claim` = (key, ttl_s) with SET NX, in one round trip.
+        """Count `hits` and try to claim `claim` = (key, ttl_s) with SET NX, in one script call.
 
         Returns (seconds to wait if over a limit else None, whether the claim was
-        new; None when Redis could not be asked).
+        new; None when Redis could not be asked). All keys must share a hash tag.
         """
         now = time.time()
         plan = []
@@ -80,18 +99,17 @@ class RateLimiter:
             limit = self.limits[bucket]
             window_start = int(now // limit.window_s) * limit.window_s
             plan.append((rate_key(bucket, subject, window_start), limit, window_start))
+        keys = [key for key, _, _ in plan]
+        ttls = [limit.window_s + 1 for _, limit, _ in plan]
+        if claim is not None:
+            keys.append(claim[0])
+            ttls.append(claim[1])
         claimed: bool | None = None
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for key, limit, _ in plan:
-                    pipe.incr(key)
-                    pipe.expire(key, limit.window_s + 1)
-                if claim is not None:
-                    pipe.set(claim[0], "1", nx=True, ex=claim[1])
-                replies = await pipe.execute()
-            counts = [int(c) for c in replies[: 2 * len(plan) : 2]]
+            replies = await self._gate_script(keys=keys, args=[len(plan), *ttls])
+            counts = [int(c) for c in replies[: len(plan)]]
             if claim is not None:
-                claimed = bool(replies[-1])
+                claimed = bool(int(replies[-1]))
         except REDIS_DOWN:
             counts = [self._local_hit(key, now) for key, _, _ in plan]
         waits = [

@@ -321,7 +321,8 @@ class CommentService:
         self, thread_id: int, fingerprint: str, client: Client, email: str | None
     ) -> str:
         who = email or client.ip_hash or "anon"
-        return dedupe_key(self.keys.mac("dedupe", f"{thread_id}:{who}:{fingerprint}")[:40])
+        digest = self.keys.mac("dedupe", f"{thread_id}:{who}:{fingerprint}")[:40]
+        return dedupe_key(client.ip_hash or "unknown", digest)
 
     async def _gate(
         self, thread_id: int, fingerprint: str, client: Client, email: str | None

@@ -11,7 +11,7 @@ normalizing with a few operations on the whole text that run in C:
   their contractions ("shits"), the words of listed phrases, and the single
   letters a spelled-out word is made of (one `isdisjoint`);
 - byte tests for masks and "!" inside a word, and a letter three times in a
-  row (`_has_stretch`, a few big-integer operations).
+  row (`_stretches`, a few big-integer operations).
 
 Every word the full matcher can find is in a range `Gate.scan` returns (or the
 scan says `WHOLE`); tests/moderation/test_matcher.py holds it to that.
@@ -49,8 +49,8 @@ class Scan(NamedTuple):
     """Around odd spelling: masks, symbols inside words, spaced-out or stretched letters.
 
     `WHOLE` when the whole text must be normalized."""
-    tokens: Sequence[bytes] | Sequence[str] = ()
-    """The skeleton's words (compare with `skeleton` of a word)."""
+    phrase_words: frozenset[str] = frozenset()
+    """Skeletons of words of listed phrases among the words, when the spelling is odd."""
 
 MARK = "\x01"
 """A mask or "@" in the skeleton."""
@@ -92,21 +92,28 @@ _MASK_BYTES_RE = re.compile(rb"[*#@]")
 _INNER_RE = re.compile(r"[!|+][!|+']*(?:[^\W_]|[@$*#])")
 _INNER_BYTES_RE = re.compile(rb"[!|+][!|+']*[A-Za-z0-9@$*#]")
 _STRETCH_RE = re.compile(r"([^\W\d_])\1\1")
-_STRETCH_BYTES_RE = re.compile(rb"([a-z])\1\1")
 # ASCII letters in lower case, anything else 0x80.
 _LETTERS = bytes((c | 0x20) if chr(c).isascii() and chr(c).isalpha() else 0x80 for c in range(256))
 # 0x80 in every byte, longer than any comment (an & costs the shorter operand's length).
 _HIGH_BITS = int.from_bytes(b"\x80" * 65536, "little")
 
 
-def _has_stretch(data: bytes) -> bool:
-    """Whether ASCII bytes hold a letter three times in a row, without a loop in Python."""
-    letters = data.translate(_LETTERS, b"'")  # as in a word: "ass'ss" holds "sss"
+def _stretches(data: bytes) -> list[int]:
+    """Where ASCII bytes hold a letter three times in a row, without a loop in Python.
+
+    Positions are in `data` without its apostrophes (as in a word: "ass'ss" holds "sss").
+    """
+    letters = data.translate(_LETTERS, b"'")
     n = int.from_bytes(letters, "little")
     same = n ^ (n >> 8)  # byte i is zero where letters[i] == letters[i + 1]
     # zero where letters[i] == letters[i + 1] == letters[i + 2] and is a letter (high bit clear)
-    runs = same | (same >> 8) | (n & _HIGH_BITS)
-    return b"\x00" in runs.to_bytes(len(letters), "little")
+    runs = (same | (same >> 8) | (n & _HIGH_BITS)).to_bytes(len(letters), "little")
+    found = []
+    at = runs.find(0)
+    while at >= 0:
+        found.append(at)
+        at = runs.find(0, at + 1)
+    return found
 
 
 def _key_re(key: str) -> re.Pattern[str]:
@@ -135,6 +142,15 @@ class Gate:
         # Pairs are looked for only when the longer word of one is there ("blow").
         triggers = {max(pair, key=len) + x for pair in first_pairs for x in ends}
         self._phrase_reach = max((len(parts) - 1 for parts in phrases), default=0)
+        # with contractions: "three's some" is "three some"
+        self._phrase_parts = frozenset(
+            skeleton(form(part)) + x
+            for parts in phrases
+            for part in parts
+            for form in (str, _lookalikes_folded)
+            for x in ends
+        )
+        self._phrase_parts_b = _ascii_bytes(self._phrase_parts)
         singles = {_MAP[chr(c)] for c in range(128)} - {" ", _BREAK}
         singles -= _exempt_singles(words)
 
@@ -201,11 +217,33 @@ class Gate:
             spelling.extend(m.span() for m in _MASK_BYTES_RE.finditer(data))
         if 12 in skel:
             spelling.extend(m.span() for m in _INNER_BYTES_RE.finditer(data))
-        if _has_stretch(data):
+        stretches = _stretches(data)
+        if stretches:
             shift = _apostrophe_shift(data)
-            for m in _STRETCH_BYTES_RE.finditer(data.translate(_LETTERS, b"'")):
-                spelling.append(_unshift(shift, m.start(), m.end()))
-        return Scan(folded, words, spelling, tokens)
+            spelling.extend(_unshift(shift, at, at + 3) for at in stretches)
+        return self._done(folded, words, spelling, tokens, skel)
+
+    def _done(
+        self,
+        folded: Folded | None,
+        words: list[Window],
+        spelling: list[Window],
+        tokens: list[bytes] | list[str],
+        skel: bytes | str,
+    ) -> Scan:
+        """The scan, with the words of listed phrases there if the spelling is odd."""
+        if not spelling or not self._phrase_parts:
+            return Scan(folded, words, spelling)
+        if isinstance(skel, bytes):
+            found = {p.decode("ascii") for p in self._phrase_parts_b.intersection(tokens)}
+            if 1 in skel:  # "*ass" is "ass" next to a mask
+                unmasked = skel.replace(b"\x01", b" ").split()
+                found |= {p.decode("ascii") for p in self._phrase_parts_b.intersection(unmasked)}
+        else:
+            found = set(self._phrase_parts.intersection(tokens))
+            if MARK in skel:
+                found |= self._phrase_parts.intersection(skel.replace(MARK, " ").split())
+        return Scan(folded, words, spelling, frozenset(found))
 
     def _scan_str(self, folded: Folded) -> Scan:
         view = folded.homo
@@ -236,7 +274,7 @@ class Gate:
         for form in {folded.plain, view}:
             for m in _STRETCH_RE.finditer(form.replace("'", "")):
                 spelling.append(_unshift(shift, m.start(), m.end()))
-        return Scan(folded, words, spelling, tokens)
+        return self._done(folded, words, spelling, tokens, skel)
 
 
 # One-character words common in prose (digits read as letters among them), most

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from commentsvc.models import Span
 from commentsvc.moderation.censor import mask_spans
-from commentsvc.moderation.gate import MARK, WHOLE, Gate, skeleton
+from commentsvc.moderation.gate import WHOLE, Gate, skeleton
 from commentsvc.moderation.normalize import (
     CONTRACTIONS,
     WILDCARD,
@@ -117,7 +117,7 @@ class WordMatcher:
         if scan.spelling:
             spelled = _merge(expand(folded, a, b) for a, b in scan.spelling)
             known = {(a, b): words_in(folded, a, b) for a, b in spelled}
-            if self._phrase_may_reach(known.values(), scan.tokens):
+            if self._phrase_may_reach(known.values(), scan.phrase_words):
                 reach = self._gate.phrase_reach
                 spelled = [expand(folded, a, b, reach) for a, b in scan.spelling]
             windows += spelled
@@ -138,21 +138,13 @@ class WordMatcher:
             found += self._match_words(text, words)
         return _outermost(found) if len(found) > 1 else found
 
-    def _phrase_may_reach(
-        self, spelled: Iterable[list[Word]], tokens: Sequence[bytes] | Sequence[str]
-    ) -> bool:
+    def _phrase_may_reach(self, spelled: Iterable[list[Word]], around: frozenset[str]) -> bool:
         """Whether an oddly spelled word and the words around it may make a listed phrase."""
         texts = {w.text for words in spelled for w in words}
         candidates = [p for text in texts for p in self._phrases_with.get(text, ())]
         if not candidates:
             return False
-        if tokens and isinstance(tokens[0], bytes):
-            joined = b" ".join(tokens).decode("ascii")  # type: ignore[arg-type]
-        else:
-            joined = " ".join(tokens)  # type: ignore[arg-type]
-        # The words around, also without masks ("*ass") and contractions ("three's").
-        around = {skeleton(text) for text in texts}
-        around.update(joined.split(), joined.replace(MARK, " ").split())
+        around = around | {skeleton(text) for text in texts}
         return any(
             all(any(skeleton(part) + end in around for end in _ENDS) for part in parts)
             for parts in candidates

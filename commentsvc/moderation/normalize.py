@@ -418,10 +418,10 @@ def expand(
     if not runs:
         return start, end
     if not reach:
-        inside = _pieces(plain, start, end)
-        if not inside or (inside[0][1] - inside[0][0] > 1 and inside[-1][1] - inside[-1][0] > 1):
+        own = _pieces(plain, start, end)
+        if not own or (own[0][1] - own[0][0] > 1 and own[-1][1] - own[-1][0] > 1):
             return start, end  # no one-character word at either end: no run to take in
-    margin = 48 * (reach + 1)
+    margin = 16 * (reach + 1)
     while True:
         lo = _widen(plain, max(0, start - margin), start)[0]
         hi = _widen(plain, end, min(len(plain), end + margin))[1]

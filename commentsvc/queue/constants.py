@@ -59,11 +59,14 @@ def job_error_key(stream: str) -> str:
 
 
 def rate_key(bucket: str, subject: str, window_start: int) -> str:
-    return f"{PREFIX}:rate:{bucket}:{subject}:{window_start}"
+    """A rate-limit counter. `{subject}` is a hash tag: on Redis Cluster one caller's
+    counters and duplicate-window keys share a slot, so one script can touch them all."""
+    return f"{PREFIX}:rate:{{{subject}}}:{bucket}:{window_start}"
 
 
-def dedupe_key(digest: str) -> str:
-    return f"{PREFIX}:dedupe:{digest}"
+def dedupe_key(subject: str, digest: str) -> str:
+    """The duplicate-post window of one comment text by one caller (same hash tag)."""
+    return f"{PREFIX}:dedupe:{{{subject}}}:{digest}"
 
 
 def login_failures_key(subject: str) -> str:

@@ -285,6 +285,14 @@ class DeliveryStore:
         out; settling them (sent, retry, failed) replaces the lease.
         """
         lease_until = now + timedelta(seconds=lease_s)
+        async with self.db.read() as conn:  # most polls find nothing: don't take the write lock
+            due = await conn.scalar(
+                sa.select(deliveries.c.id)
+                .where(deliveries.c.status == QUEUED, deliveries.c.next_attempt_at <= now)
+                .limit(1)
+            )
+        if due is None:
+            return []
         async with self.db.write() as conn:
             pg = conn.dialect.name == "postgresql"
             query = (
