@@ -210,9 +210,8 @@ class Gate:
                 for m in pattern.finditer(skel):
                     if m.start() == 0 or skel[m.start() - 1] in (32, 12):
                         words.append(_unshift(shift, m.start(), m.end()))
-            if singles and _spaced_around(skel, singles):
-                for m in _SPACED_BYTES_RE.finditer(b" " + skel + b" "):
-                    spelling.append(_unshift(shift, m.start(), m.end() - 2))
+            if singles:
+                spelling.extend(_unshift(shift, a, b) for a, b in _spaced_around(skel, singles))
         if 1 in skel:
             spelling.extend(m.span() for m in _MASK_BYTES_RE.finditer(data))
         if 12 in skel:
@@ -327,20 +326,21 @@ def _pairs_around(
     return False
 
 
-def _spaced_around(skel: bytes, singles: Iterable[bytes]) -> bool:
-    """Whether one of these one-letter words has two more close by (`_SPACED_BYTES_RE`)."""
+def _spaced_around(skel: bytes, singles: Iterable[bytes]) -> list[Window]:
+    """Spelled-out runs (`_SPACED_BYTES_RE`) through these one-letter words, in `skel`."""
     padded = b" " + skel + b" "
+    found: list[Window] = []
     for single in singles:
         at = padded.find(single)
         while at >= 0:
-            if (
-                padded[at - 1] in (32, 12)
-                and padded[at + 1] in (32, 12)
-                and _SPACED_BYTES_RE.search(padded, max(0, at - 9), at + 10)
-            ):
-                return True
+            if padded[at - 1] in (32, 12) and padded[at + 1] in (32, 12):
+                # a run through here starts at most two letters (and their gaps) before
+                m = _SPACED_BYTES_RE.search(padded, max(0, at - 9))
+                if m is not None and m.start() <= at:
+                    found.append((m.start(), m.end() - 2))
+                    at = m.end() - 1  # the rest of this run is found
             at = padded.find(single, at + 1)
-    return False
+    return found
 
 
 def _apostrophe_shift(text: bytes | str) -> list[int] | None:

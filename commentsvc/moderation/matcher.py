@@ -82,12 +82,13 @@ class WordMatcher:
             for part in set(parts):
                 self._phrases_with.setdefault(part, []).append(parts)
 
-        lengths: dict[int, list[str]] = {}
+        shapes: dict[tuple[int, str], list[str]] = {}
         for key in itertools.chain(plain, evasion):
             if key not in allowed_words and WILDCARD not in key:
-                lengths.setdefault(len(key), []).append(key)
-        self._by_length = {n: "\n".join(keys) for n, keys in lengths.items()}
-        """Keys by length, one a line, for matching masked words ("f*ck")."""
+                shapes.setdefault((len(key), ""), []).append(key)
+                shapes.setdefault((len(key), key[0]), []).append(key)
+        self._by_shape = {shape: "\n".join(keys) for shape, keys in shapes.items()}
+        """Keys by length (and first letter), one a line, for masked words ("f*ck")."""
         ordered = sorted(plain)
         self._stems = {
             key: bisect.bisect_left(ordered, key + "\uffff") - bisect.bisect_left(ordered, key)
@@ -115,7 +116,7 @@ class WordMatcher:
         windows = [expand(folded, a, b, runs=False) for a, b in scan.words]
         known: dict[tuple[int, int], list[Word]] = {}
         if scan.spelling:
-            spelled = _merge(expand(folded, a, b) for a, b in scan.spelling)
+            spelled = _merge(expand(folded, a, b) for a, b in _merge(scan.spelling))
             known = {(a, b): words_in(folded, a, b) for a, b in spelled}
             if self._phrase_may_reach(known.values(), scan.phrase_words):
                 reach = self._gate.phrase_reach
@@ -235,7 +236,8 @@ class WordMatcher:
         """A listed word that a masked reading ("f*ck") can stand for."""
         masks = reading.count(WILDCARD)
         letters = len(reading) - masks
-        keys = self._by_length.get(len(reading))
+        first = "" if reading[0] == WILDCARD else reading[0]
+        keys = self._by_shape.get((len(reading), first))
         if keys is None or letters < 2 or letters < masks:
             return None
         pattern = "^" + ".".join(re.escape(part) for part in reading.split(WILDCARD)) + "$"

@@ -179,7 +179,7 @@ def fold(text: str, *, simple: bool = True) -> Folded:
     if ascii_text is not None:
         low = ascii_text.decode("ascii").lower()
         return Folded(text, low, low, None, None, True)
-    return _fold_general(text)
+    return _fold_general(text)._replace(original=text)
 
 
 _FOLD_ERRORS = "commentsvc.fold"
@@ -198,6 +198,21 @@ def _fold_run(error: UnicodeError) -> tuple[str, int]:
     return "".join(out), error.end
 
 
+# Non-ASCII punctuation common in typed text, each as `fold_char` folds it.
+_PUNCTUATION = (
+    ("\u2019", "'"), ("\u2018", "'"), ("\u201c", " "), ("\u201d", " "), ("\u2014", " "),
+    ("\u2013", " "), ("\u00a0", " "),
+)  # fmt: skip
+
+
+def plain_punctuation(text: str) -> str:
+    """`text` with its curly quotes, dashes and no-break spaces folded (one for one)."""
+    for fancy, plain in _PUNCTUATION:
+        if fancy in text:
+            text = text.replace(fancy, plain)
+    return text
+
+
 def fold_to_ascii(text: str) -> bytes | None:
     """`text` as ASCII, each character folded to one, if it can be done so; else None.
 
@@ -205,7 +220,7 @@ def fold_to_ascii(text: str) -> bytes | None:
     names) can; the ASCII encoder copies the rest in C.
     """
     try:
-        return text.encode("ascii", _FOLD_ERRORS)
+        return plain_punctuation(text).encode("ascii", _FOLD_ERRORS)
     except UnicodeEncodeError:
         return None
     except LookupError:  # first use: register the handler
@@ -214,6 +229,7 @@ def fold_to_ascii(text: str) -> bytes | None:
 
 
 def _fold_general(text: str) -> Folded:
+    text = plain_punctuation(text)
     plain_parts: list[str] = []
     homo_parts: list[str] = []
     starts: list[int] | None = None
@@ -375,12 +391,11 @@ def words_in(folded: Folded, start: int = 0, end: int | None = None) -> list[Wor
         if piece_end - piece_start == 1 and plain[piece_start] in _MASKS:
             continue  # a lone mask that spells nothing
         positions: range | list[int] = range(piece_start, piece_end)
-        spelled = False
+        letters = False
         if "'" in plain[piece_start:piece_end]:
-            positions, spelled = _without_apostrophes(plain, piece_start, piece_end)
-        word = _make_word(folded, positions, spelled=spelled)
-        if word is None:
-            word = _make_word(folded, positions, spelled=False)
+            positions, letters = _without_apostrophes(plain, piece_start, piece_end)
+        # Letters apart by apostrophes ("f'u'c'k") make a word, but only a whole one.
+        word = _make_word(folded, positions, spelled=False, obfuscated=letters)
         if word is not None:
             words.append(word)
     return words
@@ -511,7 +526,10 @@ def _pieces(folded: str, start: int, end: int) -> list[tuple[int, int]]:
     return pieces
 
 
-def _make_word(folded: Folded, positions: range | list[int], *, spelled: bool) -> Word | None:
+def _make_word(
+    folded: Folded, positions: range | list[int], *, spelled: bool, obfuscated: bool = False
+) -> Word | None:
+    """The word at these positions; None for a spelled-out run without a letter."""
     plain = folded.plain
     homo = folded.homo
     if isinstance(positions, range):
@@ -536,12 +554,12 @@ def _make_word(folded: Folded, positions: range | list[int], *, spelled: bool) -
         starts = [fstarts[p] for p in positions]
         ends = [fends[p] for p in positions]
 
+    obfuscated = obfuscated or spelled
     if raw.isalpha() and not (len(raw) >= 3 and _STRETCH_RE.search(raw)):
         if not isinstance(starts, range):
             starts, ends = tuple(starts), tuple(ends)
-        return Word(raw, starts, ends, (), (), spelled, spelled)
+        return Word(raw, starts, ends, (), (), obfuscated, spelled)
 
-    obfuscated = spelled
     alternatives: list[tuple[int, str]] = []
     text = raw
     if not raw.isalpha():
