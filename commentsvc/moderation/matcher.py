@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from commentsvc.models import Span
 from commentsvc.moderation.censor import mask_spans
-from commentsvc.moderation.gate import WHOLE, Gate, skeleton
+from commentsvc.moderation.gate import NOTHING, WHOLE, Gate, skeleton
 from commentsvc.moderation.normalize import (
     CONTRACTIONS,
     WILDCARD,
@@ -106,7 +106,7 @@ class WordMatcher:
     def find(self, text: str) -> list[Match]:
         """Every listed word in `text`, in order, with its span in `text`."""
         scan = self._gate.scan(text)
-        if not scan.words and not scan.spelling:
+        if scan is NOTHING or not (scan.words or scan.spelling):
             return []
         folded = fold(text) if scan.folded is None else scan.folded
         if scan.spelling is WHOLE:

@@ -406,3 +406,29 @@ async def test_listed_words_are_censored_by_default_and_held_on_request(client: 
     data = await mine.json()
     assert data["status"] == "pending"
     assert [w["rule"] for w in data["waiting_because"]] == ["words"]
+
+
+async def test_toxicity_threshold_holds_hostile_comments(client: Client) -> None:
+    """With the toxicity extra installed, a site's threshold holds what the model scores high."""
+    runtime = runtime_of(client)
+    await runtime.store.sites.update(
+        "default", policy={"flood_max": 10_000, "toxicity_threshold": 0.9, "profanity": "censor"}
+    )
+    runtime.service.forget_site("default")
+    calm = await post(client, thread="t/tox", body="I disagree with the second point, politely.")
+    hostile = await post(client, thread="t/tox", body="You are a worthless idiot and a moron.")
+    await drain(client)
+    statuses = {
+        c["id"]: c
+        for c in [
+            await (await client.get(f"/api/v1/comments/{p['id']}", headers={
+                "Authorization": f"Bearer {p['edit_token']}"})).json()
+            for p in (calm, hostile)
+        ]
+    }
+    assert statuses[calm["id"]]["status"] == "approved"
+    assert statuses[hostile["id"]]["status"] == "pending"
+    assert "toxicity" in [w["rule"] for w in statuses[hostile["id"]]["waiting_because"]]
+    stored = await runtime.store.comments.get(hostile["id"])
+    assert stored is not None
+    assert any(r.rule == "toxicity" and "score" in r.detail for r in stored.reasons)
