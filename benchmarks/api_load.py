@@ -115,8 +115,9 @@ def wait_http(url: str, timeout_s: float = 30.0) -> None:
 
 
 class Service:
-    def __init__(self, workdir: Path, port: int, **env: str) -> None:
+    def __init__(self, workdir: Path, port: int, split: bool = False, **env: str) -> None:
         self.port = port
+        self.split = split
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("COMMENTSVC_")}
         self.env.update(
             {
@@ -131,10 +132,17 @@ class Service:
         self.worker: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Service:
-        """`commentsvc serve`: the API and every worker in one process, as `make run` does."""
-        cmd = [sys.executable, "-m", "commentsvc", "serve", "--port", str(self.port)]
-        self.proc = subprocess.Popen(cmd, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        """`commentsvc serve` (API and workers in one process, as `make run` does), or with
+        `split`, one `commentsvc api` process plus one `commentsvc worker all` process."""
+        run = [sys.executable, "-m", "commentsvc"]
+        out = {"env": self.env, "stdout": self.log, "stderr": subprocess.STDOUT}
+        if self.split:
+            subprocess.run([*run, "migrate"], check=True, **out)  # type: ignore[call-overload]
+        command = "api" if self.split else "serve"
+        self.proc = subprocess.Popen([*run, command, "--port", str(self.port)], **out)  # type: ignore[call-overload]
         wait_http(f"http://127.0.0.1:{self.port}/readyz")
+        if self.split:
+            self.worker = subprocess.Popen([*run, "worker", "all"], **out)  # type: ignore[call-overload]
         return self
 
     def stop(self) -> None:
@@ -181,6 +189,21 @@ async def wait_count(session: aiohttp.ClientSession, base: str, want: int) -> No
                 return
         await asyncio.sleep(0.2)
     raise RuntimeError(f"thread never reached {want} approved comments")
+
+
+async def empty_database(url: str) -> None:
+    """Drop commentsvc's tables so each run starts from a fresh schema."""
+    from commentsvc.config import parse_settings
+    from commentsvc.store import Store
+    from commentsvc.store.tables import metadata
+
+    store = Store.from_url(parse_settings({"COMMENTSVC_DATABASE_URL": url}).resolved_database_url)
+    try:
+        async with store.db.write() as conn:
+            await conn.run_sync(metadata.drop_all)
+            await conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    finally:
+        await store.close()
 
 
 def parse_wrk(name: str, out: str, statuses: dict[int, int] | None = None) -> LoadResult:
@@ -256,8 +279,10 @@ async def python_load(
         elapsed = time.perf_counter() - started
     latencies.sort()
     ok = len(latencies)
+
     def p(q: float) -> float:
         return latencies[min(ok - 1, int(q * ok))] if ok else float("nan")
+
     bad = sum(v for k, v in statuses.items() if k >= 400)
     return LoadResult(
         name,
@@ -298,7 +323,20 @@ def main() -> int:
         action="store_true",
         help="use the Python load generator even if wrk exists",
     )
+    parser.add_argument(
+        "--database-url",
+        help="a database to use instead of the embedded SQLite (e.g. postgresql://…); "
+        "it is emptied of commentsvc's tables first",
+    )
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="one `commentsvc api` process and one `commentsvc worker all` process instead of `serve`",
+    )
     args = parser.parse_args()
+    extra_env = {"COMMENTSVC_DATABASE_URL": args.database_url} if args.database_url else {}
+    if args.database_url:
+        asyncio.run(empty_database(args.database_url))
     use_wrk = shutil.which("wrk") is not None and not args.python_load
     tool = "wrk" if use_wrk else "python aiohttp load generator"
     print(
@@ -324,7 +362,7 @@ def main() -> int:
             return result
 
         port = free_port()
-        svc = Service(tmpdir / "data", port).start()
+        svc = Service(tmpdir / "data", port, args.split, **extra_env).start()
         base = f"http://127.0.0.1:{port}"
         try:
             asyncio.run(seed(base))
@@ -341,7 +379,9 @@ def main() -> int:
             svc.stop()
 
         port = free_port()
-        svc = Service(tmpdir / "data", port, COMMENTSVC_THREAD_CACHE_TTL_S="0").start()
+        svc = Service(
+            tmpdir / "data", port, args.split, COMMENTSVC_THREAD_CACHE_TTL_S="0", **extra_env
+        ).start()
         try:
             assert svc.proc is not None
             results.append(

@@ -139,6 +139,7 @@ class CommentService:
             max_entries=50_000,
             keep_none=False,  # a thread about to be created must not be remembered as missing
         )
+        self._policies: dict[str, tuple[Site | None, Policy]] = {}
         self._origins: frozenset[str] = frozenset()
         self._origins_until = 0.0
         self._inserts: Batcher[dict[str, Any]] = Batcher(self._flush_inserts, max_batch=256)
@@ -164,7 +165,12 @@ class CommentService:
 
     async def policy(self, site_id: str) -> Policy:
         site = await self.site(site_id)
-        return policy_of(site)
+        cached = self._policies.get(site_id)
+        if cached is not None and cached[0] is site:
+            return cached[1]
+        policy = policy_of(site)  # parsed once per loaded site row, not once per request
+        self._policies[site_id] = (site, policy)
+        return policy
 
     def forget_site(self, site_id: str) -> None:
         self._sites.forget(site_id)
@@ -196,7 +202,7 @@ class CommentService:
     async def post(self, new: NewComment, client: Client) -> Posted:
         """Accept a comment: committed as `received`, then the moderation doorbell rings."""
         site = await self.require_site(new.site)
-        policy = policy_of(site)
+        policy = await self.policy(site.id)
         errors = []
         if len(new.body) > policy.max_body_chars:
             errors.append(FieldError("body", f"must be at most {policy.max_body_chars} characters"))

@@ -141,18 +141,15 @@ class Gate:
             for parts in phrases
             for form in (str, _lookalikes_folded)
         }
-        ends = ["", *tails]  # "three some's" is "three some"
-        pairs = {(a + x, b + y) for a, b in first_pairs for x in ends for y in ends}
+        pairs = first_pairs  # (a word with a contraction is not part of a phrase)
         # Pairs are looked for only when the longer word of one is there ("blow").
-        triggers = {max(pair, key=len) + x for pair in first_pairs for x in ends}
+        triggers = {max(pair, key=len) for pair in first_pairs}
         self._phrase_reach = max((len(parts) - 1 for parts in phrases), default=0)
-        # with contractions: "three's some" is "three some"
         self._phrase_parts = frozenset(
-            skeleton(form(part)) + x
+            skeleton(form(part))
             for parts in phrases
             for part in parts
             for form in (str, _lookalikes_folded)
-            for x in ends
         )
         self._phrase_parts_b = _ascii_bytes(self._phrase_parts)
         singles = {_MAP[chr(c)] for c in range(128)} - {" ", _BREAK}
@@ -207,7 +204,7 @@ class Gate:
                 return NOTHING
         words: list[Window] = []
         spelling: list[Window] = []
-        shift = _apostrophe_shift(data) if b"'" in data else None
+        shift = _apostrophe_shift(data) if found and b"'" in data else None
         if found:
             triggers = found & self._triggers_b
             if triggers and _pairs_around(tokens, triggers, self._pairs_b, b"\x01"):
@@ -226,7 +223,11 @@ class Gate:
             spelling.extend(m.span() for m in _MASK_BYTES_RE.finditer(data))
         if 12 in skel:
             spelling.extend(m.span() for m in _INNER_BYTES_RE.finditer(data))
-        spelling.extend(_unshift(shift, at, at + 3) for at in _stretches(data))
+        stretches = _stretches(data)
+        if stretches:
+            if shift is None and b"'" in data:
+                shift = _apostrophe_shift(data)
+            spelling.extend(_unshift(shift, at, at + 3) for at in stretches)
         if not words and not spelling:
             return NOTHING
         return self._done(folded, words, spelling, tokens, skel)

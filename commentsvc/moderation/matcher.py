@@ -25,7 +25,6 @@ from commentsvc.models import Span
 from commentsvc.moderation.censor import mask_spans
 from commentsvc.moderation.gate import NOTHING, WHOLE, Gate, skeleton
 from commentsvc.moderation.normalize import (
-    CONTRACTIONS,
     WILDCARD,
     Normalized,
     Word,
@@ -146,10 +145,7 @@ class WordMatcher:
         if not candidates:
             return False
         around = around | {skeleton(text) for text in texts}
-        return any(
-            all(any(skeleton(part) + end in around for end in _ENDS) for part in parts)
-            for parts in candidates
-        )
+        return any(all(skeleton(part) in around for part in parts) for parts in candidates)
 
     def maybe(self, text: str) -> bool:
         """The gate alone: False means `text` certainly contains no listed word."""
@@ -193,7 +189,8 @@ class WordMatcher:
         for parts, entry in self._phrases[words[index].text]:
             end = index + len(parts)
             if end <= len(words) and all(
-                w.text == p for w, p in zip(words[index:end], parts, strict=True)
+                w.text == p and not w.contracted
+                for w, p in zip(words[index:end], parts, strict=True)
             ):
                 span = Span(words[index].starts[0], words[end - 1].ends[-1])
                 found.append(_match(original, entry, span))
@@ -256,7 +253,6 @@ class WordMatcher:
         return best
 
 
-_ENDS = ["", *(skeleton(tail) for tail in CONTRACTIONS)]
 _STRETCH_RE = re.compile(r"([^\W\d_])\1\1")
 
 

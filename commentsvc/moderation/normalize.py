@@ -309,6 +309,8 @@ class Word(NamedTuple):
     """Typed with leet, masks or spaced-out letters rather than as a plain word."""
     spelled: bool = False
     """Joined from letters spelled out one by one ("f u c k")."""
+    contracted: bool = False
+    """Typed with a contraction ending, dropped here ("shit's"): not part of a phrase."""
 
     @property
     def span(self) -> Span:
@@ -391,20 +393,19 @@ def words_in(folded: Folded, start: int = 0, end: int | None = None) -> list[Wor
         if piece_end - piece_start == 1 and plain[piece_start] in _MASKS:
             continue  # a lone mask that spells nothing
         positions: range | list[int] = range(piece_start, piece_end)
-        letters = False
+        letters = contracted = False
         if "'" in plain[piece_start:piece_end]:
-            positions, letters = _without_apostrophes(plain, piece_start, piece_end)
+            positions, letters, contracted = _without_apostrophes(plain, piece_start, piece_end)
         # Letters apart by apostrophes ("f'u'c'k") make a word, but only a whole one.
         word = _make_word(folded, positions, spelled=False, obfuscated=letters)
         if word is not None:
-            words.append(word)
+            words.append(word._replace(contracted=True) if contracted else word)
     return words
 
 
-def _without_apostrophes(plain: str, start: int, end: int) -> tuple[list[int], bool]:
-    """The positions of a word with apostrophes, and whether it is spelled out ("f'u'c'k").
-
-    A contraction ending is dropped: "shit's" is "shit", "he'll" is "he".
+def _without_apostrophes(plain: str, start: int, end: int) -> tuple[list[int], bool, bool]:
+    """A word with apostrophes: its positions, whether it is letters apart ("f'u'c'k"),
+    and whether a contraction ending was dropped ("shit's" is "shit", "he'll" is "he").
     """
     parts: list[list[int]] = [[]]
     for p in range(start, end):
@@ -414,10 +415,11 @@ def _without_apostrophes(plain: str, start: int, end: int) -> tuple[list[int], b
             parts[-1].append(p)
     parts = [part for part in parts if part]
     if len(parts) >= _SPELLED_MIN and all(len(part) == 1 for part in parts):
-        return [part[0] for part in parts], True
+        return [part[0] for part in parts], True, False
     if len(parts) > 1 and "".join(plain[p] for p in parts[-1]) in CONTRACTIONS:
         parts.pop()
-    return [p for part in parts for p in part], False
+        return [p for part in parts for p in part], False, True
+    return [p for part in parts for p in part], False, False
 
 
 def expand(

@@ -36,7 +36,10 @@ class Database:
         else:
             kwargs["pool_size"] = pool_size
             kwargs["max_overflow"] = pool_size
-            kwargs["pool_pre_ping"] = True
+            # No ping per checkout (a round trip per transaction): a connection the
+            # server dropped fails once, SQLAlchemy invalidates the pool, the caller
+            # gets a 503 and the next request reconnects. Recycle well before idle timeouts.
+            kwargs["pool_recycle"] = 300
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self._write_lock = asyncio.Lock()
         if self.dialect == "sqlite":
