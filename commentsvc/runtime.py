@@ -28,6 +28,8 @@ from commentsvc.queue.constants import (
 from commentsvc.queue.embedded import EmbeddedRedis
 from commentsvc.queue.streams import JobQueue
 from commentsvc.ratelimit import RateLimiter
+from commentsvc.reader_actions import ReaderActions
+from commentsvc.reading import ThreadReader
 from commentsvc.redisguard import REDIS_DOWN
 from commentsvc.security import Keys
 from commentsvc.service import CommentService
@@ -51,6 +53,8 @@ class Runtime:
     moderate_queue: JobQueue
     notify_queue: JobQueue
     service: CommentService
+    reader: ThreadReader
+    actions: ReaderActions
     limiter: RateLimiter
     consumer: str
 
@@ -121,6 +125,8 @@ async def open_runtime(settings: Settings, *, migrate: bool = False) -> AsyncIte
             moderate_queue=moderate_queue,
             notify_queue=notify_queue,
             service=service,
+            reader=ThreadReader(service),
+            actions=ReaderActions(service),
             limiter=limiter,
             consumer=name,
         )

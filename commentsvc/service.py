@@ -16,18 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
 import redis.asyncio as aioredis
 
-from commentsvc import ids, views
+from commentsvc import ids
 from commentsvc.batching import Batcher
 from commentsvc.cache import PageCache
 from commentsvc.config import Settings
 from commentsvc.errors import (
-    BadRequest,
     Conflict,
     FieldError,
-    Forbidden,
     Invalid,
     NotFound,
     RateLimited,
@@ -36,11 +33,9 @@ from commentsvc.events import EventBus, ThreadEvent
 from commentsvc.memo import Memo
 from commentsvc.models import (
     PUBLIC_STATUSES,
-    Action,
     Comment,
     Kind,
     NotifyChoice,
-    Reason,
     Site,
     Status,
     SubscriptionKind,
@@ -55,7 +50,6 @@ from commentsvc.redisguard import REDIS_DOWN
 from commentsvc.render import render_body
 from commentsvc.security import Keys, new_token, same_hash
 from commentsvc.store import Store
-from commentsvc.store.comments import CursorError, Sort, decode_cursor
 from commentsvc.store.records import Transition, TransitionResult, comment_from_row
 from commentsvc.store.tables import now_utc
 from commentsvc.validation import NewComment
@@ -314,9 +308,9 @@ class CommentService:
             log.warning("batch insert of %d comments failed; inserting one by one", len(rows))
             for row in rows:  # isolate the bad row; the others still commit
                 await self.store.comments.insert_many([row])
-        await self._ring(self.moderate_queue, [{"comment_id": r["id"]} for r in rows])
+        await self.ring(self.moderate_queue, [{"comment_id": r["id"]} for r in rows])
 
-    async def _ring(self, queue: JobQueue, payloads: list[dict[str, str]]) -> None:
+    async def ring(self, queue: JobQueue, payloads: list[dict[str, str]]) -> None:
         """Publish doorbells; if Redis is down the sweeper rings them later."""
         try:
             await queue.publish_many(payloads)
@@ -374,49 +368,7 @@ class CommentService:
         with contextlib.suppress(*REDIS_DOWN):
             await self.redis.delete(self._dedupe_key(thread_id, fingerprint, client, email))
 
-    # ----- reading ----------------------------------------------------------
-
-    async def thread_page(
-        self, site_id: str, key: str, sort: Sort, feedback_only: bool, limit: int, cursor: str
-    ) -> tuple[str, bytes]:
-        """(etag, JSON bytes) of one page of a thread, from cache when fresh."""
-        if cursor:
-            try:
-                decode_cursor(sort, cursor)
-            except CursorError as exc:
-                raise BadRequest(str(exc)) from None
-        cache_key = (site_id, key, sort, "feedback" if feedback_only else "all", limit, cursor)
-
-        async def render() -> tuple[int, str, bytes]:
-            return await self._render_page(site_id, key, sort, feedback_only, limit, cursor)
-
-        async def current_version() -> int:
-            thread = await self.store.threads.get(site_id, key)
-            return thread.version if thread is not None else 0
-
-        page = await self.pages.fetch(cache_key, render, current_version)
-        return page.etag, page.body
-
-    async def _render_page(
-        self, site_id: str, key: str, sort: Sort, feedback_only: bool, limit: int, cursor: str
-    ) -> tuple[int, str, bytes]:
-        thread = await self.store.threads.get(site_id, key)
-        comments: list[dict[str, Any]] = []
-        next_cursor = None
-        if thread is not None:
-            page = await self.store.comments.thread_page(
-                thread.id,
-                sort=sort,
-                feedback_only=feedback_only,
-                limit=limit,
-                cursor=cursor or None,
-            )
-            comments = views.nest(page.top, page.replies)
-            next_cursor = page.next_cursor
-        header = views.thread_header(thread, key)
-        body = orjson.dumps({"thread": header, "comments": comments, "next_cursor": next_cursor})
-        etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-        return (thread.version if thread is not None else 0), etag, body
+    # ----- reading (pages and views live in commentsvc/reading.py) ---------
 
     async def counts(self, site_id: str, keys: Sequence[str]) -> dict[str, int]:
         return await self.store.threads.counts(site_id, keys)
@@ -431,15 +383,6 @@ class CommentService:
 
     def token_matches(self, comment: Comment, token: str | None) -> bool:
         return bool(token) and same_hash(self.keys.token_hash(token or ""), comment.edit_token_hash)
-
-    async def visible_comment(self, comment_id: str, token: str | None) -> dict[str, Any]:
-        """The public view, or the author's own view with a valid edit token."""
-        comment = await self.get_comment(comment_id)
-        if self.token_matches(comment, token):
-            return views.author_comment(comment)
-        if comment.status is not Status.APPROVED:
-            raise NotFound("no such comment")
-        return views.public_comment(comment)
 
     # ----- transitions ------------------------------------------------------
 
@@ -480,7 +423,7 @@ class CommentService:
         )
         first = [{"comment_id": r.comment.id} for r in results if r.first_approval]
         if first:
-            await self._ring(self.notify_queue, first)
+            await self.ring(self.notify_queue, first)
 
     async def announce(
         self, site_id: str, thread_key: str, version: int, comment_id: str = ""
@@ -489,121 +432,6 @@ class CommentService:
         await self.bus.publish(
             ThreadEvent("comment.updated", site_id, thread_key, version, comment_id)
         )
-
-    # ----- authors: edit and delete ------------------------------------------
-
-    async def _own(self, comment_id: str, token: str | None) -> tuple[Comment, Policy]:
-        comment = await self.get_comment(comment_id)
-        if not token:
-            raise Forbidden("send your edit token as Authorization: Bearer <token>")
-        if not self.token_matches(comment, token):
-            raise Forbidden("that edit token does not belong to this comment")
-        policy = await self.policy(comment.site_id)
-        if now_utc() > comment.created_at + timedelta(seconds=policy.edit_window_s):
-            raise Forbidden("the edit window for this comment has closed")
-        return comment, policy
-
-    async def edit_own(self, comment_id: str, token: str | None, body: str) -> Comment:
-        comment, policy = await self._own(comment_id, token)
-        if len(body) > policy.max_body_chars:
-            raise Invalid(
-                "body too long",
-                errors=[FieldError("body", f"must be at most {policy.max_body_chars} characters")],
-            )
-        if comment.status not in (Status.RECEIVED, Status.PENDING, Status.APPROVED):
-            raise Conflict(f"a {comment.status.value} comment can't be edited")
-        if await self.store.comments.has_replies(comment.id):
-            raise Conflict("a comment with replies can't be edited")
-        result = await self.transition(
-            Transition(
-                comment_id=comment.id,
-                from_statuses=frozenset(
-                    {Status.RECEIVED.value, Status.PENDING.value, Status.APPROVED.value}
-                ),
-                to_status=Status.RECEIVED,
-                actor="author",
-                action="edit",
-                changes={
-                    "body": body,
-                    "body_html": render_body(body),
-                    "body_hash": body_fingerprint(body),
-                    "edited_at": now_utc(),
-                    "moderation": {},
-                },
-                require_no_replies=True,
-                expected_version=comment.version,
-            )
-        )
-        if result is None:
-            raise Conflict(
-                "the comment changed meanwhile (a reply, or a moderator); reload and retry"
-            )
-        await self._ring(self.moderate_queue, [{"comment_id": comment.id}])
-        return result.comment
-
-    async def delete_own(self, comment_id: str, token: str | None) -> None:
-        comment, _ = await self._own(comment_id, token)
-        if comment.status is Status.DELETED:
-            return
-        result = await self.transition(
-            Transition(
-                comment_id=comment.id,
-                from_statuses=frozenset(s.value for s in Status if s is not Status.DELETED),
-                to_status=Status.DELETED,
-                actor="author",
-                action="delete",
-            )
-        )
-        if result is None:
-            raise Conflict("the comment changed meanwhile; reload and retry")
-
-    # ----- readers: votes and flags -------------------------------------------
-
-    async def vote(
-        self, comment_id: str, voter: str, value: int, client: Client, token: str | None
-    ) -> tuple[int, int]:
-        comment = await self.get_comment(comment_id)
-        if comment.status is not Status.APPROVED:
-            raise NotFound("no such comment")
-        if self.token_matches(comment, token) or (
-            client.ip_hash and client.ip_hash == comment.ip_hash
-        ):
-            raise Forbidden("you can't vote on your own comment")
-        up, down = await self.store.reactions.set_vote(
-            comment.id, comment.thread_id, self.keys.voter_hash(voter), value
-        )
-        thread = await self.store.threads.get_by_id(comment.thread_id)
-        if thread is not None:
-            await self.announce(thread.site_id, thread.key, thread.version, comment.id)
-        return up, down
-
-    async def flag(self, comment_id: str, reporter: str, reason: str, note: str) -> int:
-        """Record a flag; enough distinct flags send an approved comment back to review."""
-        comment = await self.get_comment(comment_id)
-        if comment.status is not Status.APPROVED:
-            raise NotFound("no such comment")
-        new, count = await self.store.reactions.add_flag(
-            comment.id, self.keys.voter_hash(reporter), reason, note
-        )
-        policy = await self.policy(comment.site_id)
-        unreviewed = count - comment.flags_reviewed
-        if new and unreviewed >= policy.flag_threshold:
-            reasons = [
-                *comment.moderation.get("reasons", []),
-                Reason("flagged", f"{count} reader reports", Action.HOLD).to_json(),
-            ]
-            await self.transition(
-                Transition(
-                    comment_id=comment.id,
-                    from_statuses=frozenset({Status.APPROVED.value}),
-                    to_status=Status.PENDING,
-                    actor="readers",
-                    action="flagged",
-                    note=f"{count} distinct flags (threshold {policy.flag_threshold})",
-                    changes={"moderation": {**comment.moderation, "reasons": reasons}},
-                )
-            )
-        return count
 
 
 def policy_of(site: Site | None) -> Policy:

@@ -204,19 +204,23 @@ class Gate:
                 return NOTHING
         words: list[Window] = []
         spelling: list[Window] = []
-        shift = _apostrophe_shift(data) if found and b"'" in data else None
+        apostrophes = b"'" in data
+        shift = None
         if found:
             triggers = found & self._triggers_b
-            if triggers and _pairs_around(tokens, triggers, self._pairs_b, b"\x01"):
+            if triggers and _pairs_around(skel, triggers, self._pairs_b, b"\x01"):
                 return Scan(folded, words, WHOLE)
-            for key in found & self._words_b:
+            keys = found & self._words_b
+            singles = found & self._singles_b
+            if apostrophes and (keys or singles):
+                shift = _apostrophe_shift(data)
+            for key in keys:
                 pattern = self._key_bytes_res.get(key)
                 if pattern is None:
                     pattern = self._key_bytes_res.setdefault(key, _key_bytes_re(key))
                 for m in pattern.finditer(skel):
                     if m.start() == 0 or skel[m.start() - 1] in (32, 12):
                         words.append(_unshift(shift, m.start(), m.end()))
-            singles = found & self._singles_b
             if singles:
                 spelling.extend(_unshift(shift, a, b) for a, b in _spaced_around(skel, singles))
         if 1 in skel:
@@ -225,7 +229,7 @@ class Gate:
             spelling.extend(m.span() for m in _INNER_BYTES_RE.finditer(data))
         stretches = _stretches(data)
         if stretches:
-            if shift is None and b"'" in data:
+            if shift is None and apostrophes:
                 shift = _apostrophe_shift(data)
             spelling.extend(_unshift(shift, at, at + 3) for at in stretches)
         if not words and not spelling:
@@ -264,7 +268,7 @@ class Gate:
         if not self._any.isdisjoint(tokens):
             found = self._any.intersection(tokens)
             triggers = found & self._triggers
-            if triggers and _pairs_around(tokens, triggers, self._pairs, MARK):
+            if triggers and _pairs_around(skel, triggers, self._pairs, MARK):
                 return Scan(folded, words, WHOLE)
             for key in found & self._words:
                 pattern = self._key_res.get(key)
@@ -310,30 +314,32 @@ def _ascii_bytes(items: Iterable[str]) -> frozenset[bytes]:
 
 
 def _pairs_around(
-    tokens: Sequence[_T], triggers: Iterable[_T], pairs: frozenset[tuple[_T, _T]], mark: _T
+    skel: _T, triggers: Iterable[_T], pairs: frozenset[tuple[_T, _T]], mark: _T
 ) -> bool:
     """Whether a trigger word stands next to its partner in a listed phrase.
 
     Masks alone ("fuck * ass") are not words and do not part a phrase.
     """
     for trigger in triggers:
-        i = tokens.index(trigger)
-        while True:
-            before = i - 1
-            while before >= 0 and not tokens[before].strip(mark):
-                before -= 1
-            after = i + 1
-            while after < len(tokens) and not tokens[after].strip(mark):
-                after += 1
-            if (before >= 0 and (tokens[before], trigger) in pairs) or (
-                after < len(tokens) and (trigger, tokens[after]) in pairs
-            ):
-                return True
-            try:
-                i = tokens.index(trigger, i + 1)
-            except ValueError:
-                break
+        at = skel.find(trigger)
+        while at >= 0:
+            end = at + len(trigger)
+            whole = (at == 0 or skel[at - 1 : at].isspace()) and (
+                end == len(skel) or skel[end : end + 1].isspace()
+            )
+            if whole:
+                before = _words(skel[max(0, at - 64) : at], mark) or _words(skel[:at], mark)
+                after = _words(skel[end : end + 64], mark) or _words(skel[end:], mark)
+                if (before and (before[-1], trigger) in pairs) or (
+                    after and (trigger, after[0]) in pairs
+                ):
+                    return True
+            at = skel.find(trigger, end)
     return False
+
+
+def _words(skel: _T, mark: _T) -> list[_T]:
+    return [t for t in skel.split() if t.strip(mark)]
 
 
 def _spaced_around(skel: bytes, singles: Iterable[bytes]) -> list[Window]:

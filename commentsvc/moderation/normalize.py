@@ -435,9 +435,7 @@ def expand(
     if not runs:
         return start, end
     if not reach:
-        own = _pieces(plain, start, end)
-        if not own or (own[0][1] - own[0][0] > 1 and own[-1][1] - own[-1][0] > 1):
-            return start, end  # no one-character word at either end: no run to take in
+        return _take_in_runs(plain, start, end)
     margin = 16 * (reach + 1)
     while True:
         lo = _widen(plain, max(0, start - margin), start)[0]
@@ -447,32 +445,86 @@ def expand(
         if not inside:
             return start, end
         first, last = inside[0], inside[-1]
+        # Ran out of pieces to look at before the reach or a run ended, on either side?
+        short_left = short_right = False
         for _ in range(reach):
-            first = _next_word(plain, pieces, first, -1)
-            last = _next_word(plain, pieces, last, 1)
+            first, moved = _next_word(plain, pieces, first, -1)
+            short_left = short_left or not moved
+            last, moved = _next_word(plain, pieces, last, 1)
+            short_right = short_right or not moved
         while first > 0 and _joinable(plain, pieces[first - 1], pieces[first]):
             first -= 1
         while last < len(pieces) - 1 and _joinable(plain, pieces[last], pieces[last + 1]):
             last += 1
-        if (first == 0 and lo > 0) or (last == len(pieces) - 1 and hi < len(plain)):
+        a, b = pieces[first]
+        short_left = short_left or (first == 0 and b - a == 1 and a - lo <= _SPELLED_GAP)
+        a, b = pieces[last]
+        short_right = short_right or (
+            last == len(pieces) - 1 and b - a == 1 and hi - b <= _SPELLED_GAP
+        )
+        if (short_left and lo > 0) or (short_right and hi < len(plain)):
             margin *= 4  # the run or the reach may go on past what we looked at
-            if margin < 4 * len(plain):
-                continue
+            continue
         return (
             min(start, _widen(plain, pieces[first][0], pieces[first][0])[0]),
             max(end, _widen(plain, pieces[last][1], pieces[last][1])[1]),
         )
 
 
-def _next_word(plain: str, pieces: list[tuple[int, int]], k: int, step: int) -> int:
-    """The index of the next piece that is a word (not a lone mask), or k at the end."""
+def _take_in_runs(plain: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a range whose ends are safe cuts over the spelled-out runs it ends in."""
+    first = _first_piece(plain, start, end)
+    while first is not None and first[1] - first[0] == 1:
+        lo = _widen(plain, max(0, first[0] - _SPELLED_GAP - 1), first[0])[0]
+        before = _last_piece(plain, lo, first[0])
+        if before is None or not _joinable(plain, before, first):
+            break
+        first = before
+        start = min(start, _widen(plain, first[0], first[0])[0])
+    last = _last_piece(plain, start, end)
+    while last is not None and last[1] - last[0] == 1:
+        hi = _widen(plain, last[1], min(len(plain), last[1] + _SPELLED_GAP + 1))[1]
+        after = _first_piece(plain, last[1], hi)
+        if after is None or not _joinable(plain, last, after):
+            break
+        last = after
+        end = max(end, _widen(plain, last[1], last[1])[1])
+    return start, end
+
+
+def _first_piece(plain: str, start: int, end: int) -> tuple[int, int] | None:
+    for match in _TOKEN_RE.finditer(plain, start, end):
+        pieces = _pieces(plain, *match.span())
+        if pieces:
+            return pieces[0]
+    return None
+
+
+def _last_piece(plain: str, start: int, end: int) -> tuple[int, int] | None:
+    while end > start:
+        while end > start and not _is_word_char(plain[end - 1]):
+            end -= 1
+        word_start = end
+        while word_start > start and _is_word_char(plain[word_start - 1]):
+            word_start -= 1
+        if word_start == end:
+            return None
+        pieces = _pieces(plain, word_start, end)
+        if pieces:
+            return pieces[-1]
+        end = word_start
+    return None
+
+
+def _next_word(plain: str, pieces: list[tuple[int, int]], k: int, step: int) -> tuple[int, bool]:
+    """The index of the next piece that is a word (not a lone mask), and whether there was one."""
     j = k + step
     while 0 <= j < len(pieces):
         a, b = pieces[j]
         if b - a > 1 or plain[a] not in _MASKS:
-            return j
+            return j, True
         j += step
-    return k
+    return k, False
 
 
 _WORD_SYMBOLS = frozenset("@$*#!|+'")

@@ -134,7 +134,7 @@ async def get_thread(request: web.Request) -> web.Response:
     cursor = query_param(request, "cursor", "", 256)
     if await runtime.service.site(site) is None:
         raise NotFound(f"unknown site {site!r}")
-    etag, body = await runtime.service.thread_page(
+    etag, body = await runtime.reader.thread_page(
         site, thread, cast(Sort, sort), filter_ == "feedback", int(limit_raw), cursor
     )
     headers = {"ETag": etag, "Cache-Control": THREAD_CACHE_CONTROL}
@@ -146,7 +146,7 @@ async def get_thread(request: web.Request) -> web.Response:
 async def get_comment(request: web.Request) -> web.Response:
     """GET /api/v1/comments/{id} — one public comment, or the author's own in any state."""
     runtime = request.app[RUNTIME]
-    data = await runtime.service.visible_comment(request.match_info["id"], bearer_token(request))
+    data = await runtime.reader.visible_comment(request.match_info["id"], bearer_token(request))
     return json_response(data, headers={"Cache-Control": "no-store"})
 
 
@@ -156,7 +156,7 @@ async def edit_comment(request: web.Request) -> web.Response:
     ip_hash, _ = client_of(request, runtime)
     await limit(runtime, "post", ip_hash)
     body = parse_edit(await read_json(request))
-    comment = await runtime.service.edit_own(request.match_info["id"], bearer_token(request), body)
+    comment = await runtime.actions.edit_own(request.match_info["id"], bearer_token(request), body)
     return json_response(
         {"id": comment.id, "status": comment.status.value, "comment": author_comment(comment)},
         status=202,
@@ -166,7 +166,7 @@ async def edit_comment(request: web.Request) -> web.Response:
 async def delete_comment(request: web.Request) -> web.Response:
     """DELETE /api/v1/comments/{id} — the author deletes inside the window (204)."""
     runtime = request.app[RUNTIME]
-    await runtime.service.delete_own(request.match_info["id"], bearer_token(request))
+    await runtime.actions.delete_own(request.match_info["id"], bearer_token(request))
     return web.Response(status=204)
 
 
@@ -176,7 +176,7 @@ async def vote(request: web.Request) -> web.Response:
     ip_hash, client = client_of(request, runtime)
     await limit(runtime, "vote", ip_hash)
     value, voter = parse_vote(await read_json(request))
-    up, down = await runtime.service.vote(
+    up, down = await runtime.actions.vote(
         request.match_info["id"], voter, value, client, bearer_token(request)
     )
     return json_response({"up": up, "down": down})
@@ -188,7 +188,7 @@ async def flag(request: web.Request) -> web.Response:
     ip_hash, _ = client_of(request, runtime)
     await limit(runtime, "flag", ip_hash)
     reason, note, reporter = parse_flag(await read_json(request))
-    await runtime.service.flag(request.match_info["id"], reporter, reason, note)
+    await runtime.actions.flag(request.match_info["id"], reporter, reason, note)
     return json_response({"status": "received"}, status=202)
 
 

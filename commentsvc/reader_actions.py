@@ -1,0 +1,134 @@
+"""What readers do to comments: authors edit and delete their own, anyone votes and flags.
+
+Every status change still goes through `CommentService.transition`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from commentsvc.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from commentsvc.models import Action, Comment, Reason, Status
+from commentsvc.policy import Policy
+from commentsvc.render import render_body
+from commentsvc.service import Client, CommentService, body_fingerprint
+from commentsvc.store.records import Transition
+from commentsvc.store.tables import now_utc
+
+
+class ReaderActions:
+    """Edits, deletions, votes and flags, each checked against the caller's rights."""
+
+    def __init__(self, service: CommentService) -> None:
+        self.service = service
+
+    async def _own(self, comment_id: str, token: str | None) -> tuple[Comment, Policy]:
+        comment = await self.service.get_comment(comment_id)
+        if not token:
+            raise Forbidden("send your edit token as Authorization: Bearer <token>")
+        if not self.service.token_matches(comment, token):
+            raise Forbidden("that edit token does not belong to this comment")
+        policy = await self.service.policy(comment.site_id)
+        if now_utc() > comment.created_at + timedelta(seconds=policy.edit_window_s):
+            raise Forbidden("the edit window for this comment has closed")
+        return comment, policy
+
+    async def edit_own(self, comment_id: str, token: str | None, body: str) -> Comment:
+        comment, policy = await self._own(comment_id, token)
+        if len(body) > policy.max_body_chars:
+            raise Invalid(
+                "body too long",
+                errors=[FieldError("body", f"must be at most {policy.max_body_chars} characters")],
+            )
+        if comment.status not in (Status.RECEIVED, Status.PENDING, Status.APPROVED):
+            raise Conflict(f"a {comment.status.value} comment can't be edited")
+        if await self.service.store.comments.has_replies(comment.id):
+            raise Conflict("a comment with replies can't be edited")
+        result = await self.service.transition(
+            Transition(
+                comment_id=comment.id,
+                from_statuses=frozenset(
+                    {Status.RECEIVED.value, Status.PENDING.value, Status.APPROVED.value}
+                ),
+                to_status=Status.RECEIVED,
+                actor="author",
+                action="edit",
+                changes={
+                    "body": body,
+                    "body_html": render_body(body),
+                    "body_hash": body_fingerprint(body),
+                    "edited_at": now_utc(),
+                    "moderation": {},
+                },
+                require_no_replies=True,
+                expected_version=comment.version,
+            )
+        )
+        if result is None:
+            raise Conflict(
+                "the comment changed meanwhile (a reply, or a moderator); reload and retry"
+            )
+        await self.service.ring(self.service.moderate_queue, [{"comment_id": comment.id}])
+        return result.comment
+
+    async def delete_own(self, comment_id: str, token: str | None) -> None:
+        comment, _ = await self._own(comment_id, token)
+        if comment.status is Status.DELETED:
+            return
+        result = await self.service.transition(
+            Transition(
+                comment_id=comment.id,
+                from_statuses=frozenset(s.value for s in Status if s is not Status.DELETED),
+                to_status=Status.DELETED,
+                actor="author",
+                action="delete",
+            )
+        )
+        if result is None:
+            raise Conflict("the comment changed meanwhile; reload and retry")
+
+    async def vote(
+        self, comment_id: str, voter: str, value: int, client: Client, token: str | None
+    ) -> tuple[int, int]:
+        comment = await self.service.get_comment(comment_id)
+        if comment.status is not Status.APPROVED:
+            raise NotFound("no such comment")
+        if self.service.token_matches(comment, token) or (
+            client.ip_hash and client.ip_hash == comment.ip_hash
+        ):
+            raise Forbidden("you can't vote on your own comment")
+        up, down = await self.service.store.reactions.set_vote(
+            comment.id, comment.thread_id, self.service.keys.voter_hash(voter), value
+        )
+        thread = await self.service.store.threads.get_by_id(comment.thread_id)
+        if thread is not None:
+            await self.service.announce(thread.site_id, thread.key, thread.version, comment.id)
+        return up, down
+
+    async def flag(self, comment_id: str, reporter: str, reason: str, note: str) -> int:
+        """Record a flag; enough distinct flags send an approved comment back to review."""
+        comment = await self.service.get_comment(comment_id)
+        if comment.status is not Status.APPROVED:
+            raise NotFound("no such comment")
+        new, count = await self.service.store.reactions.add_flag(
+            comment.id, self.service.keys.voter_hash(reporter), reason, note
+        )
+        policy = await self.service.policy(comment.site_id)
+        unreviewed = count - comment.flags_reviewed
+        if new and unreviewed >= policy.flag_threshold:
+            reasons = [
+                *comment.moderation.get("reasons", []),
+                Reason("flagged", f"{count} reader reports", Action.HOLD).to_json(),
+            ]
+            await self.service.transition(
+                Transition(
+                    comment_id=comment.id,
+                    from_statuses=frozenset({Status.APPROVED.value}),
+                    to_status=Status.PENDING,
+                    actor="readers",
+                    action="flagged",
+                    note=f"{count} distinct flags (threshold {policy.flag_threshold})",
+                    changes={"moderation": {**comment.moderation, "reasons": reasons}},
+                )
+            )
+        return count
