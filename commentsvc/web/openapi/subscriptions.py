@@ -1,0 +1,81 @@
+"""Subscriptions and the confirm / unsubscribe links."""
+
+from __future__ import annotations
+
+from commentsvc.web.openapi.core import OPERATIONS, PROBLEM, STR, describe, json_body, problems, ref
+
+
+def subscription_operations() -> None:
+    """Subscribing (double opt-in) and the pages emailed links open."""
+    html = {"description": "HTML page", "content": {"text/html": {"schema": STR}}}
+    bad_link = {
+        "description": "Forged, altered or expired link (an HTML page for browsers); "
+        "nothing changes",
+        "content": {PROBLEM: {"schema": ref("Problem")}, "text/html": {"schema": STR}},
+    }
+    describe(
+        "POST",
+        "/api/v1/subscriptions",
+        "Ask for email about new comments or replies; a confirmation email follows. "
+        "The answer is the same whether or not the address is subscribed or blocked.",
+        tag="public",
+        body={
+            "type": "object",
+            "required": ["thread", "email"],
+            "properties": {
+                "site": {**STR, "default": "default"},
+                "thread": STR,
+                "email": {"type": "string", "format": "email"},
+                "kind": {"enum": ["thread", "replies"], "default": "thread"},
+            },
+        },
+        responses={
+            "202": json_body(
+                {"type": "object", "properties": {"status": STR, "detail": STR}}, "Accepted"
+            ),
+            **problems(400, 403, 413, 415, 422, 429),
+        },
+    )
+    describe(
+        "GET",
+        "/s/{token}",
+        "Confirm page (changes nothing; its button POSTs to the same URL)",
+        tag="subscriptions",
+        responses={"200": html, "404": bad_link},
+    )
+    describe(
+        "POST",
+        "/s/{token}",
+        "Confirm the subscription",
+        tag="subscriptions",
+        responses={"200": html, "404": bad_link},
+    )
+    describe(
+        "GET",
+        "/u/{token}",
+        "Unsubscribe page, with the option to stop all email to the address",
+        tag="subscriptions",
+        responses={"200": html, "404": bad_link},
+    )
+    describe(
+        "POST",
+        "/u/{token}",
+        "Unsubscribe (RFC 8058 one-click: body List-Unsubscribe=One-Click; scope=all stops "
+        "all email to the address). No cookie, CSRF token or JavaScript needed.",
+        tag="subscriptions",
+        responses={"200": html, "404": bad_link},
+    )
+    OPERATIONS[("POST", "/u/{token}")]["requestBody"] = {
+        "required": False,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "List-Unsubscribe": {"enum": ["One-Click"]},
+                        "scope": {"enum": ["subscription", "all"]},
+                    },
+                }
+            }
+        },
+    }
