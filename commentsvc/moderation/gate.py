@@ -346,17 +346,25 @@ def _spaced_around(skel: bytes, singles: Iterable[bytes]) -> list[Window]:
     """Spelled-out runs (`_SPACED_BYTES_RE`) through these one-letter words, in `skel`."""
     padded = b" " + skel + b" "
     spaced = padded.replace(b"\x0c", b" ")
-    found: list[Window] = []
+    places = []
     for single in singles:
         needle = b" " + single + b" "
         at = spaced.find(needle)
         while at >= 0:
-            # a run through here starts at most two letters (and their gaps) before
-            m = _SPACED_BYTES_RE.search(padded, max(0, at - 8), at + 11)
-            if m is not None and m.start() <= at:
+            places.append(at)
+            at = spaced.find(needle, at + 2)
+    found: list[Window] = []
+    done = -1
+    for at in sorted(places):
+        if at < done:
+            continue  # in a run already found
+        # a run through here starts at most two letters (and their gaps) before
+        m = _SPACED_BYTES_RE.search(padded, max(0, at - 8), at + 11)
+        if m is not None and m.start() <= at:
+            m = _SPACED_BYTES_RE.match(padded, m.start())  # the whole run
+            if m is not None:
                 found.append((m.start(), m.end() - 2))
-                at = m.end() - 2  # the rest of this run is found
-            at = spaced.find(needle, at + 1)
+                done = m.end() - 1
     return found
 
 

@@ -15,12 +15,13 @@ alternatives and the matcher tries them.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 from commentsvc.models import Span
 
@@ -157,9 +158,9 @@ class Folded(NamedTuple):
     plain: str
     homo: str
     """`plain` with Cyrillic, Greek and Armenian look-alikes made Latin (same length)."""
-    starts: list[int] | None
+    starts: Sequence[int] | None
     """starts[i]: index in the original of the character behind plain[i]; None: i itself."""
-    ends: list[int] | None
+    ends: Sequence[int] | None
     latin: bool
     """Mostly Latin text, where look-alike letters are read as Latin ones."""
 
@@ -228,65 +229,118 @@ def fold_to_ascii(text: str) -> bytes | None:
         return fold_to_ascii(text)
 
 
+class Offsets(Sequence[int]):
+    """Original positions behind the characters of a folded text, kept as a few runs.
+
+    A run maps folded positions one to one onto the original (step 1), or all onto
+    one original character that folded to several (step 0, "ß" to "ss").
+    """
+
+    __slots__ = ("_at", "_base", "_end", "_ends", "_size", "_step")
+
+    def __init__(
+        self,
+        at: list[int],
+        base: list[int],
+        step: list[int],
+        size: int,
+        ends: dict[int, int],
+        *,
+        end: bool,
+    ) -> None:
+        self._at, self._base, self._step, self._size = at, base, step, size
+        self._ends = ends  # an end past the next character: combining marks after it
+        self._end = end
+
+    def __len__(self) -> int:
+        return self._size
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[int]: ...
+
+    def __getitem__(self, index: int | slice) -> int | list[int]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._size))]
+        if index < 0:
+            index += self._size
+        if not 0 <= index < self._size:
+            raise IndexError(index)
+        k = bisect.bisect_right(self._at, index) - 1
+        start = self._base[k] + self._step[k] * (index - self._at[k])
+        if not self._end:
+            return start
+        return self._ends.get(index, start + 1)
+
+
 def _fold_general(text: str) -> Folded:
     text = plain_punctuation(text)
     plain_parts: list[str] = []
     homo_parts: list[str] = []
-    starts: list[int] | None = None
-    ends: list[int] | None = None
+    at: list[int] = []  # runs of `Offsets`
+    base: list[int] = []
+    step: list[int] = []
+    ends: dict[int, int] = {}
     size = 0  # characters folded so far
-    pos = 0
+    aligned = True
+    last = (0, 0, -1)  # folded range and original end of the last character kept
     lookalikes = False
     script_letters = 0  # Greek, Cyrillic and Armenian letters
-    for run in _NON_ASCII_RE.finditer(text):
+
+    def one_to_one(origin: int) -> None:
+        if not at or step[-1] != 1 or base[-1] + size - at[-1] != origin:
+            at.append(size)
+            base.append(origin)
+            step.append(1)
+
+    pos = 0
+    for run in _NON_ASCII_RE.finditer(f"{text}\x80"):  # (the sentinel closes the text)
         a, b = run.span()
         if a > pos:
             segment = text[pos:a].lower()
             plain_parts.append(segment)
             homo_parts.append(segment)
+            one_to_one(pos)
             size += a - pos
-            if starts is not None and ends is not None:
-                starts.extend(range(pos, a))
-                ends.extend(range(pos + 1, a + 1))
-        for i in range(a, b):
-            plain, homo, attach = fold_char(text[i])
+            last = (size - 1, size, a)
+        for i in range(a, min(b, len(text))):
+            ch = text[i]
+            plain, homo, attach = fold_char(ch)
             if homo != plain:
                 lookalikes = True
-            if "\u0370" <= text[i] <= "\u058f":
+            if "\u0370" <= ch <= "\u058f":
                 script_letters += 1
             n = len(plain)
-            if starts is None or ends is None:
-                if n == 1:
-                    plain_parts.append(plain)
-                    homo_parts.append(homo)
-                    size += 1
-                    continue
-                starts = list(range(size))
-                ends = list(range(1, size + 1))
-            if n:
-                plain_parts.append(plain)
-                homo_parts.append(homo)
-                size += n
-                starts.extend([i] * n)
-                ends.extend([i + 1] * n)
-            elif attach and ends and ends[-1] == i:
-                # A combining mark belongs to the letter before it.
-                k = len(ends) - 1
-                while k >= 0 and ends[k] == i:
-                    ends[k] = i + 1
-                    k -= 1
+            if n == 1:
+                one_to_one(i)
+            elif n:
+                aligned = False
+                at.append(size)
+                base.append(i)
+                step.append(0)
+            else:
+                aligned = False
+                if attach and last[2] == i:  # a combining mark belongs to the letter before it
+                    for q in range(last[0], last[1]):
+                        ends[q] = i + 1
+                    last = (last[0], last[1], i + 1)
+                continue
+            plain_parts.append(plain)
+            homo_parts.append(homo)
+            size += n
+            last = (size - n, size, i + 1)
         pos = b
-    if pos < len(text):
-        segment = text[pos:].lower()
-        plain_parts.append(segment)
-        homo_parts.append(segment)
-        if starts is not None and ends is not None:
-            starts.extend(range(pos, len(text)))
-            ends.extend(range(pos + 1, len(text) + 1))
     plain_text = "".join(plain_parts)
     homo_text = "".join(homo_parts) if lookalikes else plain_text
     latin = not lookalikes or _latin_letters(text) >= script_letters
-    return Folded(text, plain_text, homo_text, starts, ends, latin)
+    if aligned:
+        return Folded(text, plain_text, homo_text, None, None, latin)
+    starts = Offsets(at, base, step, size, ends, end=False)
+    return Folded(
+        text, plain_text, homo_text, starts, Offsets(at, base, step, size, ends, end=True), latin
+    )
 
 
 # --- words ------------------------------------------------------------------
