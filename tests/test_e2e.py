@@ -127,3 +127,27 @@ def test_cli_lists_and_replays_dead_letters(tmp_path: Path, sqlite_url: str, red
     assert payload == {"comment_id": "01aaaaaaaaaaaaaaaaaaaaaaaa"}
     client.flushdb()
     client.close()
+
+
+def test_json_logs_one_line_per_request_without_addresses(
+    tmp_path: Path, sqlite_url: str, redis_url: str, redis: aioredis.Redis
+) -> None:
+    import json
+
+    env = service_env(tmp_path, COMMENTSVC_DATABASE_URL=sqlite_url, COMMENTSVC_REDIS_URL=redis_url,
+                      COMMENTSVC_LOG_FORMAT="json")
+    svc = ServiceProcess(env, "serve", log_path=tmp_path / "serve.log").start()
+    try:
+        svc.request("GET", "/api/v1/comments?thread=logs/one")
+        svc.request("POST", "/api/v1/comments", {"thread": "logs/one", "body": "hello"})
+        svc.request("GET", "/s/some-token-value")
+    finally:
+        assert svc.terminate() == 0
+    lines = [json.loads(line) for line in svc.log().splitlines() if line.startswith("{")]
+    access = [line for line in lines if line.get("msg") == "request"]
+    assert {(a["method"], a["path"], a["status"]) for a in access} >= {
+        ("GET", "/api/v1/comments", 200), ("POST", "/api/v1/comments", 202)}
+    assert all(set(a) >= {"ts", "duration_ms", "client"} for a in access)
+    assert not any("127.0.0.1" in json.dumps(a) for a in access)
+    assert not any("some-token-value" in json.dumps(line) for line in lines)
+    assert all("level" in line or line.get("msg") == "request" for line in lines)
