@@ -11,7 +11,7 @@ normalizing with a few operations on the whole text that run in C:
   their contractions ("shits"), the words of listed phrases, and the single
   letters a spelled-out word is made of (one `isdisjoint`);
 - byte tests for masks and "!" inside a word, and a letter three times in a
-  row (`_stretches`, a few big-integer operations).
+  row (a few big-integer operations).
 
 Every word the full matcher can find is in a range `Gate.scan` returns (or the
 scan says `WHOLE`); tests/moderation/test_matcher.py holds it to that.
@@ -64,7 +64,7 @@ def _skeleton_map() -> dict[str, str]:
         table[ch] = ch.lower() if ch.isalnum() else " "
     table.update(
         {"l": "i", "L": "i", "I": "i", "v": "u", "V": "u", "0": "o", "1": "i", "3": "e",
-         "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "$": "s",
+         "4": "a", "5": "s", "7": "t", "$": "s",
          "*": MARK, "#": MARK, "@": MARK, "!": _BREAK, "|": _BREAK, "+": _BREAK}
     )  # fmt: skip
     return table
@@ -100,24 +100,6 @@ _HIGH_BITS = int.from_bytes(b"\x80" * 65536, "little")
 
 NOTHING = Scan(None, [], [])
 """The scan of a text with nothing suspect in it."""
-
-
-def _stretches(data: bytes) -> list[int]:
-    """Where ASCII bytes hold a letter three times in a row, without a loop in Python.
-
-    Positions are in `data` without its apostrophes (as in a word: "ass'ss" holds "sss").
-    """
-    letters = data.translate(_LETTERS, b"'")
-    n = int.from_bytes(letters, "little")
-    same = n ^ (n >> 8)  # byte i is zero where letters[i] == letters[i + 1]
-    # zero where letters[i] == letters[i + 1] == letters[i + 2] and is a letter (high bit clear)
-    runs = (same | (same >> 8) | (n & _HIGH_BITS)).to_bytes(len(letters), "little")
-    found = []
-    at = runs.find(0)
-    while at >= 0:
-        found.append(at)
-        at = runs.find(0, at + 1)
-    return found
 
 
 def _key_re(key: str) -> re.Pattern[str]:
@@ -165,6 +147,11 @@ class Gate:
             (a.encode(), b.encode()) for a, b in pairs if a.isascii() and b.isascii()
         )
         self._triggers_b = _ascii_bytes(self._triggers)
+        partners: dict[bytes, set[bytes]] = {}
+        for a, b in self._pairs_b:
+            partners.setdefault(a, set()).add(b)
+            partners.setdefault(b, set()).add(a)
+        self._partners_b = {t: frozenset(partners.get(t, ())) for t in self._triggers_b}
         self._singles_b = _ascii_bytes(self._singles)
         self._any_b = self._words_b | self._triggers_b | self._singles_b
         self._key_res: dict[str, re.Pattern[str]] = {}
@@ -195,20 +182,26 @@ class Gate:
         skel = data.translate(_SKELETON_BYTES, b"'")
         tokens = skel.split()
         found = self._any_b.intersection(tokens)
-        if not found and 1 not in skel and 12 not in skel:
-            # most comments end here: no listed word, no mask; a stretched letter?
-            letters = data.translate(_LETTERS, b"'")
-            n = int.from_bytes(letters, "little")
-            same = n ^ (n >> 8)
-            if 0 not in (same | (same >> 8) | (n & _HIGH_BITS)).to_bytes(len(letters), "little"):
-                return NOTHING
+        # A letter three times in a row? (big-integer arithmetic instead of a loop)
+        letters = data.translate(_LETTERS, b"'")  # apostrophes go, as in a word
+        n = int.from_bytes(letters, "little")
+        same = n ^ (n >> 8)  # byte i is zero where letters[i] == letters[i + 1]
+        # ... and letters[i + 2], and it is a letter (high bit clear)
+        runs = (same | (same >> 8) | (n & _HIGH_BITS)).to_bytes(len(letters), "little")
+        stretched = 0 in runs
+        if not found and not stretched and 1 not in skel and 12 not in skel:
+            return NOTHING  # most comments end here
         words: list[Window] = []
         spelling: list[Window] = []
         apostrophes = b"'" in data
         shift = None
         if found:
             triggers = found & self._triggers_b
-            if triggers and _pairs_around(skel, triggers, self._pairs_b, b"\x01"):
+            if (
+                triggers
+                and any(p in skel for t in triggers for p in self._partners_b[t])
+                and _pairs_around(skel, triggers, self._pairs_b, b"\x01")
+            ):
                 return Scan(folded, words, WHOLE)
             keys = found & self._words_b
             singles = found & self._singles_b
@@ -227,11 +220,13 @@ class Gate:
             spelling.extend(m.span() for m in _MASK_BYTES_RE.finditer(data))
         if 12 in skel:
             spelling.extend(m.span() for m in _INNER_BYTES_RE.finditer(data))
-        stretches = _stretches(data)
-        if stretches:
+        if stretched:
             if shift is None and apostrophes:
                 shift = _apostrophe_shift(data)
-            spelling.extend(_unshift(shift, at, at + 3) for at in stretches)
+            at = runs.find(0)
+            while at >= 0:
+                spelling.append(_unshift(shift, at, at + 3))
+                at = runs.find(0, at + 1)
         if not words and not spelling:
             return NOTHING
         return self._done(folded, words, spelling, tokens, skel)
@@ -293,7 +288,7 @@ class Gate:
 # One-character words common in prose (digits read as letters among them), most
 # common first: a spelled-out word need not be looked for when these are all
 # the one-letter words there are, unless a listed word is made of them alone.
-_COMMON_SINGLES = "ai26eogbts"
+_COMMON_SINGLES = "ai26893eots"
 
 
 def _exempt_singles(words: Iterable[str]) -> set[str]:
@@ -345,7 +340,7 @@ def _words(skel: _T, mark: _T) -> list[_T]:
 def _spaced_around(skel: bytes, singles: Iterable[bytes]) -> list[Window]:
     """Spelled-out runs (`_SPACED_BYTES_RE`) through these one-letter words, in `skel`."""
     padded = b" " + skel + b" "
-    spaced = padded.replace(b"\x0c", b" ")
+    spaced = padded.replace(b"\x0c", b" ") if 12 in skel else padded
     places = []
     for single in singles:
         needle = b" " + single + b" "

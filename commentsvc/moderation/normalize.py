@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import codecs
 import re
+import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from commentsvc.models import Span
 _EXTRA_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u2800\u17b4\u17b5")
 
 # Apostrophe look-alikes: all become "'".
-_APOSTROPHES = frozenset("\u2018\u2019\u201b\u02bc\u02b9\u0060\u00b4\u2032\uff07")
+_APOSTROPHES = frozenset("\u2018\u2019\u201b\u02bc\u02b9\u00b4\u2032\uff07")
 
 # Latin letters that look like plain ones but do not decompose to them.
 _LATIN_LOOKALIKES = str.maketrans(
@@ -69,7 +70,7 @@ _LATIN_RE = re.compile(r"[A-Za-z]")
 
 # Leet: the first reading of each character, and the other letters it may stand for.
 _LEET = str.maketrans(
-    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
      "@": "a", "$": "s", "!": "i", "|": "i", "+": "t", "#": "*"}
 )  # fmt: skip
 _LEET_ALTERNATIVES = {"1": "l", "|": "l", "!": "l", "@": "o"}
@@ -165,7 +166,6 @@ class Folded(NamedTuple):
     """Mostly Latin text, where look-alike letters are read as Latin ones."""
 
 
-_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
 
 
 def fold(text: str, *, simple: bool = True) -> Folded:
@@ -212,6 +212,30 @@ def plain_punctuation(text: str) -> str:
         if fancy in text:
             text = text.replace(fancy, plain)
     return text
+
+
+_RUN_ERRORS = "commentsvc.runs"
+_runs = threading.local()
+
+
+def _note_run(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: note where a run of non-ASCII characters is."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    _runs.found.append((error.start, error.end))
+    return "", error.end
+
+
+def _non_ascii_runs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each run of non-ASCII characters (the encoder finds them in C)."""
+    _runs.found = []
+    try:
+        text.encode("ascii", _RUN_ERRORS)
+    except LookupError:  # first use: register the handler
+        codecs.register_error(_RUN_ERRORS, _note_run)
+        return _non_ascii_runs(text)
+    found: list[tuple[int, int]] = _runs.found
+    return found
 
 
 def fold_to_ascii(text: str) -> bytes | None:
@@ -296,8 +320,7 @@ def _fold_general(text: str) -> Folded:
             step.append(1)
 
     pos = 0
-    for run in _NON_ASCII_RE.finditer(f"{text}\x80"):  # (the sentinel closes the text)
-        a, b = run.span()
+    for a, b in [*_non_ascii_runs(text), (len(text), len(text))]:
         if a > pos:
             segment = text[pos:a].lower()
             plain_parts.append(segment)
@@ -305,7 +328,7 @@ def _fold_general(text: str) -> Folded:
             one_to_one(pos)
             size += a - pos
             last = (size - 1, size, a)
-        for i in range(a, min(b, len(text))):
+        for i in range(a, b):
             ch = text[i]
             plain, homo, attach = fold_char(ch)
             if homo != plain:

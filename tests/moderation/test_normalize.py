@@ -7,7 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from commentsvc.models import Span
-from commentsvc.moderation.normalize import fold, fold_to_ascii, normalize
+from commentsvc.moderation.normalize import (
+    fold,
+    fold_char,
+    fold_to_ascii,
+    normalize,
+    plain_punctuation,
+)
 
 
 def texts(text: str) -> list[str]:
@@ -163,3 +169,39 @@ def test_every_word_maps_back_into_the_original(text: str) -> None:
         assert len(word.starts) == len(word.ends) == len(word.text)
         assert all(0 <= a < b <= len(text) for a, b in zip(word.starts, word.ends, strict=True))
         assert list(word.starts) == sorted(word.starts)
+
+
+def _fold_one_by_one(text: str) -> tuple[str, list[int], list[int]]:
+    """The folded text and its offsets, the slow way: one character at a time."""
+    plain: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for i, ch in enumerate(plain_punctuation(text)):
+        folded, _, attach = (ch.lower(), "", False) if ch.isascii() else fold_char(ch)
+        if folded:
+            plain.append(folded)
+            starts += [i] * len(folded)
+            ends += [i + 1] * len(folded)
+        elif attach and ends and ends[-1] == i:
+            k = len(ends) - 1
+            while k >= 0 and ends[k] == i:
+                ends[k] = i + 1
+                k -= 1
+    return "".join(plain), starts, ends
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["a", "B", " ", "ß", "\u0301", "\u200b", "ｆ", "ﬁ", "…", "’", "р", "👍", "\ufe0f"])
+        | st.characters(),
+        max_size=30,
+    ).map("".join)
+)
+def test_fold_offsets_match_folding_one_character_at_a_time(text: str) -> None:
+    folded = fold(text)
+    plain, starts, ends = _fold_one_by_one(text)
+    assert folded.plain == plain
+    assert list(folded.starts if folded.starts is not None else range(len(plain))) == starts
+    expected_ends = range(1, len(plain) + 1) if folded.ends is None else folded.ends
+    assert list(expected_ends) == ends
