@@ -304,14 +304,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     flagged = sum(1 for c in corpus if ours.find(c))
     ours_s = best["ours"]
-    note = f"{flagged} flagged; list compiled in {compile_ms:.0f} ms, a site's in {recompile_ms:.0f}"
+    note = (
+        f"{flagged} flagged; list compiled in {compile_ms:.0f} ms, a site's in {recompile_ms:.0f}"
+    )
     print(_line("ours", ours_s, note))
 
     profanity.censor("warm up")
     bp_s = _one_pass(profanity.censor, sample)
     bp_flagged = sum(1 for c in sample if profanity.contains_profanity(c))
     ours_sample = sum(1 for c in sample if ours.find(c))
-    print(_line("better-profanity", bp_s, f"{bp_flagged} of its sample flagged (ours {ours_sample})"))
+    print(
+        _line("better-profanity", bp_s, f"{bp_flagged} of its sample flagged (ours {ours_sample})")
+    )
 
     rs_s: float | None = None
     if rs is None:

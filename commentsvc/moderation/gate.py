@@ -1,20 +1,21 @@
 """The matcher's gate: where in a text a listed word may be, found in C.
 
 Normalizing a comment character by character costs about a microsecond per
-word in Python; most comments are clean. The gate finds the places worth
+word in Python, and most comments are clean. The gate finds the places worth
 normalizing with a few operations on the whole text that run in C:
 
-- a *skeleton* of the text (one `translate`): lower case, leet digits and "$"
-  as letters, l/i and u/v merged (each passes for the other), apostrophes
+- a *skeleton* of the text (one `bytes.translate`): lower case, leet digits and
+  "$" as letters, l/i and u/v merged (each passes for the other), apostrophes
   dropped, masks "*#@" as a marker byte, "!|+" as a separator of their own;
-- its tokens (`split`) tested against the skeletons of every listed word and
-  their contractions ("shits"), the words of listed phrases, and the single
-  letters a spelled-out word is made of (one `isdisjoint`);
-- byte tests for masks and "!" inside a word, and a letter three times in a
-  row (a few big-integer operations).
+- its tokens (`split`) intersected with one set: the skeletons of every listed
+  word (and with a contraction ending: "shits"), one word of each listed
+  phrase, and the one-letter words a spelled-out word is made of;
+- byte tests for masks and for "!" inside a word, and for a letter three times
+  in a row (big-integer arithmetic: the text XOR itself shifted by a byte).
 
-Every word the full matcher can find is in a range `Gate.scan` returns (or the
-scan says `WHOLE`); tests/moderation/test_matcher.py holds it to that.
+A clean comment stops there. For the rest, `Gate.scan` gives the ranges to
+normalize. Every word the full matcher can find is in one of them (or the scan
+says `WHOLE`): tests/moderation/test_matcher.py holds the gate to that.
 """
 
 from __future__ import annotations
@@ -24,13 +25,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple, TypeVar
 
-from commentsvc.moderation.normalize import (
-    CONTRACTIONS,
-    Folded,
-    fold,
-    fold_lookalikes,
-    fold_to_ascii,
-)
+from commentsvc.moderation.fold import Folded, fold, fold_lookalikes, fold_to_ascii
+from commentsvc.moderation.normalize import CONTRACTIONS
 
 Window = tuple[int, int]
 _T = TypeVar("_T", str, bytes)
@@ -52,6 +48,7 @@ class Scan(NamedTuple):
     phrase_words: frozenset[str] = frozenset()
     """Skeletons of words of listed phrases among the words, when the spelling is odd."""
 
+
 MARK = "\x01"
 """A mask or "@" in the skeleton."""
 _BREAK = "\x0c"  # "!", "|" or "+" in the skeleton (whitespace to split())
@@ -64,7 +61,7 @@ def _skeleton_map() -> dict[str, str]:
         table[ch] = ch.lower() if ch.isalnum() else " "
     table.update(
         {"l": "i", "L": "i", "I": "i", "v": "u", "V": "u", "0": "o", "1": "i", "3": "e",
-         "4": "a", "5": "s", "7": "t", "$": "s",
+         "4": "a", "5": "s", "7": "t", "8": "b", "$": "s",
          "*": MARK, "#": MARK, "@": MARK, "!": _BREAK, "|": _BREAK, "+": _BREAK}
     )  # fmt: skip
     return table
@@ -118,14 +115,14 @@ class Gate:
         words.discard("")
         tails = [skeleton(tail) for tail in CONTRACTIONS]
         words |= {word + tail for word in words for tail in tails}
-        first_pairs = {
+        # The first two words of each phrase (a word with a contraction is not part of
+        # one), looked for only when the longer of the two is there ("blow").
+        pairs = {
             (skeleton(form(parts[0])), skeleton(form(parts[1])))
             for parts in phrases
             for form in (str, _lookalikes_folded)
         }
-        pairs = first_pairs  # (a word with a contraction is not part of a phrase)
-        # Pairs are looked for only when the longer word of one is there ("blow").
-        triggers = {max(pair, key=len) for pair in first_pairs}
+        triggers = {max(pair, key=len) for pair in pairs}
         self._phrase_reach = max((len(parts) - 1 for parts in phrases), default=0)
         self._phrase_parts = frozenset(
             skeleton(form(part))
@@ -288,7 +285,7 @@ class Gate:
 # One-character words common in prose (digits read as letters among them), most
 # common first: a spelled-out word need not be looked for when these are all
 # the one-letter words there are, unless a listed word is made of them alone.
-_COMMON_SINGLES = "ai26893eots"
+_COMMON_SINGLES = "ai2693eobts"
 
 
 def _exempt_singles(words: Iterable[str]) -> set[str]:

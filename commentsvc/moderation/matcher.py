@@ -23,14 +23,13 @@ from typing import NamedTuple
 
 from commentsvc.models import Span
 from commentsvc.moderation.censor import mask_spans
+from commentsvc.moderation.fold import fold, fold_lookalikes
 from commentsvc.moderation.gate import NOTHING, WHOLE, Gate, skeleton
 from commentsvc.moderation.normalize import (
     WILDCARD,
     Normalized,
     Word,
     expand,
-    fold,
-    fold_lookalikes,
     normalize,
     words_in,
 )

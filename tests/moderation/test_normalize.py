@@ -7,13 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from commentsvc.models import Span
-from commentsvc.moderation.normalize import (
-    fold,
-    fold_char,
-    fold_to_ascii,
-    normalize,
-    plain_punctuation,
-)
+from commentsvc.moderation.fold import fold, fold_char, fold_to_ascii, plain_punctuation
+from commentsvc.moderation.normalize import normalize
 
 
 def texts(text: str) -> list[str]:
@@ -193,7 +188,9 @@ def _fold_one_by_one(text: str) -> tuple[str, list[int], list[int]]:
 @settings(max_examples=500, deadline=None)
 @given(
     st.lists(
-        st.sampled_from(["a", "B", " ", "ß", "\u0301", "\u200b", "ｆ", "ﬁ", "…", "’", "р", "👍", "\ufe0f"])
+        st.sampled_from(
+            ["a", "B", " ", "ß", "\u0301", "\u200b", "ｆ", "ﬁ", "…", "’", "р", "👍", "\ufe0f"]
+        )
         | st.characters(),
         max_size=30,
     ).map("".join)
