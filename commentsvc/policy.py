@@ -31,6 +31,7 @@ class Policy:
     profanity: ProfanityAction = "censor"
     words_add: tuple[str, ...] = ()
     words_allow: tuple[str, ...] = ()
+    ordinary_words_pass: bool = True
     moderation_keys: tuple[str, ...] = ()
     disallowed_keys: tuple[str, ...] = ()
     max_links: int = 2
@@ -92,7 +93,13 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "ban_action": get_args(BanAction),
 }
 _LISTS = {"words_add", "words_allow", "moderation_keys", "disallowed_keys"}
-_BOOLS = {"hold_first_time", "require_name", "require_email", "notify_author_on_approval"}
+_BOOLS = {
+    "hold_first_time",
+    "require_name",
+    "require_email",
+    "notify_author_on_approval",
+    "ordinary_words_pass",
+}
 _INT_RANGES: dict[str, tuple[int, int]] = {
     "max_links": (0, 1000),
     "all_caps_min_letters": (1, 100_000),

@@ -7,10 +7,12 @@ asks for (censor: publish with the word masked; hold; reject).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from commentsvc.models import Action, Reason
 from commentsvc.moderation.matcher import Match, WordMatcher, compile_matcher
+from commentsvc.moderation.ordinary import ORDINARY_WORDS
 from commentsvc.moderation.types import Item, PerItemStage
 from commentsvc.policy import ProfanityAction
 
@@ -37,7 +39,10 @@ class WordStage(PerItemStage):
 
     def check(self, item: Item) -> list[Reason]:
         policy = item.policy
-        found = self._matcher_for(policy.words_add, policy.words_allow).find(item.body)
+        allow = policy.words_allow
+        if policy.ordinary_words_pass:
+            allow = _with_ordinary(allow, policy.words_add)
+        found = self._matcher_for(policy.words_add, allow).find(item.body)
         if not found:
             return []
         action = PROFANITY_ACTIONS[policy.profanity]
@@ -48,6 +53,13 @@ class WordStage(PerItemStage):
             Reason("words", _detail(word, matches), action, tuple(m.span for m in matches))
             for word, matches in by_word.items()
         ]
+
+
+@functools.lru_cache(maxsize=256)
+def _with_ordinary(allow: tuple[str, ...], add: tuple[str, ...]) -> tuple[str, ...]:
+    """The site's allowlist plus the ordinary words it did not add back to the list."""
+    added = {w.casefold() for w in add}
+    return tuple(sorted({*allow, *(w for w in ORDINARY_WORDS if w not in added)}))
 
 
 def _detail(word: str, matches: list[Match]) -> str:

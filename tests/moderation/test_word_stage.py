@@ -72,3 +72,22 @@ def test_hold_and_reject_policies() -> None:
     assert rejected.action is Action.REJECT
     assert clean.action is Action.APPROVE
     assert clean.reasons == ()
+
+
+def test_ordinary_news_words_pass_by_default_and_can_be_caught_again() -> None:
+    """better-profanity lists words a news discussion needs; a site keeps them unless it asks."""
+    text = "Police said the sniper tried to kill two people near a Nazi-era bunker."
+    stage = WordStage()
+    assert stage.check(Item(body=text)) == []
+    strict = stage.check(Item(body=text, policy=Policy(ordinary_words_pass=False)))
+    assert {r.detail.split('"')[1] for r in strict} == {"sniper", "kill", "nazi"}
+    one_back = stage.check(Item(body=text, policy=Policy(words_add=("kill",))))
+    assert [r.detail.split('"')[1] for r in one_back] == ["kill"]
+    assert stage.check(Item(body="what a fucking mess")) != []
+
+
+def test_every_ordinary_word_is_on_the_list_it_relaxes() -> None:
+    from commentsvc.moderation.matcher import default_words
+    from commentsvc.moderation.ordinary import ORDINARY_WORDS
+
+    assert set(default_words()) >= ORDINARY_WORDS
