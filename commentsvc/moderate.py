@@ -6,6 +6,7 @@ import logging
 from collections.abc import Collection, Sequence
 from datetime import timedelta
 
+from commentsvc.jobs import by_comment as jobs_by_comment
 from commentsvc.models import Comment, Reason, Status, Verdict
 from commentsvc.moderation.pipeline import Pipeline
 from commentsvc.moderation.types import BanRule, Facts, Item
@@ -36,15 +37,7 @@ class Moderator:
 
     async def handle(self, jobs: Sequence[Job]) -> Collection[str]:
         """Moderate the comments behind `jobs`; return the job ids that are finished."""
-        by_comment: dict[str, list[str]] = {}
-        done: set[str] = set()
-        for job in jobs:
-            comment_id = job.payload.get("comment_id", "")
-            if comment_id:
-                by_comment.setdefault(comment_id, []).append(job.id)
-            else:
-                log.warning("job %s has no comment_id; dropping it", job.id)
-                done.add(job.id)
+        by_comment, done = jobs_by_comment(jobs)
         comments = await self.service.store.comments.get_many(list(by_comment))
         found = {c.id for c in comments}
         for missing in set(by_comment) - found:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Mapping
@@ -35,55 +34,24 @@ return out
 
 
 class RateLimiter:
-    """`hit(bucket, subject)` counts one request and says how long to wait if over the limit."""
+    """Fixed-window limits per (bucket, subject), counted in Redis by one script call."""
 
     def __init__(self, redis: aioredis.Redis, limits: Mapping[str, RateLimit]) -> None:
         self.redis = redis
-        self._gate_script = redis.register_script(GATE_LUA)
         self.limits = dict(limits)
+        self._gate_script = redis.register_script(GATE_LUA)
         self._local: dict[str, int] = {}
         self._local_window: int = 0
 
-    async def hit(self, bucket: str, subject: str, now: float | None = None) -> int | None:
-        """Count a request; None if allowed, else seconds until the window resets."""
+    def _plan(self, bucket: str, subject: str, now: float) -> tuple[str, RateLimit, int]:
         limit = self.limits[bucket]
-        now = time.time() if now is None else now
         window_start = int(now // limit.window_s) * limit.window_s
-        key = rate_key(bucket, subject, window_start)
-        try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.incr(key)
-                pipe.expire(key, limit.window_s + 1)
-                count, _ = await pipe.execute()
-        except REDIS_DOWN:
-            count = self._local_hit(key, now)
-        if int(count) > limit.count:
-            return max(1, int(window_start + limit.window_s - now + 0.999))
-        return None
+        return rate_key(bucket, subject, window_start), limit, window_start
 
-    async def hit_many(self, hits: list[tuple[str, str]], now: float | None = None) -> int | None:
-        """Count one request against several (bucket, subject) limits in one round trip."""
-        now = time.time() if now is None else now
-        plan = []
-        for bucket, subject in hits:
-            limit = self.limits[bucket]
-            window_start = int(now // limit.window_s) * limit.window_s
-            plan.append((rate_key(bucket, subject, window_start), limit, window_start))
-        try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for key, limit, _ in plan:
-                    pipe.incr(key)
-                    pipe.expire(key, limit.window_s + 1)
-                replies = await pipe.execute()
-            counts = [int(c) for c in replies[::2]]
-        except REDIS_DOWN:
-            counts = [self._local_hit(key, now) for key, _, _ in plan]
-        waits = [
-            max(1, int(start + limit.window_s - now + 0.999))
-            for (_, limit, start), count in zip(plan, counts, strict=True)
-            if count > limit.count
-        ]
-        return max(waits) if waits else None
+    async def hit(self, bucket: str, subject: str) -> int | None:
+        """Count one request; None if allowed, else seconds until the window resets."""
+        retry_after_s, _ = await self.gate([(bucket, subject)])
+        return retry_after_s
 
     async def gate(
         self, hits: list[tuple[str, str]], claim: tuple[str, int] | None = None
@@ -92,13 +60,10 @@ class RateLimiter:
 
         Returns (seconds to wait if over a limit else None, whether the claim was
         new; None when Redis could not be asked). All keys must share a hash tag.
+        While Redis is down, limits are counted in this process.
         """
         now = time.time()
-        plan = []
-        for bucket, subject in hits:
-            limit = self.limits[bucket]
-            window_start = int(now // limit.window_s) * limit.window_s
-            plan.append((rate_key(bucket, subject, window_start), limit, window_start))
+        plan = [self._plan(bucket, subject, now) for bucket, subject in hits]
         keys = [key for key, _, _ in plan]
         ttls = [limit.window_s + 1 for _, limit, _ in plan]
         if claim is not None:
@@ -118,27 +83,6 @@ class RateLimiter:
             if count > limit.count
         ]
         return (max(waits) if waits else None), claimed
-
-    async def peek(self, bucket: str, subject: str, now: float | None = None) -> int:
-        """How many requests this window has counted so far."""
-        limit = self.limits[bucket]
-        now = time.time() if now is None else now
-        window_start = int(now // limit.window_s) * limit.window_s
-        key = rate_key(bucket, subject, window_start)
-        try:
-            value = await self.redis.get(key)
-        except REDIS_DOWN:
-            return self._local.get(key, 0)
-        return int(value or 0)
-
-    async def reset(self, bucket: str, subject: str, now: float | None = None) -> None:
-        limit = self.limits[bucket]
-        now = time.time() if now is None else now
-        window_start = int(now // limit.window_s) * limit.window_s
-        key = rate_key(bucket, subject, window_start)
-        self._local.pop(key, None)
-        with contextlib.suppress(*REDIS_DOWN):
-            await self.redis.delete(key)
 
     def _local_hit(self, key: str, now: float) -> int:
         minute = int(now // 60)

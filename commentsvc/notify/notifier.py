@@ -33,6 +33,7 @@ import redis.asyncio as aioredis
 from commentsvc import ids, stats
 from commentsvc.batching import Batcher
 from commentsvc.config import Settings
+from commentsvc.jobs import by_comment as jobs_by_comment
 from commentsvc.models import Comment, Site, Status, Thread
 from commentsvc.notify import recipients
 from commentsvc.notify.compose import Composer, excerpt, html_to_text
@@ -140,15 +141,7 @@ class Notifier:
 
     async def handle(self, jobs: Sequence[Job]) -> Collection[str]:
         """The notify stream's handler: fan out each comment; return the finished job ids."""
-        done: set[str] = set()
-        by_comment: dict[str, list[str]] = {}
-        for job in jobs:
-            comment_id = job.payload.get("comment_id", "")
-            if comment_id:
-                by_comment.setdefault(comment_id, []).append(job.id)
-            else:
-                log.warning("notify job %s has no comment_id; dropping it", job.id)
-                done.add(job.id)
+        by_comment, done = jobs_by_comment(jobs)
         quiet = await self._nobody_to_tell(list(by_comment))
         if quiet:
             await self.store.comments.mark_notified_many(quiet)
