@@ -7,6 +7,7 @@ import asyncio
 import atexit
 import contextlib
 import dataclasses
+import gc
 import json
 import logging
 import logging.handlers
@@ -114,10 +115,11 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from commentsvc.runtime import open_runtime
-    from workers.moderation import run_moderation
+    from workers.moderation import build_pipeline, run_moderation
     from workers.notifier import run_notifier
     from workers.sweeper import Sweeper
 
+    pipeline = build_pipeline() if args.kind in ("moderation", "all") else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -125,15 +127,17 @@ async def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     moderate = args.kind in ("moderation", "all")
     notify = args.kind in ("notify", "all")
     async with open_runtime(settings, migrate=False) as runtime:
+        gc.collect()
+        gc.freeze()  # long-lived start-up objects stay out of every later collection
         if args.burst:  # in order: what moderation approves, the notifier sends
             if moderate:
-                await run_moderation(runtime, burst=True)
+                await run_moderation(runtime, burst=True, pipeline=pipeline)
             if notify:
                 await run_notifier(runtime, burst=True)
             return 0
         tasks: list[Awaitable[object]] = [Sweeper(runtime, notify=notify).run(stop)]
         if moderate:
-            tasks.append(run_moderation(runtime, stop=stop))
+            tasks.append(run_moderation(runtime, stop=stop, pipeline=pipeline))
         if notify:
             tasks.append(run_notifier(runtime, stop=stop))
         await asyncio.gather(*tasks)

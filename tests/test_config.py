@@ -27,19 +27,24 @@ def test_defaults_are_the_embedded_setup(tmp_path: Path) -> None:
 
 
 def test_values_are_parsed() -> None:
-    s = parse_settings({
-        "COMMENTSVC_DATABASE_URL": "postgres://u:p@db:5432/c",
-        "COMMENTSVC_REDIS_URL": "redis://cache:6379/1",
-        "COMMENTSVC_SMTP_URL": "smtps://user:pw@mail.example:465",
-        "COMMENTSVC_PUBLIC_URL": "https://comments.example/",
-        "COMMENTSVC_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1",
-        "COMMENTSVC_PORT": "9000",
-        "COMMENTSVC_RATE_LIMITS": "post=5/30",
-        "COMMENTSVC_LOG_FORMAT": "json",
-    })
+    s = parse_settings(
+        {
+            "COMMENTSVC_DATABASE_URL": "postgres://u:p@db:5432/c",
+            "COMMENTSVC_REDIS_URL": "redis://cache:6379/1",
+            "COMMENTSVC_SMTP_URL": "smtps://user:pw@mail.example:465",
+            "COMMENTSVC_PUBLIC_URL": "https://comments.example/",
+            "COMMENTSVC_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1",
+            "COMMENTSVC_PORT": "9000",
+            "COMMENTSVC_RATE_LIMITS": "post=5/30",
+            "COMMENTSVC_LOG_FORMAT": "json",
+        }
+    )
     assert s.database_url == "postgresql+asyncpg://u:p@db:5432/c"
     assert s.public_url == "https://comments.example"
-    assert s.trusted_proxies == (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("127.0.0.1/32"))
+    assert s.trusted_proxies == (
+        ipaddress.ip_network("10.0.0.0/8"),
+        ipaddress.ip_network("127.0.0.1/32"),
+    )
     assert s.port == 9000 and s.log_format == "json"
     assert s.rate_limits["post"] == RateLimit(5, 30)
     assert s.rate_limits["vote"] == RateLimit(60, 60)
@@ -72,8 +77,10 @@ def test_bad_value_names_the_variable_in_one_line(var: str, value: str) -> None:
 
 def test_toml_file_and_env_override(tmp_path: Path) -> None:
     config = tmp_path / "commentsvc.toml"
-    config.write_text('port = 9001\nmail_from = "news@example.org"\ntrusted_proxies = ["127.0.0.1"]\n'
-                      '[rate_limits]\npost = "2/60"\n')
+    config.write_text(
+        'port = 9001\nmail_from = "news@example.org"\ntrusted_proxies = ["127.0.0.1"]\n'
+        '[rate_limits]\npost = "2/60"\n'
+    )
     s = parse_settings({"COMMENTSVC_PORT": "9002"}, config)
     assert s.port == 9002
     assert s.mail_from == "news@example.org"

@@ -34,15 +34,24 @@ async def wait_until(predicate, timeout_s: float, interval_s: float = 0.1) -> bo
 
 async def statuses(store: Store) -> Counter[str]:
     async with store.db.read() as conn:
-        rows = await conn.execute(sa.select(comments.c.status, sa.func.count()).group_by(comments.c.status))
+        rows = await conn.execute(
+            sa.select(comments.c.status, sa.func.count()).group_by(comments.c.status)
+        )
         return Counter({str(status): int(n) for status, n in rows.all()})
 
 
-async def test_comments_posted_while_redis_is_down_are_moderated_after(tmp_path: Path, sqlite_url: str) -> None:
+async def test_comments_posted_while_redis_is_down_are_moderated_after(
+    tmp_path: Path, sqlite_url: str
+) -> None:
     server = RedisProcess(tmp_path / "redis")
     server.start()
-    settings = make_settings(tmp_path, sqlite_url, server.url, COMMENTSVC_SWEEP_AFTER_S="0.5",
-                             COMMENTSVC_SWEEP_INTERVAL_S="0.2")
+    settings = make_settings(
+        tmp_path,
+        sqlite_url,
+        server.url,
+        COMMENTSVC_SWEEP_AFTER_S="0.5",
+        COMMENTSVC_SWEEP_INTERVAL_S="0.2",
+    )
     try:
         async with live_client(settings, background=all_workers()) as client:
             store = runtime_of(client).store
@@ -51,14 +60,19 @@ async def test_comments_posted_while_redis_is_down_are_moderated_after(tmp_path:
             server.stop()
             ids = []
             for i in range(8):
-                resp = await client.post("/api/v1/comments", json={"thread": "outage", "body": f"posted during the outage {i}"})
+                resp = await client.post(
+                    "/api/v1/comments",
+                    json={"thread": "outage", "body": f"posted during the outage {i}"},
+                )
                 assert resp.status == 202, await resp.text()
                 ids.append((await resp.json())["id"])
             assert (await statuses(store))[Status.RECEIVED.value] == 8
             ready = await client.get("/readyz")
             assert ready.status == 503 and (await ready.json())["down"] == ["redis"]
             server.start()
-            assert await wait_until(lambda: _all_final(store, ids), timeout_s=30), await statuses(store)
+            assert await wait_until(lambda: _all_final(store, ids), timeout_s=30), await statuses(
+                store
+            )
             resp = await client.get("/api/v1/comments", params={"thread": "outage", "limit": "100"})
             assert len((await resp.json())["comments"]) == 8
     finally:
@@ -71,26 +85,50 @@ async def _all_final(store: Store, ids: list[str]) -> bool:
 
 
 def _worker(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "commentsvc", "worker", "moderation", *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "commentsvc", "worker", "moderation", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 async def test_killed_worker_loses_nothing_and_repeats_nothing(
     tmp_path: Path, sqlite_url: str, redis_url: str, redis: aioredis.Redis
 ) -> None:
-    settings = make_settings(tmp_path, sqlite_url, redis_url, COMMENTSVC_RATE_LIMITS="post=100000/60,post_hour=100000/3600")
+    settings = make_settings(
+        tmp_path,
+        sqlite_url,
+        redis_url,
+        COMMENTSVC_RATE_LIMITS="post=100000/60,post_hour=100000/3600",
+    )
     total = 600
     async with live_client(settings) as client:
         runtime = runtime_of(client)
-        await runtime.store.sites.update("default", policy={"flood_max": 100_000, "duplicate_window_s": 0})
+        await runtime.store.sites.update(
+            "default", policy={"flood_max": 100_000, "duplicate_window_s": 0}
+        )
         runtime.service.forget_site("default")
-        responses = await asyncio.gather(*(
-            client.post("/api/v1/comments", json={"thread": f"kill/{i % 7}", "body": f"comment number {i} " + "word " * (i % 40)})
-            for i in range(total)
-        ))
+        responses = await asyncio.gather(
+            *(
+                client.post(
+                    "/api/v1/comments",
+                    json={
+                        "thread": f"kill/{i % 7}",
+                        "body": f"comment number {i} " + "word " * (i % 40),
+                    },
+                )
+                for i in range(total)
+            )
+        )
         assert all(r.status == 202 for r in responses)
-    env = service_env(tmp_path, COMMENTSVC_DATABASE_URL=sqlite_url, COMMENTSVC_REDIS_URL=redis_url,
-                      COMMENTSVC_BATCH_SIZE="20", COMMENTSVC_QUEUE_IDLE_TIMEOUT_MS="500")
+    env = service_env(
+        tmp_path,
+        COMMENTSVC_DATABASE_URL=sqlite_url,
+        COMMENTSVC_REDIS_URL=redis_url,
+        COMMENTSVC_BATCH_SIZE="20",
+        COMMENTSVC_QUEUE_IDLE_TIMEOUT_MS="500",
+    )
     store = Store.from_url(sqlite_url)
     try:
         first = _worker(env)
@@ -101,12 +139,16 @@ async def test_killed_worker_loses_nothing_and_repeats_nothing(
             moderated_at_kill = total - (await statuses(store))[Status.RECEIVED.value]
             return moderated_at_kill >= 40
 
-        assert await wait_until(some_done, timeout_s=30, interval_s=0.005), "worker made no progress"
+        assert await wait_until(some_done, timeout_s=30, interval_s=0.005), (
+            "worker made no progress"
+        )
         first.kill()  # SIGKILL: no chance to ack or clean up
         first.wait()
         left = (await statuses(store))[Status.RECEIVED.value]
         assert left > 0, "the worker finished before it could be killed; the test proves nothing"
-        await asyncio.sleep(0.6)  # past the idle timeout, so the dead consumer's jobs are reclaimable
+        await asyncio.sleep(
+            0.6
+        )  # past the idle timeout, so the dead consumer's jobs are reclaimable
         second = _worker(env, "--burst")
         _, err = second.communicate(timeout=120)
         assert second.returncode == 0, err.decode()
@@ -115,8 +157,13 @@ async def test_killed_worker_loses_nothing_and_repeats_nothing(
         assert sum(counts.values()) == total
         async with store.db.read() as conn:
             per_comment = Counter(
-                cid for (cid,) in await conn.execute(
-                    sa.select(events.c.comment_id).where(events.c.from_status == Status.RECEIVED.value)))
+                cid
+                for (cid,) in await conn.execute(
+                    sa.select(events.c.comment_id).where(
+                        events.c.from_status == Status.RECEIVED.value
+                    )
+                )
+            )
         assert len(per_comment) == total
         assert set(per_comment.values()) == {1}, "a comment was moderated twice"
         assert await redis.xlen("commentsvc:moderate") == 0

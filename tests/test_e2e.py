@@ -14,10 +14,14 @@ from tests.processes import ServiceProcess, run_cli, service_env
 MODERATION_DEADLINE_S = 2.0
 
 
-def wait_for_status(svc: ServiceProcess, comment_id: str, token: str, want: set[str]) -> tuple[dict[str, Any], float]:
+def wait_for_status(
+    svc: ServiceProcess, comment_id: str, token: str, want: set[str]
+) -> tuple[dict[str, Any], float]:
     started = time.monotonic()
     while True:
-        status, body = svc.request("GET", f"/api/v1/comments/{comment_id}", headers={"Authorization": f"Bearer {token}"})
+        status, body = svc.request(
+            "GET", f"/api/v1/comments/{comment_id}", headers={"Authorization": f"Bearer {token}"}
+        )
         assert status == 200, body
         if body["status"] in want:
             return body, time.monotonic() - started
@@ -26,24 +30,41 @@ def wait_for_status(svc: ServiceProcess, comment_id: str, token: str, want: set[
         time.sleep(0.05)
 
 
-def test_serve_moderates_within_two_seconds(tmp_path: Path, sqlite_url: str, redis_url: str,
-                                            redis: aioredis.Redis) -> None:
+def test_serve_moderates_within_two_seconds(
+    tmp_path: Path, sqlite_url: str, redis_url: str, redis: aioredis.Redis
+) -> None:
     env = service_env(tmp_path, COMMENTSVC_DATABASE_URL=sqlite_url, COMMENTSVC_REDIS_URL=redis_url)
-    policy = run_cli(env, "site", "policy", "default", "--set", 'moderation_keys=["miracle cure"]',
-                     "--set", "max_links=3")
+    policy = run_cli(
+        env,
+        "site",
+        "policy",
+        "default",
+        "--set",
+        'moderation_keys=["miracle cure"]',
+        "--set",
+        "max_links=3",
+    )
     assert policy.returncode == 0, policy.stderr
     assert '"max_links": 3' in policy.stdout
     svc = ServiceProcess(env, "serve", log_path=tmp_path / "serve.log").start()
     try:
         cases = [
             ("A clean, friendly remark about the article.", "approved", []),
-            ("Sources: https://a.example/1 https://b.example/2 https://c.example/3", "pending", ["links"]),
+            (
+                "Sources: https://a.example/1 https://b.example/2 https://c.example/3",
+                "pending",
+                ["links"],
+            ),
             ("Have you heard of the Miracle Cure for everything?", "pending", ["moderation_key"]),
         ]
         for body, want, reasons in cases:
-            status, posted = svc.request("POST", "/api/v1/comments", {"thread": "e2e/article", "body": body})
+            status, posted = svc.request(
+                "POST", "/api/v1/comments", {"thread": "e2e/article", "body": body}
+            )
             assert status == 202, posted
-            seen, elapsed_s = wait_for_status(svc, posted["id"], posted["edit_token"], {"approved", "pending", "spam", "rejected"})
+            seen, elapsed_s = wait_for_status(
+                svc, posted["id"], posted["edit_token"], {"approved", "pending", "spam", "rejected"}
+            )
             assert seen["status"] == want, seen
             assert elapsed_s < MODERATION_DEADLINE_S, f"{want} took {elapsed_s:.2f} s"
             assert [w["rule"] for w in seen.get("waiting_because", [])] == reasons
@@ -52,7 +73,10 @@ def test_serve_moderates_within_two_seconds(tmp_path: Path, sqlite_url: str, red
         status, metrics = svc.request("GET", "/metrics")
         assert status == 200
         assert 'commentsvc_moderation_decisions_total{rule="links"}' in metrics
-        assert 'commentsvc_http_requests_total{method="POST",route="/api/v1/comments",status="202"}' in metrics
+        assert (
+            'commentsvc_http_requests_total{method="POST",route="/api/v1/comments",status="202"}'
+            in metrics
+        )
     finally:
         assert svc.terminate() == 0, svc.log()
 
@@ -65,7 +89,9 @@ def test_embedded_default_starts_and_stops_cleanly(tmp_path: Path) -> None:
     try:
         status, ready = svc.request("GET", "/readyz")
         assert status == 200, ready
-        status, posted = svc.request("POST", "/api/v1/comments", {"thread": "embedded", "body": "It works here."})
+        status, posted = svc.request(
+            "POST", "/api/v1/comments", {"thread": "embedded", "body": "It works here."}
+        )
         assert status == 202
         seen, _ = wait_for_status(svc, posted["id"], posted["edit_token"], {"approved"})
         assert seen["status"] == "approved"
@@ -91,7 +117,9 @@ def test_cli_migrate_site_and_bad_config(tmp_path: Path, sqlite_url: str) -> Non
         result = run_cli(env, "migrate")
         assert result.returncode == 0, result.stderr
         assert "revision" in result.stdout
-    added = run_cli(env, "site", "add", "news", "--name", "The News", "--origin", "https://news.example")
+    added = run_cli(
+        env, "site", "add", "news", "--name", "The News", "--origin", "https://news.example"
+    )
     assert added.returncode == 0, added.stderr
     listed = run_cli(env, "site", "list")
     assert "news\tThe News\thttps://news.example" in listed.stdout
@@ -99,11 +127,15 @@ def test_cli_migrate_site_and_bad_config(tmp_path: Path, sqlite_url: str) -> Non
     assert bad.returncode == 2 and "max_links" in bad.stderr
     broken = run_cli({**env, "COMMENTSVC_PORT": "http"}, "migrate")
     assert broken.returncode == 2
-    assert broken.stderr.strip().splitlines() == ["commentsvc: configuration error: COMMENTSVC_PORT: must be an integer, got 'http'"]
+    assert broken.stderr.strip().splitlines() == [
+        "commentsvc: configuration error: COMMENTSVC_PORT: must be an integer, got 'http'"
+    ]
     assert os.path.exists(tmp_path / "commentsvc.sqlite3")
 
 
-def test_cli_lists_and_replays_dead_letters(tmp_path: Path, sqlite_url: str, redis_url: str) -> None:
+def test_cli_lists_and_replays_dead_letters(
+    tmp_path: Path, sqlite_url: str, redis_url: str
+) -> None:
     import redis as sync_redis
 
     from commentsvc.queue.constants import GROUP_MODERATE, STREAM_DEADLETTER, STREAM_MODERATE
@@ -112,8 +144,12 @@ def test_cli_lists_and_replays_dead_letters(tmp_path: Path, sqlite_url: str, red
     client = sync_redis.Redis.from_url(redis_url, decode_responses=True)
     client.flushdb()
     fields = deadletter_fields(
-        stream=STREAM_MODERATE, group=GROUP_MODERATE, job_id="1-1", deliveries=5,
-        last_error="ValueError: broken comment", payload={"comment_id": "01aaaaaaaaaaaaaaaaaaaaaaaa"},
+        stream=STREAM_MODERATE,
+        group=GROUP_MODERATE,
+        job_id="1-1",
+        deliveries=5,
+        last_error="ValueError: broken comment",
+        payload={"comment_id": "01aaaaaaaaaaaaaaaaaaaaaaaa"},
     )
     dead_id = client.xadd(STREAM_DEADLETTER, fields)  # type: ignore[arg-type]
     env = service_env(tmp_path, COMMENTSVC_DATABASE_URL=sqlite_url, COMMENTSVC_REDIS_URL=redis_url)
@@ -134,8 +170,12 @@ def test_json_logs_one_line_per_request_without_addresses(
 ) -> None:
     import json
 
-    env = service_env(tmp_path, COMMENTSVC_DATABASE_URL=sqlite_url, COMMENTSVC_REDIS_URL=redis_url,
-                      COMMENTSVC_LOG_FORMAT="json")
+    env = service_env(
+        tmp_path,
+        COMMENTSVC_DATABASE_URL=sqlite_url,
+        COMMENTSVC_REDIS_URL=redis_url,
+        COMMENTSVC_LOG_FORMAT="json",
+    )
     svc = ServiceProcess(env, "serve", log_path=tmp_path / "serve.log").start()
     try:
         svc.request("GET", "/api/v1/comments?thread=logs/one")
@@ -146,7 +186,9 @@ def test_json_logs_one_line_per_request_without_addresses(
     lines = [json.loads(line) for line in svc.log().splitlines() if line.startswith("{")]
     access = [line for line in lines if line.get("msg") == "request"]
     assert {(a["method"], a["path"], a["status"]) for a in access} >= {
-        ("GET", "/api/v1/comments", 200), ("POST", "/api/v1/comments", 202)}
+        ("GET", "/api/v1/comments", 200),
+        ("POST", "/api/v1/comments", 202),
+    }
     assert all(set(a) >= {"ts", "duration_ms", "client"} for a in access)
     assert not any("127.0.0.1" in json.dumps(a) for a in access)
     assert not any("some-token-value" in json.dumps(line) for line in lines)

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from commentsvc.runtime import Runtime
 from commentsvc.web.keys import RUNTIME
-from workers.moderation import run_moderation
+from workers.moderation import build_pipeline, run_moderation
 from workers.notifier import run_notifier
 from workers.sweeper import Sweeper
 
@@ -47,7 +47,14 @@ def task_context(
 
 def all_workers(*, notify: bool = True) -> list[Callable[[web.Application], AsyncIterator[None]]]:
     """Moderation, the notifier (unless `notify` is false) and the sweeper, for `serve`."""
-    workers = [task_context("moderation", lambda rt, stop: run_moderation(rt, stop=stop))]
+    # Build the pipeline (word lists, the toxicity model) now, before the app
+    # freezes its start-up objects, not later inside the worker's task.
+    pipeline = build_pipeline()
+    workers = [
+        task_context(
+            "moderation", lambda rt, stop: run_moderation(rt, stop=stop, pipeline=pipeline)
+        )
+    ]
     if notify:
         workers.append(task_context("notifier", lambda rt, stop: run_notifier(rt, stop=stop)))
     workers.append(task_context("sweeper", lambda rt, stop: Sweeper(rt, notify=notify).run(stop)))

@@ -25,10 +25,14 @@ def build_pipeline() -> Pipeline:
 
 
 async def run_moderation(
-    runtime: Runtime, *, stop: asyncio.Event | None = None, burst: bool = False
+    runtime: Runtime,
+    *,
+    stop: asyncio.Event | None = None,
+    burst: bool = False,
+    pipeline: Pipeline | None = None,
 ) -> int:
     """Moderate until `stop` is set (or, in burst mode, until the queue is empty)."""
-    moderator = Moderator(runtime.service, build_pipeline())
+    moderator = Moderator(runtime.service, pipeline or build_pipeline())
     return await run_consumer(
         runtime.moderate_queue,
         moderator.handle,

@@ -161,9 +161,7 @@ class Notifier:
         """Approved comments that notify nobody: in a thread without a single confirmed
         subscription, and approved without a moderator (so no author note). Most
         comments on a busy site are like this; a batch of them costs three queries."""
-        found = await self.store.comments.get_many(
-            [c for c in comment_ids if ids.looks_like_id(c)]
-        )
+        found = await self.store.comments.get_many([c for c in comment_ids if ids.looks_like_id(c)])
         candidates = [
             c
             for c in found

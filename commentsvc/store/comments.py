@@ -444,6 +444,8 @@ class _PendingUpdates:
             await conn.execute(stmt, params)
         self._groups.clear()
         self._ids.clear()
+
+
 _COMMENT_FIELDS = {f.name for f in dataclasses.fields(Comment)}
 
 

@@ -42,7 +42,9 @@ async def browser() -> AsyncIterator[Browser]:
             pytest.fail(reason + " (required: COMMENTSVC_TEST_REQUIRE_BROWSER=1)")
         pytest.skip(reason)
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = await pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
         try:
             yield browser
         finally:
@@ -54,7 +56,9 @@ async def service(
     tmp_path: Path, sqlite_url: str, redis_url: str, redis: aioredis.Redis
 ) -> AsyncIterator[TestClient[Any, Any]]:
     """The whole service (API + workers) on a loopback port; `str(service.make_url("/"))` is its URL."""
-    settings = make_settings(tmp_path, sqlite_url, redis_url, COMMENTSVC_RATE_LIMITS=GENEROUS_LIMITS)
+    settings = make_settings(
+        tmp_path, sqlite_url, redis_url, COMMENTSVC_RATE_LIMITS=GENEROUS_LIMITS
+    )
     async with live_client(settings, background=all_workers()) as client:
         await runtime_of(client).store.sites.update("default", policy={"flood_max": 10_000})
         runtime_of(client).service.forget_site("default")

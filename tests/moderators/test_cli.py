@@ -101,7 +101,14 @@ def test_everyone_moderator_by_default_and_password_change(tmp_path: Path, sqlit
 
 def test_pending_alerts_are_switched_per_moderator(tmp_path: Path, sqlite_url: str) -> None:
     env = service_env(tmp_path, COMMENTSVC_DATABASE_URL=sqlite_url)
-    run_cli(env, "moderator", "add", "Night@Example.org", "--password-stdin", input_text="a long passphrase\n")
+    run_cli(
+        env,
+        "moderator",
+        "add",
+        "Night@Example.org",
+        "--password-stdin",
+        input_text="a long passphrase\n",
+    )
     on = run_cli(env, "moderator", "alerts", "night@example.org", "on")
     assert on.returncode == 0, on.stderr
     assert "night@example.org\tmoderator\t*\talerts on" in run_cli(env, "moderator", "list").stdout

@@ -421,8 +421,12 @@ async def test_toxicity_threshold_holds_hostile_comments(client: Client) -> None
     statuses = {
         c["id"]: c
         for c in [
-            await (await client.get(f"/api/v1/comments/{p['id']}", headers={
-                "Authorization": f"Bearer {p['edit_token']}"})).json()
+            await (
+                await client.get(
+                    f"/api/v1/comments/{p['id']}",
+                    headers={"Authorization": f"Bearer {p['edit_token']}"},
+                )
+            ).json()
             for p in (calm, hostile)
         ]
     }
