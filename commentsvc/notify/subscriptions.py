@@ -24,6 +24,7 @@ from commentsvc.store.tables import now_utc
 log = logging.getLogger(__name__)
 
 BAD_LINK = "this link is not valid: it may be incomplete, altered or expired"
+GONE = "this subscription no longer exists; subscribe again if you like"
 KIND_TEXT = {
     SubscriptionKind.THREAD: "new comments",
     SubscriptionKind.REPLIES: "replies to your comments",
@@ -123,26 +124,26 @@ class SubscriptionService:
 
     async def confirm_view(self, token: str) -> LinkView:
         """GET /s/{token}: what would be confirmed (confirms nothing: scanners fetch links)."""
-        ref = self.tokens.read(CONFIRM, token)
-        if ref is None:
-            raise NotFound(BAD_LINK)
-        sub = await self._subscription(ref)
-        if sub is None:
-            raise NotFound("this subscription no longer exists; subscribe again if you like")
+        sub = await self._to_confirm(token)
         return await self._view(sub, "confirmed" if sub.confirmed else "confirm", False)
 
     async def confirm(self, token: str) -> LinkView:
         """POST /s/{token}: confirm (confirming twice is fine)."""
+        sub = await self._to_confirm(token)
+        confirmed = await self.store.subscriptions.confirm(sub.id, now_utc())
+        if confirmed is None:
+            raise NotFound(GONE)
+        return await self._view(confirmed, "confirmed", False)
+
+    async def _to_confirm(self, token: str) -> Subscription:
+        """The subscription a confirmation token names, or NotFound."""
         ref = self.tokens.read(CONFIRM, token)
         if ref is None:
             raise NotFound(BAD_LINK)
         sub = await self._subscription(ref)
         if sub is None:
-            raise NotFound("this subscription no longer exists; subscribe again if you like")
-        confirmed = await self.store.subscriptions.confirm(sub.id, now_utc())
-        if confirmed is None:
-            raise NotFound("this subscription no longer exists; subscribe again if you like")
-        return await self._view(confirmed, "confirmed", False)
+            raise NotFound(GONE)
+        return sub
 
     async def unsubscribe_view(self, token: str) -> LinkView:
         """GET /u/{token}: the choices (changes nothing)."""

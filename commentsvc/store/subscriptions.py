@@ -82,16 +82,7 @@ class SubscriptionStore:
 
     async def get(self, subscription_id: int) -> Subscription | None:
         async with self.db.read() as conn:
-            row = (
-                (
-                    await conn.execute(
-                        sa.select(subscriptions).where(subscriptions.c.id == subscription_id)
-                    )
-                )
-                .mappings()
-                .first()
-            )
-        return subscription_from_row(row) if row else None
+            return await _by_id(conn, subscription_id)
 
     async def get_many(self, ids: Sequence[int]) -> dict[int, Subscription]:
         out: dict[int, Subscription] = {}
@@ -183,16 +174,7 @@ class SubscriptionStore:
                 )
                 .values(confirmed_at=now)
             )
-            row = (
-                (
-                    await conn.execute(
-                        sa.select(subscriptions).where(subscriptions.c.id == subscription_id)
-                    )
-                )
-                .mappings()
-                .first()
-            )
-        return subscription_from_row(row) if row else None
+            return await _by_id(conn, subscription_id)
 
     async def delete(self, subscription_id: int) -> bool:
         async with self.db.write() as conn:
@@ -290,3 +272,9 @@ async def suppress_in(conn: AsyncConnection, email: str, reason: str, now: datet
             email=canonical_email(email), reason=reason, created_at=now
         )
     )
+
+
+async def _by_id(conn: AsyncConnection, subscription_id: int) -> Subscription | None:
+    query = sa.select(subscriptions).where(subscriptions.c.id == subscription_id)
+    row = (await conn.execute(query)).mappings().first()
+    return subscription_from_row(row) if row else None
