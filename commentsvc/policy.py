@@ -10,6 +10,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
+from commentsvc.validation import is_plain_int
+
 Mode = Literal["auto", "premoderate"]
 ProfanityAction = Literal["censor", "hold", "reject"]
 BanAction = Literal["spam", "reject"]
@@ -146,7 +148,7 @@ def _coerce(key: str, raw: Any) -> Any:
         raise ValueError("must be true or false")
     if key in _INT_RANGES:
         lo, hi = _INT_RANGES[key]
-        if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+        if isinstance(raw, str) and is_plain_int(raw.strip().removeprefix("-")):
             raw = int(raw)
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise ValueError("must be an integer")

@@ -93,9 +93,9 @@ class ReaderActions:
         comment = await self.service.get_comment(comment_id)
         if comment.status is not Status.APPROVED:
             raise NotFound("no such comment")
-        if self.service.token_matches(comment, token) or (
-            client.ip_hash and client.ip_hash == comment.ip_hash
-        ):
+        # Only the edit token tells an author: refusing a vote because it comes from
+        # the author's address would tell anyone whether a comment came from theirs.
+        if self.service.token_matches(comment, token):
             raise Forbidden("you can't vote on your own comment")
         up, down = await self.service.store.reactions.set_vote(
             comment.id, comment.thread_id, self.service.keys.voter_hash(voter), value
@@ -105,13 +105,20 @@ class ReaderActions:
             await self.service.announce(thread.site_id, thread.key, thread.version, comment.id)
         return up, down
 
-    async def flag(self, comment_id: str, reporter: str, reason: str, note: str) -> int:
-        """Record a flag; enough distinct flags send an approved comment back to review."""
+    async def flag(
+        self, comment_id: str, reporter: str, reason: str, note: str, client: Client
+    ) -> int:
+        """Record a flag; enough distinct flags send an approved comment back to review.
+
+        Flags are distinct by the reporter's address, not by the `reporter` id the
+        client chooses: otherwise one client could unpublish any comment alone.
+        """
         comment = await self.service.get_comment(comment_id)
         if comment.status is not Status.APPROVED:
             raise NotFound("no such comment")
+        who = f"ip:{client.ip_hash}" if client.ip_hash else f"reporter:{reporter}"
         new, count = await self.service.store.reactions.add_flag(
-            comment.id, self.service.keys.voter_hash(reporter), reason, note
+            comment.id, self.service.keys.voter_hash(who), reason, note
         )
         policy = await self.service.policy(comment.site_id)
         unreviewed = count - comment.flags_reviewed

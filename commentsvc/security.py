@@ -8,6 +8,8 @@ import hmac
 import secrets
 import time
 
+from commentsvc.validation import is_plain_int
+
 
 class Keys:
     """Purpose-bound keys derived from the one secret key."""
@@ -22,7 +24,7 @@ class Keys:
 
     def mac(self, purpose: str, message: str) -> str:
         """Hex HMAC-SHA256 of `message` under the key for `purpose`."""
-        return hmac.new(self.derive(purpose), message.encode(), hashlib.sha256).hexdigest()
+        return hmac.new(self.derive(purpose), _utf8(message), hashlib.sha256).hexdigest()
 
     def ip_hash(self, ip: str) -> str:
         """A stable pseudonym for a client address: the raw IP is never stored."""
@@ -53,11 +55,11 @@ class Keys:
         if not sep2:
             return None
         expected = _b64(
-            hmac.new(self.derive("sign:" + purpose), payload.encode(), hashlib.sha256).digest()[:18]
+            hmac.new(self.derive("sign:" + purpose), _utf8(payload), hashlib.sha256).digest()[:18]
         )
-        if not hmac.compare_digest(expected, rest):
+        if not hmac.compare_digest(expected.encode(), _utf8(rest)):
             return None
-        if expires and (not expires.isdigit() or int(expires) < time.time()):
+        if expires and (not is_plain_int(expires) or int(expires) < time.time()):
             return None
         return body_payload
 
@@ -67,7 +69,12 @@ def new_token(nbytes: int = 24) -> str:
 
 
 def same_hash(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
+    return hmac.compare_digest(_utf8(a), _utf8(b))
+
+
+def _utf8(text: str) -> bytes:
+    """UTF-8 that never raises: a header's undecodable bytes reach us as lone surrogates."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _b64(data: bytes) -> str:

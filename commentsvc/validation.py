@@ -115,14 +115,29 @@ class Fields:
             )
 
 
+def is_plain_int(text: str) -> bool:
+    """Only the ASCII digits 0-9 (str.isdigit also accepts "²", which int() refuses)."""
+    return text.isascii() and text.isdigit()
+
+
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Direction embeddings, overrides and isolates: in a one-line field (a name, a title)
+they can make text display as something else; comment bodies keep them for RTL text."""
+
+
 def has_control_chars(text: str, *, allow_newlines: bool) -> bool:
+    """Whether `text` holds control characters (and, without `allow_newlines`, any
+    line break or direction control); tabs always pass."""
+    if text.isprintable():  # in C: no Cc, Cf, Zl or Zp character at all, the usual case
+        return False
     for ch in text:
         if ch in "\n\r\t" and allow_newlines:
             continue
         if ch == "\t":
             continue
-        category = unicodedata.category(ch)
-        if category == "Cc" or ch in "\u2028\u2029":
+        if unicodedata.category(ch) == "Cc" or ch in "\u2028\u2029":
+            return True
+        if not allow_newlines and ch in BIDI_CONTROLS:
             return True
     return False
 

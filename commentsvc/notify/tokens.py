@@ -14,6 +14,7 @@ from typing import Literal
 from commentsvc.security import Keys, same_hash
 from commentsvc.store.deliveries import Delivery
 from commentsvc.store.subscriptions import Subscription
+from commentsvc.validation import is_plain_int
 
 CONFIRM = "notify-confirm"
 UNSUBSCRIBE = "notify-unsubscribe"
@@ -68,7 +69,7 @@ class Tokens:
         if payload is None:
             return None
         ref, sep, check = payload.partition("-")
-        if not sep or len(ref) < 2 or not ref[1:].isdigit() or ref[0] not in "sd":
+        if not sep or len(ref) < 2 or not is_plain_int(ref[1:]) or ref[0] not in "sd":
             return None
         kind: RefKind = "subscription" if ref[0] == "s" else "delivery"
         return TokenRef(kind, int(ref[1:]), check)

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from commentsvc.ids import looks_like_id
 from commentsvc.models import Comment, Kind, Status
 from commentsvc.store.engine import Database
 from commentsvc.store.records import (
@@ -23,6 +24,7 @@ from commentsvc.store.records import (
     thread_from_row,
 )
 from commentsvc.store.tables import comments, events, now_utc, threads
+from commentsvc.validation import is_plain_int
 
 Sort = Literal["newest", "oldest", "top"]
 VISIBLE = (Status.APPROVED.value, Status.DELETED.value)
@@ -32,6 +34,10 @@ _child = comments.alias("child")
 _HAS_VISIBLE_CHILD = sa.exists().where(
     _child.c.parent_id == comments.c.id, _child.c.status.in_(VISIBLE)
 )
+
+
+MAX_SCORE = 2**31 - 1
+"""A vote score (a 32-bit integer column) in a cursor is at most this far from zero."""
 
 
 class CursorError(ValueError):
@@ -51,13 +57,15 @@ def decode_cursor(sort: Sort, cursor: str) -> tuple[int | None, str]:
     made_for, _, rest = text.partition(":")
     if made_for != sort:
         raise CursorError("cursor belongs to a different sort order")
+    score, last_id = rest.rpartition(":")[::2] if sort == "top" else ("", rest)
+    if not looks_like_id(last_id):
+        raise CursorError("cursor is not one this API made")
     if sort != "top":
-        return None, rest
-    score, _, last_id = rest.partition(":")
-    try:
-        return int(score), last_id
-    except ValueError:
-        raise CursorError("cursor is not one this API made") from None
+        return None, last_id
+    digits = score.removeprefix("-")
+    if not is_plain_int(digits) or len(digits) > 10 or int(digits) > MAX_SCORE:
+        raise CursorError("cursor is not one this API made")
+    return int(score), last_id
 
 
 class CommentStore:

@@ -33,6 +33,7 @@ from commentsvc.store.subscriptions import (
     suppress_in,
 )
 from commentsvc.store.tables import comments, deliveries, events, moderators, threads
+from commentsvc.validation import is_plain_int
 
 # Templates (what a row is about).
 CONFIRM = "confirm"
@@ -124,7 +125,7 @@ def digest_group_for(thread_id: int, closes_at: datetime) -> str:
 
 def digest_closes_at(group: str) -> datetime | None:
     _, _, epoch = group.rpartition(":")
-    return datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else None
+    return datetime.fromtimestamp(int(epoch), UTC) if is_plain_int(epoch) else None
 
 
 def assign_slots(

@@ -28,6 +28,9 @@ HEARTBEAT_S = 15.0
 RETRY_MS = 3000
 QUEUE_EVENTS = 64
 MAX_CLIENTS = 10_000
+MAX_PER_CLIENT = 32
+"""Streams one address may hold open: a reader with many tabs is far below it; a
+client trying to take every slot of MAX_CLIENTS is refused long before."""
 
 COMMENT_EVENTS = ("comment.approved", "comment.updated", "comment.deleted")
 # Status changes carry the thread's approved count; vote announcements do not.
@@ -38,6 +41,10 @@ Key = tuple[str, str]
 
 class HubFull(Exception):
     """No room for another reader in this process (or it is shutting down)."""
+
+
+class TooManyStreams(HubFull):
+    """This client already holds its share of the open streams."""
 
 
 def frame(event: str, data: dict[str, object]) -> bytes:
@@ -59,10 +66,11 @@ def encode(event: ThreadEvent) -> bytes:
 class Reader:
     """One open stream: a bounded queue of encoded events and a wake-up flag."""
 
-    __slots__ = ("closed", "dropped", "key", "max_events", "pending", "wake")
+    __slots__ = ("client", "closed", "dropped", "key", "max_events", "pending", "wake")
 
-    def __init__(self, key: Key, max_events: int) -> None:
+    def __init__(self, key: Key, max_events: int, client: str = "") -> None:
         self.key = key
+        self.client = client
         self.max_events = max_events
         self.pending: deque[bytes] = deque()
         self.wake = asyncio.Event()
@@ -108,12 +116,15 @@ class LiveHub:
         retry_ms: int = RETRY_MS,
         queue_events: int = QUEUE_EVENTS,
         max_clients: int = MAX_CLIENTS,
+        max_per_client: int = MAX_PER_CLIENT,
     ) -> None:
         self.heartbeat_s = heartbeat_s
         self.retry_ms = retry_ms
         self.queue_events = queue_events
         self.max_clients = max_clients
+        self.max_per_client = max_per_client
         self.dropped = 0
+        self._per_client: dict[str, int] = {}
         self._readers: dict[Key, set[Reader]] = {}
         self._count = 0
         self._closed = False
@@ -126,14 +137,20 @@ class LiveHub:
     def closed(self) -> bool:
         return self._closed
 
-    def subscribe(self, site: str, thread: str) -> Reader:
+    def subscribe(self, site: str, thread: str, client: str = "") -> Reader:
+        """A new reader of a thread; `client` (a keyed hash of the address) caps one client."""
         if self._closed:
             raise HubFull("the server is shutting down")
         if self._count >= self.max_clients:
             raise HubFull(f"this server already streams to {self.max_clients} readers")
-        reader = Reader((site, thread), self.queue_events)
+        held = self._per_client.get(client, 0)
+        if client and held >= self.max_per_client:
+            raise TooManyStreams(f"this address already has {held} live streams open")
+        reader = Reader((site, thread), self.queue_events, client)
         self._readers.setdefault(reader.key, set()).add(reader)
         self._count += 1
+        if client:
+            self._per_client[client] = held + 1
         return reader
 
     def unsubscribe(self, reader: Reader) -> None:
@@ -142,6 +159,10 @@ class LiveHub:
             return
         readers.discard(reader)
         self._count -= 1
+        if reader.client:
+            left = self._per_client.pop(reader.client) - 1
+            if left:
+                self._per_client[reader.client] = left
         if not readers:
             del self._readers[reader.key]
         reader.close()

@@ -14,6 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from commentsvc.errors import RateLimited, ServiceError, Unavailable
 from commentsvc.redisguard import REDIS_DOWN
+from commentsvc.web.accesslog import loggable_path
 from commentsvc.web.keys import METRICS, RUNTIME
 from commentsvc.web.problems import problem
 
@@ -73,6 +74,8 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             errors=exc.errors,
             headers=headers,
         )
+    except web.RequestPayloadError as exc:  # e.g. a body that is not the gzip it claims
+        return problem(400, f"the request body could not be read: {exc}")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -88,19 +91,19 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             )
         return problem(exc.status, detail, headers=headers)
     except (*REDIS_DOWN, OperationalError, PoolTimeoutError, ConnectionError) as exc:
-        log.warning("%s %s: dependency down: %s", request.method, request.path, exc)
+        log.warning("%s %s: dependency down: %s", request.method, loggable_path(request.path), exc)
         return problem(503, "a dependency is down; try again shortly", headers={"Retry-After": "5"})
     except DBAPIError as exc:
         if exc.connection_invalidated:
             return problem(
                 503, "the database is unreachable; try again shortly", headers={"Retry-After": "5"}
             )
-        log.exception("database error on %s %s", request.method, request.path)
+        log.exception("database error on %s %s", request.method, loggable_path(request.path))
         return problem(500, "the server hit an unexpected error; it has been logged")
     except asyncio.CancelledError:
         raise
     except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, loggable_path(request.path))
         return problem(500, "the server hit an unexpected error; it has been logged")
 
 
@@ -119,25 +122,31 @@ def _origin_allowed(request: web.Request, origin: str) -> bool:
 async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """CORS for the public API: origins listed in any site's allowed_origins."""
     origin = request.headers.get("Origin")
-    if (
-        origin is None
-        or not request.path.startswith("/api/v1/")
-        or request.path.startswith(("/api/v1/moderation", "/api/v1/auth", "/api/v1/sites"))
+    if not request.path.startswith("/api/v1/") or request.path.startswith(
+        ("/api/v1/moderation", "/api/v1/auth", "/api/v1/sites")
     ):
         return await handler(request)
-    allowed = await _origin_allowed_async(request, origin)
-    if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
-        if not allowed:
-            return problem(403, f"origin {origin} is not allowed to call this API")
-        response: web.StreamResponse = web.Response(status=204)
-        response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
-        response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
-        response.headers["Access-Control-Max-Age"] = CORS_MAX_AGE_S
-    else:
+    response: web.StreamResponse
+    if origin is None:
         response = await handler(request)
-    if allowed:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Expose-Headers"] = "ETag, Location, Retry-After"
+    else:
+        allowed = await _origin_allowed_async(request, origin)
+        if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
+            if not allowed:
+                response = problem(403, f"origin {origin} is not allowed to call this API")
+            else:
+                response = web.Response(status=204)
+                response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
+                response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+                response.headers["Access-Control-Max-Age"] = CORS_MAX_AGE_S
+        else:
+            response = await handler(request)
+        if allowed and not response.prepared:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Expose-Headers"] = "ETag, Location, Retry-After"
+    # Public reads are cacheable: a shared cache must not hand one origin's copy (or a
+    # copy without CORS headers) to a widget on another, so every answer varies by Origin.
+    if not response.prepared:
         response.headers.add("Vary", "Origin")
     return response
 

@@ -41,13 +41,18 @@ def problem(
         "type": f"urn:commentsvc:problem:{slug or default_slug}",
         "title": title or default_title,
         "status": status,
-        "detail": detail,
+        "detail": _text(detail),
     }
     if errors:
-        body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+        body["errors"] = [{"field": e.field, "message": _text(e.message)} for e in errors]
     return web.Response(
         status=status,
         body=orjson.dumps(body),
         content_type=PROBLEM_TYPE,
         headers=headers,
     )
+
+
+def _text(text: str) -> str:
+    """Text JSON can carry: a detail may quote a header with undecodable bytes in it."""
+    return text if text.isascii() else text.encode("utf-8", "backslashreplace").decode("utf-8")

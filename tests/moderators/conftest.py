@@ -27,7 +27,11 @@ async def client(
     tmp_path: Path, sqlite_url: str, redis_url: str, redis: aioredis.Redis
 ) -> AsyncIterator[TestClient[Any, Any]]:
     settings = make_settings(
-        tmp_path, sqlite_url, redis_url, COMMENTSVC_RATE_LIMITS=GENEROUS_LIMITS
+        tmp_path,
+        sqlite_url,
+        redis_url,
+        COMMENTSVC_RATE_LIMITS=GENEROUS_LIMITS,
+        COMMENTSVC_TRUSTED_PROXIES="127.0.0.1",  # tests speak for other readers with XFF
     )
     async for c in _started(settings):
         yield c
@@ -39,7 +43,11 @@ async def any_client(
 ) -> AsyncIterator[TestClient[Any, Any]]:
     """The same, once on SQLite and once on PostgreSQL."""
     settings = make_settings(
-        tmp_path, database_url, redis_url, COMMENTSVC_RATE_LIMITS=GENEROUS_LIMITS
+        tmp_path,
+        database_url,
+        redis_url,
+        COMMENTSVC_RATE_LIMITS=GENEROUS_LIMITS,
+        COMMENTSVC_TRUSTED_PROXIES="127.0.0.1",
     )
     async for c in _started(settings):
         yield c

@@ -121,6 +121,7 @@ async def test_flagged_lists_unreviewed_reports_until_a_moderator_decides(client
     resp = await client.post(
         f"/api/v1/comments/{comment_id}/flags",
         json={"reason": "abuse", "note": "rude to me", "reporter": "reader-one-id"},
+        headers={"X-Forwarded-For": "198.51.100.1"},
     )
     assert resp.status == 202
     flagged = await _queue(client, headers, status="flagged")
@@ -135,6 +136,7 @@ async def test_flagged_lists_unreviewed_reports_until_a_moderator_decides(client
     resp = await client.post(
         f"/api/v1/comments/{comment_id}/flags",
         json={"reason": "spam", "reporter": "reader-two-id"},
+        headers={"X-Forwarded-For": "198.51.100.2"},
     )
     assert resp.status == 202
     pending = await _queue(client, headers)

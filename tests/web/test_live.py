@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient
 
 from commentsvc.events import EventBus, ThreadEvent
 from commentsvc.web.keys import LIVE
-from commentsvc.web.live import HubFull, LiveHub, encode
+from commentsvc.web.live import HubFull, LiveHub, TooManyStreams, encode
 from tests.support import live_client, make_settings, runtime_of
 from tests.web.helpers import assert_problem, post, post_approved
 
@@ -98,6 +98,19 @@ def test_the_hub_has_a_ceiling() -> None:
     hub.unsubscribe(first)  # twice is harmless
     assert hub.clients == 1
     hub.subscribe("default", "c")
+
+
+def test_one_client_can_not_take_every_place() -> None:
+    hub = LiveHub(max_clients=10, max_per_client=2)
+    mine = [hub.subscribe("default", "a", "client-1"), hub.subscribe("default", "b", "client-1")]
+    with pytest.raises(TooManyStreams):
+        hub.subscribe("default", "c", "client-1")
+    other = hub.subscribe("default", "a", "client-2")  # others still get in
+    hub.unsubscribe(mine[0])
+    hub.unsubscribe(mine[0])  # twice is harmless
+    hub.subscribe("default", "c", "client-1")  # a place came free
+    hub.unsubscribe(other)
+    assert hub.clients == 2
 
 
 # ----- over HTTP -------------------------------------------------------------------------
@@ -276,3 +289,18 @@ async def test_shutdown_closes_open_streams(
         finally:
             if not closed:
                 await client_cm.__aexit__(None, None, None)
+
+
+async def test_one_address_gets_a_429_past_its_share_of_streams(
+    client: TestClient[Any, Any],
+) -> None:
+    hub = hub_of(client)
+    hub.max_per_client = 1
+    async with open_stream(client):
+        resp = await client.get("/api/v1/stream", params={"thread": THREAD})
+        assert resp.status == 429
+        assert_problem(429, await resp.json(), resp.content_type)
+        assert resp.headers["Retry-After"] == "10"
+        # Another reader (another address, through the trusted proxy) still gets in.
+        async with open_stream(client, **{"X-Forwarded-For": "198.51.100.7"}):
+            assert hub.clients == 2

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from commentsvc.errors import BadRequest, Forbidden, NotFound, Unavailable
-from commentsvc.web.handlers.public import check_origin, query_param
+from commentsvc.errors import BadRequest, Forbidden, NotFound, RateLimited, Unavailable
+from commentsvc.web.handlers.public import check_origin, client_of, query_param
 from commentsvc.web.keys import LIVE, RUNTIME
-from commentsvc.web.live import HubFull, LiveHub
+from commentsvc.web.live import HubFull, LiveHub, TooManyStreams
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,11 @@ async def stream(request: web.Request) -> web.StreamResponse:
             await check_origin(request, runtime, site)
         except Forbidden:
             raise Forbidden(f"origin {origin} may not read site {site!r}'s live updates") from None
+    ip_hash, _ = client_of(request, runtime)
     try:
-        reader = hub.subscribe(site, thread)
+        reader = hub.subscribe(site, thread, ip_hash)
+    except TooManyStreams as exc:
+        raise RateLimited(f"{exc}; close some before opening more", retry_after_s=10) from None
     except HubFull as exc:
         raise Unavailable(str(exc), retry_after_s=10) from None
     # Headers go out with prepare(): the CORS middleware runs too late for a stream.

@@ -14,9 +14,9 @@ from commentsvc.bans import BAN_KINDS, NewBan
 from commentsvc.decisions import ACTIONS, QueueQuery
 from commentsvc.errors import BadRequest, NotFound, ServiceError
 from commentsvc.store.review import QUEUE_STATUSES
-from commentsvc.validation import MAX_BODY_CHARS, Fields
+from commentsvc.validation import MAX_BODY_CHARS, Fields, is_plain_int
 from commentsvc.web.auth_middleware import moderator_only
-from commentsvc.web.handlers.public import json_response, query_param, read_json
+from commentsvc.web.handlers.public import json_response, path_param, query_param, read_json
 from commentsvc.web.keys import DECISIONS
 
 MAX_NOTE_CHARS = 2000
@@ -35,7 +35,7 @@ def _site_param(request: web.Request) -> str:
 
 def _limit_param(request: web.Request) -> int:
     raw = query_param(request, "limit", "50", 8) or "50"
-    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+    if not is_plain_int(raw) or not 1 <= int(raw) <= 100:
         raise BadRequest("limit must be an integer from 1 to 100")
     return int(raw)
 
@@ -52,7 +52,7 @@ def _version(f: Fields) -> int | None:
 
 def _action(f: Fields) -> str:
     action = f.data.get("action")
-    if action not in ACTIONS:
+    if not isinstance(action, str) or action not in ACTIONS:
         f.fail("action", "must be one of " + ", ".join(ACTIONS))
         return ""
     return str(action)
@@ -165,6 +165,9 @@ async def list_bans(request: web.Request, who: Principal) -> web.Response:
     return json_response({"items": items})
 
 
+MAX_BAN_YEAR = 9000
+
+
 def _expires_at(f: Fields) -> datetime | None:
     raw = f.data.get("expires_at")
     if raw is None or raw == "":
@@ -178,6 +181,11 @@ def _expires_at(f: Fields) -> datetime | None:
         return None
     if value <= datetime.now(value.tzinfo):
         f.fail("expires_at", "must be in the future")
+    elif value.year >= MAX_BAN_YEAR:  # later ones overflow in UTC; omit it for a lasting ban
+        f.fail(
+            "expires_at", f"must be before the year {MAX_BAN_YEAR}; leave it out to ban for good"
+        )
+        return None
     return value
 
 
@@ -187,7 +195,7 @@ async def add_ban(request: web.Request, who: Principal) -> web.Response:
     f = Fields(await read_json(request))
     site = f.site()
     kind = f.data.get("kind")
-    if kind not in BAN_KINDS:
+    if not isinstance(kind, str) or kind not in BAN_KINDS:
         f.fail("kind", "must be one of " + ", ".join(BAN_KINDS))
     value = f.text("value", required=True, max_chars=254)
     reason = f.text("reason", max_chars=500)
@@ -205,7 +213,7 @@ async def add_ban(request: web.Request, who: Principal) -> web.Response:
 async def remove_ban(request: web.Request, who: Principal) -> web.Response:
     """DELETE /api/v1/moderation/bans/{id} — lift a ban (204)."""
     raw = request.match_info["id"]
-    if not raw.isdigit() or len(raw) > 9:  # ban ids are 32-bit integers
+    if not is_plain_int(raw) or len(raw) > 9:  # ban ids are 32-bit integers
         raise NotFound("no such ban")
     await request.app[DECISIONS].bans.remove(who, int(raw))
     return web.Response(status=204)
@@ -223,14 +231,14 @@ async def stats(request: web.Request, who: Principal) -> web.Response:
 @moderator_only
 async def get_policy(request: web.Request, who: Principal) -> web.Response:
     """GET /api/v1/sites/{site}/policy — a site's whole moderation policy (admins)."""
-    data = await request.app[DECISIONS].policy(who, request.match_info["site"])
+    data = await request.app[DECISIONS].policy(who, path_param(request, "site"))
     return json_response(data)
 
 
 @moderator_only
 async def put_policy(request: web.Request, who: Principal) -> web.Response:
     """PUT /api/v1/sites/{site}/policy — replace a site's policy, validated (admins)."""
-    site = request.match_info["site"]
+    site = path_param(request, "site")
     data = await request.app[DECISIONS].set_policy(who, site, await read_json(request))
     return json_response(data)
 

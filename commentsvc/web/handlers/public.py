@@ -12,9 +12,17 @@ from commentsvc.errors import BadRequest, Forbidden, NotFound, RateLimited, Unsu
 from commentsvc.runtime import Runtime
 from commentsvc.service import Client
 from commentsvc.store.comments import Sort
-from commentsvc.validation import parse_edit, parse_flag, parse_new_comment, parse_vote
+from commentsvc.validation import (
+    has_control_chars,
+    is_plain_int,
+    parse_edit,
+    parse_flag,
+    parse_new_comment,
+    parse_vote,
+)
 from commentsvc.views import author_comment, rfc3339
 from commentsvc.web.client import client_ip
+from commentsvc.web.conditional import not_modified
 from commentsvc.web.keys import RUNTIME
 
 JSON_TYPE = "application/json"
@@ -58,7 +66,10 @@ def bearer_token(request: web.Request) -> str | None:
 def client_of(request: web.Request, runtime: Runtime) -> tuple[str, Client]:
     ip = client_ip(request, runtime.settings.trusted_proxies)
     ip_hash = runtime.keys.ip_hash(ip)
-    return ip_hash, Client(ip_hash=ip_hash, user_agent=request.headers.get("User-Agent", "")[:512])
+    user_agent = request.headers.get("User-Agent", "")[:512]
+    if not user_agent.isprintable():  # undecodable bytes or controls: keep only the text
+        user_agent = "".join(ch for ch in user_agent if ch.isprintable())
+    return ip_hash, Client(ip_hash=ip_hash, user_agent=user_agent)
 
 
 async def limit(runtime: Runtime, bucket: str, subject: str) -> None:
@@ -76,6 +87,16 @@ def query_param(request: web.Request, name: str, default: str = "", max_chars: i
     value = values[0] if values else default
     if len(value) > max_chars:
         raise BadRequest(f"query parameter {name!r} is longer than {max_chars} characters")
+    if has_control_chars(value, allow_newlines=False):
+        raise BadRequest(f"query parameter {name!r} contains control characters")
+    return value
+
+
+def path_param(request: web.Request, name: str, max_chars: int = 64) -> str:
+    """A `{name}` part of the path, refused (400) when too long or holding control characters."""
+    value = request.match_info[name]
+    if len(value) > max_chars or has_control_chars(value, allow_newlines=False):
+        raise BadRequest(f"{name!r} in the path must be at most {max_chars} printable characters")
     return value
 
 
@@ -129,7 +150,7 @@ async def get_thread(request: web.Request) -> web.Response:
     if filter_ not in FILTERS:
         raise BadRequest("filter must be one of " + ", ".join(FILTERS))
     limit_raw = query_param(request, "limit", "50", 8) or "50"
-    if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 100:
+    if not is_plain_int(limit_raw) or not 1 <= int(limit_raw) <= 100:
         raise BadRequest("limit must be an integer from 1 to 100")
     cursor = query_param(request, "cursor", "", 256)
     if await runtime.service.site(site) is None:
@@ -138,7 +159,7 @@ async def get_thread(request: web.Request) -> web.Response:
         site, thread, cast(Sort, sort), filter_ == "feedback", int(limit_raw), cursor
     )
     headers = {"ETag": etag, "Cache-Control": THREAD_CACHE_CONTROL}
-    if etag in request.headers.get("If-None-Match", ""):
+    if not_modified(request, etag):
         return web.Response(status=304, headers=headers)
     return web.Response(body=body, content_type=JSON_TYPE, headers=headers)
 
@@ -166,6 +187,8 @@ async def edit_comment(request: web.Request) -> web.Response:
 async def delete_comment(request: web.Request) -> web.Response:
     """DELETE /api/v1/comments/{id} — the author deletes inside the window (204)."""
     runtime = request.app[RUNTIME]
+    ip_hash, _ = client_of(request, runtime)
+    await limit(runtime, "post", ip_hash)  # an author's write, like an edit
     await runtime.actions.delete_own(request.match_info["id"], bearer_token(request))
     return web.Response(status=204)
 
@@ -185,10 +208,10 @@ async def vote(request: web.Request) -> web.Response:
 async def flag(request: web.Request) -> web.Response:
     """POST /api/v1/comments/{id}/flags — report a comment; enough reports mean review again."""
     runtime = request.app[RUNTIME]
-    ip_hash, _ = client_of(request, runtime)
+    ip_hash, client = client_of(request, runtime)
     await limit(runtime, "flag", ip_hash)
     reason, note, reporter = parse_flag(await read_json(request))
-    await runtime.actions.flag(request.match_info["id"], reporter, reason, note)
+    await runtime.actions.flag(request.match_info["id"], reporter, reason, note, client)
     return json_response({"status": "received"}, status=202)
 
 
@@ -203,5 +226,7 @@ async def counts(request: web.Request) -> web.Response:
         raise BadRequest(f"at most {MAX_COUNT_KEYS} thread keys per request")
     if any(not k or len(k) > 512 for k in keys):
         raise BadRequest("thread keys must be 1 to 512 characters")
+    if any(has_control_chars(k, allow_newlines=False) for k in keys):
+        raise BadRequest("query parameter 'thread' contains control characters")
     result = await runtime.service.counts(site, keys)
     return json_response({"counts": result}, headers={"Cache-Control": "public, max-age=10"})

@@ -18,7 +18,7 @@ from pathlib import Path
 import jinja2
 from aiohttp import web
 
-from commentsvc.errors import NotFound
+from commentsvc.errors import BadRequest, NotFound
 from commentsvc.notify.subscriptions import LinkView
 from commentsvc.validation import parse_subscription
 from commentsvc.web.handlers.public import check_origin, client_of, json_response, limit, read_json
@@ -128,6 +128,9 @@ async def unsubscribe(request: web.Request) -> web.Response:
     service = request.app[RUNTIME].service.subscriptions
     everything = False
     if request.content_type in FORM_TYPES:
-        form = await request.post()
+        try:
+            form = await request.post()
+        except ValueError:  # a broken multipart or urlencoded body
+            raise BadRequest("the form in the request body could not be read") from None
         everything = form.get("scope") == "all"
     return await _link(request, functools.partial(service.unsubscribe, everything=everything))

@@ -72,15 +72,16 @@ def public_operations() -> None:
     describe(
         "DELETE",
         "/api/v1/comments/{id}",
-        "Delete your own comment inside the edit window",
+        "Delete your own comment inside the edit window (rate-limited like an edit)",
         tag=tag,
         security=EDIT_TOKEN,
-        responses={"204": {"description": "Deleted"}, **problems(403, 404, 409)},
+        responses={"204": {"description": "Deleted"}, **problems(403, 404, 409, 429)},
     )
     describe(
         "POST",
         "/api/v1/comments/{id}/votes",
-        "Vote a comment up or down (0 withdraws)",
+        "Vote a comment up or down (0 withdraws); refused (403) with the comment's own "
+        "edit token",
         tag=tag,
         body={
             "type": "object",
@@ -95,7 +96,7 @@ def public_operations() -> None:
     describe(
         "POST",
         "/api/v1/comments/{id}/flags",
-        "Report a comment",
+        "Report a comment. Flags count once per client address, whatever `reporter` says",
         tag=tag,
         body={
             "type": "object",
@@ -181,7 +182,8 @@ def live_operations() -> None:
                 ),
                 "content": {"text/event-stream": {"schema": STR}},
             },
-            **problems(400, 403, 404, 503),
+            # 429: this address already holds its share of open streams (32).
+            **problems(400, 403, 404, 429, 503),
         },
     )
 

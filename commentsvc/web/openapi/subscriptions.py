@@ -63,7 +63,7 @@ def subscription_operations() -> None:
         "Unsubscribe (RFC 8058 one-click: body List-Unsubscribe=One-Click; scope=all stops "
         "all email to the address). No cookie, CSRF token or JavaScript needed.",
         tag="subscriptions",
-        responses={"200": html, "404": bad_link},
+        responses={"200": html, "404": bad_link, **problems(400)},
     )
     OPERATIONS[("POST", "/u/{token}")]["requestBody"] = {
         "required": False,
