@@ -32,6 +32,11 @@ WRONG_LOGIN = "wrong email or password"
 MAX_TOKEN_CHARS = 256
 
 
+ACCOUNT_CEILING = 10
+"""Wrong passwords for one account, from all addresses together, per window: this many
+times the per-address limit (`login_account`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class SignedIn:
     """A new session: the cookie value, the CSRF token for it, and when it ends."""
@@ -81,19 +86,25 @@ class Authenticator:
                 f"too many sign-in attempts from your address; wait {retry_after_s} s",
                 retry_after_s=retry_after_s,
             )
-        subject = self._account_subject(email)
+        account = self._account_subject(email)
+        subject = f"{account}:{ip_hash}"
         limit = self.settings.rate_limits["login_account"]
-        failed, wait_s = await self.failures.recent(subject)
-        if failed >= limit.count:
-            raise RateLimited(
-                f"too many wrong passwords for this account; wait {int(wait_s) + 1} s",
-                retry_after_s=int(wait_s) + 1,
-            )
+        # Wrong passwords lock an account for the address that typed them; from
+        # everywhere together it takes ACCOUNT_CEILING times as many, so nobody can
+        # lock a moderator out by guessing from one place.
+        for key, most in ((subject, limit.count), (account, limit.count * ACCOUNT_CEILING)):
+            failed, wait_s = await self.failures.recent(key)
+            if failed >= most:
+                raise RateLimited(
+                    f"too many wrong passwords for this account; wait {int(wait_s) + 1} s",
+                    retry_after_s=int(wait_s) + 1,
+                )
         record = await self.store.moderators.by_email(email)
         stored = record.password_hash if record else await asyncio.to_thread(dummy_hash)
         matches = await verify_password(password[: MAX_PASSWORD_CHARS + 1], stored)
         if record is None or not matches:
             await self.failures.record(subject)
+            await self.failures.record(account)
             raise Unauthorized(WRONG_LOGIN)
         await self.failures.clear(subject)
         session_token = new_token(32)

@@ -105,6 +105,57 @@ async def test_the_sixth_wrong_password_in_a_minute_gets_429(client: Client) -> 
     assert await login(client, other)
 
 
+def _from(address: str) -> dict[str, str]:
+    return {"X-Forwarded-For": address}
+
+
+async def test_guessing_from_one_address_does_not_lock_the_moderator_out(
+    client: Client,
+) -> None:
+    email = await add_moderator(client, "busy@example.org")
+    for attempt in range(6):
+        resp = await client.post(
+            "/api/v1/auth/login",
+            json={"email": email, "password": f"guess {attempt}"},
+            headers=_from("203.0.113.66"),
+        )
+    assert resp.status == 429  # the guesser is stopped...
+    resp = await client.post(
+        "/api/v1/auth/login",
+        json={"email": email, "password": PASSWORD},
+        headers=_from("198.51.100.20"),
+    )
+    assert resp.status == 200  # ...and the moderator, elsewhere, still gets in
+
+
+async def test_guessing_from_many_addresses_meets_the_account_ceiling(
+    tmp_path: Path, sqlite_url: str, redis_url: str, redis: aioredis.Redis
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        sqlite_url,
+        redis_url,
+        COMMENTSVC_RATE_LIMITS="login_account=1/60",
+        COMMENTSVC_TRUSTED_PROXIES="127.0.0.1",
+    )
+    async with live_client(settings) as client:
+        email = await add_moderator(client, "popular@example.org")
+        for n in range(10):  # ACCOUNT_CEILING x 1
+            resp = await client.post(
+                "/api/v1/auth/login",
+                json={"email": email, "password": "not it"},
+                headers=_from(f"203.0.113.{n + 1}"),
+            )
+            assert resp.status == 401, n
+        resp = await client.post(
+            "/api/v1/auth/login",
+            json={"email": email, "password": PASSWORD},
+            headers=_from("198.51.100.99"),
+        )
+        assert resp.status == 429
+        assert 1 <= int(resp.headers["Retry-After"]) <= 61
+
+
 async def test_a_good_login_clears_earlier_failures(client: Client) -> None:
     email = await add_moderator(client, "typo@example.org")
     for _ in range(4):

@@ -80,8 +80,7 @@ def public_operations() -> None:
     describe(
         "POST",
         "/api/v1/comments/{id}/votes",
-        "Vote a comment up or down (0 withdraws); refused (403) with the comment's own "
-        "edit token",
+        "Vote a comment up or down (0 withdraws); refused (403) with the comment's own edit token",
         tag=tag,
         body={
             "type": "object",
