@@ -12,8 +12,13 @@ from commentsvc.models import Action, Comment, Reason, Status
 from commentsvc.policy import Policy
 from commentsvc.render import render_body
 from commentsvc.service import Client, CommentService, body_fingerprint
+from commentsvc.store.reactions import TooManyVoters
 from commentsvc.store.records import Transition
 from commentsvc.store.tables import now_utc
+
+MAX_VOTERS_PER_ADDRESS = 5
+"""Voter ids one address may vote a comment with: a household or an office, not a
+script minting ids to push a comment up the "top" sort."""
 
 
 class ReaderActions:
@@ -97,9 +102,19 @@ class ReaderActions:
         # the author's address would tell anyone whether a comment came from theirs.
         if self.service.token_matches(comment, token):
             raise Forbidden("you can't vote on your own comment")
-        up, down = await self.service.store.reactions.set_vote(
-            comment.id, comment.thread_id, self.service.keys.voter_hash(voter), value
-        )
+        try:
+            up, down = await self.service.store.reactions.set_vote(
+                comment.id,
+                comment.thread_id,
+                self.service.keys.voter_hash(voter),
+                value,
+                ip_hash=client.ip_hash or "",
+                max_voters_per_address=MAX_VOTERS_PER_ADDRESS,
+            )
+        except TooManyVoters:
+            raise Forbidden(
+                f"{MAX_VOTERS_PER_ADDRESS} readers from your address already voted on this comment"
+            ) from None
         thread = await self.service.store.threads.get_by_id(comment.thread_id)
         if thread is not None:
             await self.service.announce(thread.site_id, thread.key, thread.version, comment.id)

@@ -11,6 +11,10 @@ from commentsvc.store.engine import Database
 from commentsvc.store.tables import comments, flags, now_utc, threads, votes
 
 
+class TooManyVoters(Exception):
+    """This address already voted on the comment under as many voter ids as it may."""
+
+
 class ReactionStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -19,17 +23,34 @@ class ReactionStore:
         return (sqlite_insert if self.db.is_sqlite else pg_insert)(table)
 
     async def set_vote(
-        self, comment_id: str, thread_id: int, voter: str, value: int
+        self,
+        comment_id: str,
+        thread_id: int,
+        voter: str,
+        value: int,
+        *,
+        ip_hash: str = "",
+        max_voters_per_address: int = 0,
     ) -> tuple[int, int]:
-        """Record (or with 0, withdraw) one voter's vote; return the comment's (up, down)."""
+        """Record (or with 0, withdraw) one voter's vote; return the comment's (up, down).
+
+        With `max_voters_per_address`, a new voter from an address that already voted on
+        the comment under that many ids raises TooManyVoters (changing a vote never does).
+        """
         async with self.db.write() as conn:
             if value == 0:
                 await conn.execute(
                     votes.delete().where(votes.c.comment_id == comment_id, votes.c.voter == voter)
                 )
             else:
+                if ip_hash and max_voters_per_address:
+                    await _check_address(conn, comment_id, voter, ip_hash, max_voters_per_address)
                 stmt = self._insert(votes).values(
-                    comment_id=comment_id, voter=voter, value=value, created_at=now_utc()
+                    comment_id=comment_id,
+                    voter=voter,
+                    value=value,
+                    created_at=now_utc(),
+                    ip_hash=ip_hash,
                 )
                 stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
                     index_elements=[votes.c.comment_id, votes.c.voter],
@@ -64,6 +85,18 @@ class ReactionStore:
                 comments.update().where(comments.c.id == comment_id).values(flag_count=count)
             )
         return inserted, count
+
+
+async def _check_address(
+    conn: AsyncConnection, comment_id: str, voter: str, ip_hash: str, most: int
+) -> None:
+    on_comment = votes.c.comment_id == comment_id
+    rows = await conn.execute(
+        sa.select(votes.c.voter).where(on_comment, votes.c.ip_hash == ip_hash).limit(most + 1)
+    )
+    voters = set(rows.scalars())
+    if voter not in voters and len(voters) >= most:
+        raise TooManyVoters(f"{len(voters)} voters from this address already voted")
 
 
 async def _recount(conn: AsyncConnection, comment_id: str, thread_id: int) -> tuple[int, int]:

@@ -226,6 +226,8 @@ votes = sa.Table(
     sa.Column("voter", sa.String(64), primary_key=True),
     sa.Column("value", sa.SmallInteger, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Keyed hash of the voter's address: caps how many voter ids one address may use.
+    sa.Column("ip_hash", sa.String(32), nullable=False, server_default=""),
 )
 
 flags = sa.Table(

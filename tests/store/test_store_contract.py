@@ -16,6 +16,7 @@ from commentsvc import ids
 from commentsvc.models import Kind, Status
 from commentsvc.store import Store
 from commentsvc.store.comments import CursorError
+from commentsvc.store.reactions import TooManyVoters
 from commentsvc.store.records import Transition
 from commentsvc.store.tables import metadata, now_utc
 
@@ -242,6 +243,27 @@ async def test_top_sort_and_votes(store: Store) -> None:
     assert page.next_cursor
     rest = await store.comments.thread_page(t.id, sort="top", limit=1, cursor=page.next_cursor)
     assert [c.id for c in rest.top] == [a["id"]]
+
+
+async def test_one_address_may_vote_under_a_few_voter_ids_only(store: Store) -> None:
+    t = await store.threads.ensure("default", "voters")
+    c = row(t.id, body="c")
+    await store.comments.insert_many([c])
+    await approve(store, c["id"])
+
+    async def vote(voter: str, value: int, ip_hash: str = "net-a") -> tuple[int, int]:
+        return await store.reactions.set_vote(
+            c["id"], t.id, voter, value, ip_hash=ip_hash, max_voters_per_address=2
+        )
+
+    assert await vote("v1", 1) == (1, 0)
+    assert await vote("v2", 1) == (2, 0)
+    with pytest.raises(TooManyVoters):
+        await vote("v3", 1)
+    assert await vote("v2", -1) == (1, 1)  # changing a vote is always fine
+    assert await vote("v3", 1, ip_hash="net-b") == (2, 1)  # another address
+    assert await vote("v1", 0) == (1, 1)  # withdrawing frees a place
+    assert await vote("v4", 1) == (2, 1)
 
 
 async def test_flags_count_distinct_reporters(store: Store) -> None:

@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
+from commentsvc.reader_actions import MAX_VOTERS_PER_ADDRESS
 from commentsvc.store.tables import comments
 from tests.support import live_client, make_settings, runtime_of
 from tests.web.conftest import GENEROUS_LIMITS
@@ -228,3 +229,19 @@ async def test_deleting_own_comments_is_rate_limited(
             statuses.append(resp.status)
         assert statuses[-1] == 429 and "Retry-After" in resp.headers
         assert set(statuses[:-1]) <= {403, 404}
+
+
+async def test_one_address_can_not_mint_voters_to_push_a_comment_up(client: Client) -> None:
+    c = await post_approved(client, thread="t/mint")
+    url = f"/api/v1/comments/{c['id']}/votes"
+    net = {"X-Forwarded-For": "203.0.113.50"}
+    for n in range(MAX_VOTERS_PER_ADDRESS):
+        resp = await client.post(url, json={"value": 1, "voter": f"minted-{n:04d}"}, headers=net)
+        assert resp.status == 200
+    resp = await client.post(url, json={"value": 1, "voter": "minted-9999"}, headers=net)
+    body = await expect_problem(resp, 403)
+    assert "your address" in body["detail"]
+    resp = await client.post(
+        url, json={"value": 1, "voter": "elsewhere-1"}, headers={"X-Forwarded-For": "198.51.100.9"}
+    )
+    assert await resp.json() == {"up": MAX_VOTERS_PER_ADDRESS + 1, "down": 0}

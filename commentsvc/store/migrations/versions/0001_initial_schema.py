@@ -275,6 +275,7 @@ def upgrade() -> None:
         sa.Column("voter", sa.String(length=64), nullable=False),
         sa.Column("value", sa.SmallInteger(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("ip_hash", sa.String(length=32), server_default="", nullable=False),
         sa.ForeignKeyConstraint(
             ["comment_id"], ["comments.id"], name=op.f("fk_votes_comment_id_comments")
         ),
