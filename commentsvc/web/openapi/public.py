@@ -80,7 +80,8 @@ def public_operations() -> None:
     describe(
         "POST",
         "/api/v1/comments/{id}/votes",
-        "Vote a comment up or down (0 withdraws); refused (403) with the comment's own edit token",
+        "Vote a comment up or down (0 withdraws); refused (403) with the comment's own "
+        "edit token, or for a 6th voter id from one address on one comment",
         tag=tag,
         body={
             "type": "object",
