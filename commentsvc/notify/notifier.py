@@ -10,7 +10,13 @@ Two halves, both idempotent:
   records the outcome at once (group commit): sent; queued again with backoff
   and jitter after a transient failure; failed (and the address suppressed)
   after a permanent one. A crash between the server's "250" and that record
-  can repeat an email, never lose one.
+  can repeat an email, never lose one. A batch that outlives half its lease
+  renews it (compare-and-set on the lease it took) before each further send,
+  and drops rows another notifier has taken since, so a slow relay never makes
+  two notifiers send the same row.
+- A row whose comment is held again (an edit, reader flags) waits and is
+  looked at again every few minutes; it goes out if the comment is approved
+  again, and is dropped if it is rejected or stays held for a week.
 
 `housekeeping` mails moderators about newly pending comments (at most once per
 interval each) and deletes subscriptions left unconfirmed for 7 days.
@@ -74,6 +80,9 @@ POLL_INTERVAL_S = 1.0
 HOUSEKEEPING_INTERVAL_S = 30.0
 EXPIRY_INTERVAL_S = 600.0
 ERROR_BACKOFF_MAX_S = 30.0
+HELD_RECHECK_S = 300.0
+HELD_WAIT_MAX = timedelta(days=7)
+HELD_AGAIN = (Status.PENDING, Status.RECEIVED)
 
 Clock = Callable[[], datetime]
 
@@ -96,6 +105,50 @@ class _Batch:
     suppressed: set[str] = field(default_factory=set)
     threads: dict[int, Thread] = field(default_factory=dict)
     sites: dict[str, Site] = field(default_factory=dict)
+    lease: _Lease | None = None
+    turns: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    def turn_of(self, recipient: str) -> asyncio.Lock:
+        return self.turns.setdefault(recipient, asyncio.Lock())
+
+
+DROP, WAIT = "drop", "wait"
+
+
+def _is_theirs(sub: Subscription | None, row: Delivery) -> bool:
+    """The row's subscription still exists and is the one the row was written for (an id
+    alone is not enough: a deleted subscription's id must never stand for another's)."""
+    return (
+        sub is not None
+        and sub.email.casefold() == row.recipient.casefold()
+        and (row.thread_id is None or sub.thread_id == row.thread_id)
+    )
+
+
+class _Lease:
+    """A claimed batch's lease: renewed once half of it has passed, by compare-and-set on
+    the lease value the claim wrote, so rows another notifier took since are let go."""
+
+    def __init__(
+        self, store: Store, rows: Sequence[Delivery], lease_s: float, clock: Clock
+    ) -> None:
+        self.store = store
+        self.lease_s = lease_s
+        self.clock = clock
+        self.until = rows[0].next_attempt_at if rows else None
+        self.held = {r.id for r in rows}
+        self.renew_at = time.monotonic() + lease_s / 2
+        self._lock = asyncio.Lock()
+
+    async def hold(self, rows: Sequence[Delivery]) -> bool:
+        """Whether these rows are still ours, with at least half a lease to go."""
+        async with self._lock:
+            if time.monotonic() >= self.renew_at and self.until is not None and self.held:
+                until = self.clock() + timedelta(seconds=self.lease_s)
+                self.held = await self.store.deliveries.renew_lease(self.held, self.until, until)
+                self.until = until
+                self.renew_at = time.monotonic() + self.lease_s / 2
+        return all(r.id in self.held for r in rows)
 
 
 class Notifier:
@@ -133,6 +186,7 @@ class Notifier:
         self.tokens = Tokens(keys)
         self.public_url = settings.resolved_public_url
         self._settler: Batcher[Outcome] = Batcher(self._settle, max_batch=256)
+        self._sending = asyncio.Semaphore(getattr(destination, "concurrency", 8))
         self._outcomes: Counter[str] = Counter()
         self._expire_at = 0.0
         self._wake = asyncio.Event()
@@ -185,6 +239,10 @@ class Notifier:
         )
         if comment is None or comment.first_approved_at is None or comment.notified_at:
             return 0
+        if comment.status in HELD_AGAIN:
+            # Held again before we got here: left unnotified, so the sweeper rings
+            # again once a moderator approves it (rejected or deleted ones end here).
+            return 0
         site = await self.store.sites.get(comment.site_id)
         policy = policy_of(site)
         planned = []
@@ -215,6 +273,7 @@ class Notifier:
             key = (row.recipient, row.digest_group) if row.digest_group else ("", str(row.id))
             units.setdefault(key, []).append(row)
         batch = await self._read_batch(claimed)
+        batch.lease = _Lease(self.store, claimed, self.lease_s, self.clock)
         results = await asyncio.gather(
             *(self._deliver(rows, batch) for rows in units.values()), return_exceptions=True
         )
@@ -260,37 +319,56 @@ class Notifier:
             batch.sites[site_id] = site or Site(site_id, site_id, ())
         return batch
 
-    def _still_wanted(self, row: Delivery, batch: _Batch) -> str | None:
-        """Why this row must not go out any more, or None if it should."""
+    def _verdict(self, row: Delivery, batch: _Batch) -> tuple[str, str] | None:
+        """None if this row should go out now; else ("drop" or "wait", why)."""
         if row.recipient in batch.suppressed:
-            return "the address is suppressed"
+            return DROP, "the address is suppressed"
         sub = batch.subscriptions.get(row.subscription_id or 0)
-        comment = batch.comments.get(row.comment_id or "")
-        if row.template in (THREAD, REPLY):
-            if sub is None or not sub.confirmed:
-                return "the subscription ended"
-            if comment is None or comment.status is not Status.APPROVED:
-                return "the comment is no longer public"
-        elif row.template == APPROVED:
-            if comment is None or comment.status is not Status.APPROVED:
-                return "the comment is no longer public"
-        elif row.template == CONFIRM and (sub is None or sub.confirmed):
-            return "the subscription was confirmed or has expired"
+        if row.template in (THREAD, REPLY, CONFIRM) and not _is_theirs(sub, row):
+            return DROP, "the subscription ended"
+        if row.template == CONFIRM and sub is not None and sub.confirmed:
+            return DROP, "the subscription was confirmed already"
+        if row.template in (THREAD, REPLY, APPROVED):
+            if row.template != APPROVED and sub is not None and not sub.confirmed:
+                return DROP, "the subscription is not confirmed"
+            comment = batch.comments.get(row.comment_id or "")
+            if comment is None or comment.status is Status.APPROVED:
+                return None if comment else (DROP, "the comment is gone")
+            if comment.status in HELD_AGAIN and self.clock() - row.created_at < HELD_WAIT_MAX:
+                return WAIT, "the comment is held for review again"
+            return DROP, "the comment is no longer public"
         return None
 
     async def _deliver(self, rows: list[Delivery], batch: _Batch) -> None:
         """Send one email (a row, or a digest group's rows) and record what happened."""
         keep: list[Delivery] = []
-        dropped: dict[str, list[int]] = {}
+        put_aside: dict[tuple[str, str], list[int]] = {}
         for row in rows:
-            reason = self._still_wanted(row, batch)
-            if reason is None:
+            verdict = self._verdict(row, batch)
+            if verdict is None:
                 keep.append(row)
             else:
-                dropped.setdefault(reason, []).append(row.id)
-        outcomes = [Outcome(tuple(i), SUPPRESSED, error=why) for why, i in dropped.items()]
+                put_aside.setdefault(verdict, []).append(row.id)
+        recheck_at = self.clock() + timedelta(seconds=HELD_RECHECK_S)
+        outcomes = [
+            Outcome(tuple(i), SUPPRESSED, error=why)
+            if kind == DROP
+            else Outcome(tuple(i), QUEUED, error=why, retry_at=recheck_at)
+            for (kind, why), i in put_aside.items()
+        ]
         if keep:
-            outcomes.append(await self._send(keep, batch))
+            recipient = keep[0].recipient
+            # One email at a time to an address, so a permanent bounce stops the rest;
+            # then wait for a free connection, and only then check the lease.
+            async with batch.turn_of(recipient), self._sending:
+                if recipient in batch.suppressed:
+                    outcomes.append(
+                        Outcome(tuple(r.id for r in keep), SUPPRESSED, "the address bounced")
+                    )
+                elif batch.lease is None or await batch.lease.hold(keep):
+                    outcomes.append(await self._send(keep, batch))
+                else:
+                    log.info("rows %s: taken by another notifier meanwhile", keep[0].id)
         for outcome in outcomes:
             await self._settler.submit(outcome)
 
@@ -308,6 +386,8 @@ class Notifier:
             return self._retry_or_fail(rows, str(exc))
         except PermanentError as exc:
             log.warning("delivery %s failed for good: %s", row_ids[0], exc)
+            if exc.bounced:  # the rest of this batch to that address is dropped at once
+                batch.suppressed.add(recipient)
             return Outcome(row_ids, FAILED, str(exc), suppress=recipient if exc.bounced else None)
         return Outcome(row_ids, SENT)
 

@@ -60,6 +60,9 @@ class PermanentError(DeliveryError):
 
 class Destination(Protocol):
     name: str
+    concurrency: int
+    """How many sends it runs at once; the notifier queues the rest before claiming a
+    connection, so its lease check happens right before each send."""
 
     async def send(self, message: bytes, recipient: str) -> None:
         """Send one email (as it goes on the wire) to one recipient."""
@@ -149,6 +152,7 @@ class SMTPDestination:
         self.pool_size = pool_size
         self.timeout_s = timeout_s
         self.max_messages_per_connection = max_messages_per_connection
+        self.concurrency = pool_size
         self._slots = asyncio.Semaphore(pool_size)
         self._idle: list[_Connection] = []
         self.connections_opened = 0
@@ -216,6 +220,7 @@ class MaildirDestination:
     """Emails as files in a Maildir: for local runs with no mail server."""
 
     name = "maildir"
+    concurrency = 1  # one file at a time
 
     def __init__(self, path: Path) -> None:
         self.path = path

@@ -276,6 +276,9 @@ class CommentStore:
                     comments.c.first_approved_at.is_not(None),
                     comments.c.first_approved_at < before,
                     comments.c.notified_at.is_(None),
+                    # one held again waits for approval; rejected or deleted ones end here
+                    comments.c.status != Status.PENDING.value,
+                    comments.c.status != Status.RECEIVED.value,
                 )
                 .order_by(comments.c.first_approved_at)
                 .limit(limit)

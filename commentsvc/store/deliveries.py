@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -314,6 +314,9 @@ class DeliveryStore:
                         sa.select(deliveries)
                         .where(
                             deliveries.c.status == QUEUED,
+                            # never a row another notifier holds under its lease (nor
+                            # one waiting for a retry): only rows never tried, or due
+                            sa.or_(deliveries.c.attempts == 0, deliveries.c.next_attempt_at <= now),
                             deliveries.c.digest_group.in_(part),
                             deliveries.c.recipient.in_(sorted({r for r, _ in groups})),
                         )
@@ -338,6 +341,33 @@ class DeliveryStore:
             )
             for r in rows
         ]
+
+    async def renew_lease(
+        self, row_ids: Collection[int], until: datetime, new_until: datetime
+    ) -> set[int]:
+        """Extend the lease on rows still queued under the lease `until` (compare-and-set:
+        a row another notifier claimed since has another lease); the ids renewed."""
+        held: set[int] = set()
+        async with self.db.write() as conn:
+            for part in chunks(sorted(row_ids)):
+                mine = [
+                    deliveries.c.id.in_(part),
+                    deliveries.c.status == QUEUED,
+                    deliveries.c.next_attempt_at == until,
+                ]
+                query = sa.select(deliveries.c.id).where(*mine)
+                if conn.dialect.name == "postgresql":  # a claim in flight finishes first
+                    query = query.with_for_update()
+                found = await conn.execute(query)
+                ids = [r[0] for r in found]
+                if ids:
+                    await conn.execute(
+                        deliveries.update()
+                        .where(deliveries.c.id.in_(ids))
+                        .values(next_attempt_at=new_until)
+                    )
+                held.update(ids)
+        return held
 
     async def settle(self, outcomes: Sequence[Outcome], now: datetime) -> None:
         """Record what became of claimed rows: one statement for them all, one transaction."""

@@ -68,6 +68,7 @@ threads = sa.Table(
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("site_id", "key"),
+    sqlite_autoincrement=True,  # SQLite must never hand a deleted row's id out again
 )
 
 comments = sa.Table(
@@ -125,6 +126,7 @@ subscriptions = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("thread_id", "email", "kind"),
     sa.Index(None, "email"),
+    sqlite_autoincrement=True,  # SQLite must never hand a deleted row's id out again
 )
 
 deliveries = sa.Table(
@@ -147,6 +149,7 @@ deliveries = sa.Table(
     sa.UniqueConstraint("recipient", "comment_id"),
     sa.Index(None, "status", "next_attempt_at"),
     sa.Index(None, "thread_id", "created_at"),
+    sqlite_autoincrement=True,  # SQLite must never hand a deleted row's id out again
 )
 
 suppressions = sa.Table(
@@ -167,6 +170,7 @@ moderators = sa.Table(
     sa.Column("sites", sa.JSON, nullable=False),
     sa.Column("notify_pending", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sqlite_autoincrement=True,  # SQLite must never hand a deleted row's id out again
 )
 
 sessions = sa.Table(
@@ -188,6 +192,7 @@ api_tokens = sa.Table(
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("last_used_at", UTCDateTime, nullable=True),
+    sqlite_autoincrement=True,  # SQLite must never hand a deleted row's id out again
 )
 
 events = sa.Table(
@@ -203,6 +208,7 @@ events = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Index(None, "comment_id"),
     sa.Index(None, "at"),
+    sqlite_autoincrement=True,  # SQLite must never hand a deleted row's id out again
 )
 
 bans = sa.Table(
@@ -217,6 +223,7 @@ bans = sa.Table(
     sa.Column("created_by", sa.String(254), nullable=False, server_default=""),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Index(None, "site_id", "kind", "value"),
+    sqlite_autoincrement=True,  # SQLite must never hand a deleted row's id out again
 )
 
 votes = sa.Table(

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_moderators")),
         sa.UniqueConstraint("email", name=op.f("uq_moderators_email")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "sites",
@@ -61,6 +62,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "bans",
@@ -74,6 +76,7 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_bans_site_id_sites")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bans")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("bans", schema=None) as batch_op:
         batch_op.create_index(
@@ -110,6 +113,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_threads_site_id_sites")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_threads")),
         sa.UniqueConstraint("site_id", "key", name=op.f("uq_threads_site_id_key")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "comments",
@@ -198,6 +202,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "thread_id", "email", "kind", name=op.f("uq_subscriptions_thread_id_email_kind")
         ),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("subscriptions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_subscriptions_email"), ["email"], unique=False)
@@ -225,6 +230,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "recipient", "comment_id", name=op.f("uq_deliveries_recipient_comment_id")
         ),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.create_index(
@@ -252,6 +258,7 @@ def upgrade() -> None:
             ["comment_id"], ["comments.id"], name=op.f("fk_events_comment_id_comments")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_events_at"), ["at"], unique=False)
