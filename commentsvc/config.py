@@ -129,13 +129,15 @@ def _parse_float(lo: float, hi: float) -> Callable[[str], float]:
     return parse
 
 
-def _parse_url(*schemes: str) -> Callable[[str], str]:
+def _parse_url(*schemes: str, drivers: bool = True) -> Callable[[str], str]:
+    """A URL with one of `schemes`; with `drivers`, also `scheme+driver` (SQLAlchemy's)."""
+
     def parse(raw: str) -> str:
         raw = raw.strip()
         if not raw:
             return ""
         parts = urlsplit(raw)
-        scheme = parts.scheme.split("+")[0]
+        scheme = parts.scheme.split("+")[0] if drivers else parts.scheme
         if scheme not in schemes:
             raise ValueError(f"scheme must be one of {', '.join(schemes)}, got {parts.scheme!r}")
         if scheme not in ("sqlite", "unix") and not parts.hostname:
@@ -227,7 +229,7 @@ def _parse_rate_limits(raw: str) -> dict[str, RateLimit]:
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "data_dir": lambda raw: Path(raw).expanduser(),
     "database_url": _parse_database_url,
-    "redis_url": _parse_url("redis", "rediss", "unix"),
+    "redis_url": _parse_url("redis", "rediss", "unix", drivers=False),  # no Sentinel/Cluster
     "smtp_url": _parse_url("smtp", "smtps"),
     "public_url": _parse_public_url,
     "secret_key": _parse_secret,

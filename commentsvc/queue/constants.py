@@ -1,7 +1,8 @@
 """Every Redis key name and queue default, in one place.
 
-Keys share the `commentsvc:` prefix. No operation touches two keys
-atomically, so the keys work unchanged on Redis Cluster.
+Keys share the `commentsvc:` prefix. The one script that touches several keys
+at once (the rate-limit gate) keeps them under one hash tag. The service talks
+to one Redis address (no Cluster or Sentinel client).
 """
 
 from __future__ import annotations
