@@ -56,7 +56,7 @@ class Moderator:
     async def moderate(self, comments: Sequence[Comment]) -> list[str]:
         """Moderate received comments; return the ids handled (moderated, or moved on meanwhile)."""
         items = await self._items(comments)
-        verdicts = self.pipeline.run(items)
+        verdicts = self.pipeline.run_safely(items)
         transitions = [self._transition(c, v) for c, v in zip(comments, verdicts, strict=True)]
         try:
             results = await self.service.transition_many(transitions)
@@ -161,6 +161,9 @@ class Moderator:
             action="moderate",
             note=summarize(verdict),
             changes=changes,
+            # The verdict is about the text read: an edit since (still `received`) must
+            # not inherit it. The edit rang its own doorbell; the sweeper backs that up.
+            expected_version=comment.version,
         )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from commentsvc import ids
-from commentsvc.batching import Batcher
+from commentsvc.batching import Batcher, Outcomes
 from commentsvc.cache import PageCache
 from commentsvc.config import Settings
 from commentsvc.errors import (
@@ -299,16 +299,24 @@ class CommentService:
     def _forget_thread(self, site_id: str, thread_key: str) -> None:
         self._threads.forget((site_id, thread_key))
 
-    async def _flush_inserts(self, rows: list[dict[str, Any]]) -> None:
+    async def _flush_inserts(self, rows: list[dict[str, Any]]) -> Outcomes:
+        """Insert gathered comments in one transaction; if that fails, one by one, so each
+        author hears of their own comment only (the others still commit and are rung)."""
+        outcomes: list[BaseException | None] = [None] * len(rows)
         try:
             await self.store.comments.insert_many(rows)
         except Exception:
             if len(rows) == 1:
                 raise
             log.warning("batch insert of %d comments failed; inserting one by one", len(rows))
-            for row in rows:  # isolate the bad row; the others still commit
-                await self.store.comments.insert_many([row])
-        await self.ring(self.moderate_queue, [{"comment_id": r["id"]} for r in rows])
+            for i, row in enumerate(rows):
+                try:
+                    await self.store.comments.insert_many([row])
+                except Exception as exc:
+                    outcomes[i] = exc
+        stored = [r for r, failed in zip(rows, outcomes, strict=True) if failed is None]
+        await self.ring(self.moderate_queue, [{"comment_id": r["id"]} for r in stored])
+        return outcomes
 
     async def ring(self, queue: JobQueue, payloads: list[dict[str, str]]) -> None:
         """Publish doorbells; if Redis is down the sweeper rings them later."""

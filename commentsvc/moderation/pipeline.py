@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from commentsvc.models import Action, Reason, Verdict
 from commentsvc.moderation.censor import mask_spans
 from commentsvc.moderation.stages import BansStage, KeysStage, LinksStage, SignalsStage, TrustStage
 from commentsvc.moderation.types import Item, Stage
+
+log = logging.getLogger(__name__)
 
 
 def default_stages(words: Stage | None = None, toxicity: Stage | None = None) -> list[Stage]:
@@ -31,6 +34,22 @@ class Pipeline:
     def stage_names(self) -> list[str]:
         return [s.name for s in self.stages]
 
+    def run_safely(self, items: Sequence[Item]) -> list[Verdict]:
+        """`run`, but a comment a stage fails on is held for a person, not retried forever.
+
+        A stage raising on one comment's text would otherwise fail its whole batch on
+        every delivery: the batch is run again one comment at a time, and a comment
+        that still fails gets a `moderation_error` reason and waits in the queue.
+        """
+        try:
+            return self.run(items)
+        except Exception:
+            if len(items) == 1:
+                log.exception("moderation failed on a comment; holding it for review")
+                return [_failed(items[0])]
+            log.exception("moderation failed on a batch of %d; trying one by one", len(items))
+        return [self.run_safely([item])[0] for item in items]
+
     def run(self, items: Sequence[Item]) -> list[Verdict]:
         """Moderate a batch; the result lines up with `items`."""
         collected: list[list[Reason]] = [[] for _ in items]
@@ -38,6 +57,11 @@ class Pipeline:
             for bucket, found in zip(collected, stage.evaluate(items), strict=True):
                 bucket.extend(found)
         return [decide(item, reasons) for item, reasons in zip(items, collected, strict=True)]
+
+
+def _failed(item: Item) -> Verdict:
+    reason = Reason("moderation_error", "a moderation stage failed on this text", Action.HOLD)
+    return Verdict(action=Action.HOLD, reasons=(reason,), censored_body=None)
 
 
 def decide(item: Item, reasons: list[Reason]) -> Verdict:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from commentsvc.queue.constants import (
     BATCH_SIZE,
@@ -72,18 +73,32 @@ async def _sleep_unless_stopped(stop: asyncio.Event, delay_s: float) -> None:
         await asyncio.wait_for(stop.wait(), delay_s)
 
 
+def _is_outage(exc: BaseException) -> bool:
+    """Redis, the network or the database unreachable: nothing a smaller batch would fix."""
+    return isinstance(exc, (RedisError, OSError, TimeoutError, OperationalError, InterfaceError))
+
+
 def _describe(exc: BaseException) -> str:
     return "".join(traceback.format_exception_only(exc)).strip()
 
 
 async def _handle_batch(queue: JobQueue, handler: Handler, jobs: list[Job], name: str) -> int:
-    """Run the handler on one batch; ack what it finished, fail the rest. Returns jobs finished."""
+    """Run the handler on one batch; ack what it finished, fail the rest. Returns jobs finished.
+
+    When the handler raises on a batch, each half is tried on its own (down to single
+    jobs), so one poison job fails alone instead of holding up its batch-mates.
+    """
     try:
         done = await handler(jobs)
     except Exception as exc:
         log.exception("%s: handler failed on a batch of %d jobs", name, len(jobs))
-        await queue.fail_many(jobs, _describe(exc))
-        return 0
+        if len(jobs) == 1 or _is_outage(exc):  # an outage fails every job alike
+            await queue.fail_many(jobs, _describe(exc))
+            return 0
+        half = len(jobs) // 2
+        return await _handle_batch(queue, handler, jobs[:half], name) + await _handle_batch(
+            queue, handler, jobs[half:], name
+        )
     done_ids = set(done)
     finished = [job.id for job in jobs if job.id in done_ids]
     unfinished = [job for job in jobs if job.id not in done_ids]
