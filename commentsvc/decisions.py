@@ -238,9 +238,10 @@ class Decisions:
             fresh = await self.store.comments.get(comment.id)
             if fresh is None:
                 raise NotFound("no such comment")
-            if fresh.status is not comment.status:
-                # Someone decided first: theirs stands, and this moderator hears of it
-                # (a vote or a flag meanwhile only changed the version: try again).
+            if fresh.status is not comment.status and fresh.status.value in rule.from_statuses:
+                # Someone decided otherwise first: theirs stands, and this moderator hears
+                # of it. (The same decision is "already approved" on the next turn; a vote
+                # or a flag meanwhile only changed the version: try again.)
                 raise Conflict(_stale(fresh))
             comment = fresh
         raise Conflict("the comment kept changing while you decided; reload and retry")

@@ -88,30 +88,46 @@ async def test_unfinished_jobs_are_failed_and_redelivered(server: QueueServer, s
     assert [(job.payload["n"], job.deliveries) for job in handler.jobs] == [("1", 2), ("3", 2)]
 
 
-async def test_handler_exception_fails_its_batch_and_the_loop_goes_on(
+async def test_a_poison_job_fails_alone_and_the_loop_goes_on(
     server: QueueServer, stream: str
 ) -> None:
     queue = make_queue(server.client, stream)
     ids = await queue.publish_many([{"n": str(n)} for n in range(4)])
-    calls = 0
+    batches: list[list[str]] = []
 
-    async def explode_once(jobs: list[Job]) -> Collection[str]:
-        nonlocal calls
-        calls += 1
-        if calls == 1:
-            raise ValueError("bad batch")
+    async def poison_1(jobs: list[Job]) -> Collection[str]:
+        batches.append([job.payload["n"] for job in jobs])
+        if any(job.payload["n"] == "1" for job in jobs):
+            raise ValueError("bad job")
         return [job.id for job in jobs]
 
-    handled = await run_consumer(queue, explode_once, name="t", burst=True, batch_size=2)
+    handled = await run_consumer(queue, poison_1, name="t", burst=True, batch_size=2)
 
-    assert handled == 2
+    assert handled == 3  # the failing batch was retried in halves: only job 1 failed
+    assert batches == [["0", "1"], ["0"], ["1"], ["2", "3"]]
     errors = await server.client.hgetall(job_error_key(stream))
-    assert errors == {ids[0]: "ValueError: bad batch", ids[1]: "ValueError: bad batch"}
-    await wait_idle(server.client, stream, GROUP, IDLE_MS, 2)
+    assert errors == {ids[1]: "ValueError: bad job"}
+    await wait_idle(server.client, stream, GROUP, IDLE_MS, 1)
     handler = Recorder()
-    assert await run_consumer(queue, handler, name="t", burst=True) == 2
-    assert handler.payloads() == ["0", "1"]
+    assert await run_consumer(queue, handler, name="t", burst=True) == 1
+    assert handler.payloads() == ["1"]
     assert (await queue.stats()).pending == 0
+
+
+async def test_an_outage_fails_the_whole_batch_without_splitting(
+    server: QueueServer, stream: str
+) -> None:
+    queue = make_queue(server.client, stream)
+    await queue.publish_many([{"n": str(n)} for n in range(4)])
+    calls = 0
+
+    async def database_down(jobs: list[Job]) -> Collection[str]:
+        nonlocal calls
+        calls += 1
+        raise ConnectionRefusedError("the database is down")
+
+    assert await run_consumer(queue, database_down, name="t", burst=True, batch_size=4) == 0
+    assert calls == 1
 
 
 async def test_stop_finishes_and_acks_the_batch_in_hand(server: QueueServer, stream: str) -> None:
