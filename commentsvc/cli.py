@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from commentsvc import cli_moderators
+from commentsvc import cli_moderators, cli_threads
 from commentsvc.config import ConfigError, Settings, load_settings
 from commentsvc.policy import Policy, PolicyError
 
@@ -289,8 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Other modules (moderators, notifications) add sub-commands here: (register, name → handler).
-EXTRA_COMMANDS: list[Callable[[Any], None]] = [cli_moderators.register]
-EXTRA_HANDLERS: dict[str, Command] = {"moderator": cli_moderators.cmd_moderator}
+EXTRA_COMMANDS: list[Callable[[Any], None]] = [cli_moderators.register, cli_threads.register]
+EXTRA_HANDLERS: dict[str, Command] = {
+    "moderator": cli_moderators.cmd_moderator,
+    "thread": cli_threads.cmd_thread,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

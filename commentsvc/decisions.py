@@ -24,7 +24,7 @@ Every decision also marks the comment's reader flags as reviewed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -174,9 +174,15 @@ class Decisions:
         return await self.comment(who, comment.id)
 
     async def decide_many(
-        self, who: Principal, comment_ids: Sequence[str], action: str, note: str = ""
+        self,
+        who: Principal,
+        comment_ids: Sequence[str],
+        action: str,
+        note: str = "",
+        versions: Mapping[str, int] | None = None,
     ) -> dict[str, Comment | ServiceError]:
-        """Apply one decision to many comments; each id gets its own outcome.
+        """Apply one decision to many comments; each id gets its own outcome (a 409 for
+        one whose version is not the one in `versions`, as with single decisions).
 
         Refused as a whole (403) if any of the comments is on a site this
         moderator does not work on.
@@ -195,7 +201,8 @@ class Decisions:
                 results[comment_id] = NotFound("no such comment")
                 continue
             try:
-                results[comment_id] = await self._apply(who, target, action, note, None)
+                version = (versions or {}).get(comment_id)
+                results[comment_id] = await self._apply(who, target, action, note, version)
             except ServiceError as exc:
                 results[comment_id] = exc
         return results

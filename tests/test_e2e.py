@@ -193,3 +193,31 @@ def test_json_logs_one_line_per_request_without_addresses(
     assert not any("127.0.0.1" in json.dumps(a) for a in access)
     assert not any("some-token-value" in json.dumps(line) for line in lines)
     assert all("level" in line or line.get("msg") == "request" for line in lines)
+
+
+def test_cli_closes_and_opens_a_thread(tmp_path: Path, sqlite_url: str, redis_url: str) -> None:
+    env = service_env(tmp_path, COMMENTSVC_DATABASE_URL=sqlite_url, COMMENTSVC_REDIS_URL=redis_url)
+    assert run_cli(env, "migrate").returncode == 0
+    missing = run_cli(env, "thread", "close", "default", "news/no-such-article")
+    assert missing.returncode == 1 and "no thread" in missing.stderr
+    svc = ServiceProcess(env, "api", log_path=tmp_path / "api.log").start()
+    try:
+        status, _ = svc.request(
+            "POST", "/api/v1/comments", {"thread": "news/closing", "body": "First!"}
+        )
+        assert status == 202
+        closed = run_cli(env, "thread", "close", "default", "news/closing")
+        assert closed.returncode == 0 and "is closed" in closed.stdout, closed.stderr
+        status, page = svc.request("GET", "/api/v1/comments?thread=news/closing")
+        assert status == 200 and page["thread"]["closed"] is True
+        status, body = svc.request(
+            "POST", "/api/v1/comments", {"thread": "news/closing", "body": "Second!"}
+        )
+        assert status == 409 and "closed" in body["detail"]
+        assert run_cli(env, "thread", "open", "default", "news/closing").returncode == 0
+        status, _ = svc.request(
+            "POST", "/api/v1/comments", {"thread": "news/closing", "body": "Second!"}
+        )
+        assert status == 202
+    finally:
+        assert svc.terminate() == 0

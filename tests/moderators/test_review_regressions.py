@@ -23,7 +23,7 @@ from commentsvc.queue.streams import Job
 from commentsvc.reader_actions import ReaderActions
 from commentsvc.store.tables import comments
 from commentsvc.web.keys import DECISIONS
-from tests.moderators.helpers import Client, post, post_held
+from tests.moderators.helpers import Client, moderator_token, post, post_held
 from tests.support import drain, live_client, make_settings, runtime_of
 from workers.moderation import build_pipeline, run_moderation
 
@@ -139,3 +139,32 @@ async def test_a_failing_row_in_a_group_insert_fails_alone(
         async with rt.store.db.read() as conn:
             stored = sorted(r[0] for r in await conn.execute(sa.select(comments.c.body)))
         assert stored == ["first", "fourth", "second", "warm up"]
+
+
+async def test_a_stale_bulk_decision_is_a_409_per_comment(client: Client) -> None:
+    ann = await moderator_token(client, "ann@example.org")
+    bob = await moderator_token(client, "bob@example.org")
+    first, second = await post_held(client), await post_held(client)
+    queue = await (await client.get("/api/v1/moderation/comments", headers=bob)).json()
+    seen = {i["id"]: i["version"] for i in queue["items"]}  # what bob's page shows
+    resp = await client.post(
+        f"/api/v1/moderation/comments/{first}/decision", json={"action": "approve"}, headers=ann
+    )
+    assert resp.status == 200
+    resp = await client.post(
+        "/api/v1/moderation/decisions",
+        json={"ids": [first, second], "action": "spam", "versions": seen},
+        headers=bob,
+    )
+    results = (await resp.json())["results"]
+    assert results[second] == "ok"
+    assert results[first]["status"] == 409 and "approved" in results[first]["detail"]
+    store = runtime_of(client).store
+    kept = await store.comments.get(first)
+    assert kept is not None and kept.status is Status.APPROVED
+    bad = await client.post(
+        "/api/v1/moderation/decisions",
+        json={"ids": [first], "action": "spam", "versions": {"someone-else": 1}},
+        headers=bob,
+    )
+    assert bad.status == 422

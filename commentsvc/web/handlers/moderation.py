@@ -114,9 +114,10 @@ async def decide_many(request: web.Request, who: Principal) -> web.Response:
         f.fail("ids", f"at most {MAX_BULK_IDS} ids at once")
     else:
         comment_ids = raw_ids
+    versions = _versions(f, comment_ids)
     action, note = _action(f), _note(f)
     f.done()
-    results = await request.app[DECISIONS].decide_many(who, comment_ids, action, note)
+    results = await request.app[DECISIONS].decide_many(who, comment_ids, action, note, versions)
     return json_response(
         {
             "results": {
@@ -125,6 +126,20 @@ async def decide_many(request: web.Request, who: Principal) -> web.Response:
             }
         }
     )
+
+
+def _versions(f: Fields, comment_ids: list[str]) -> dict[str, int]:
+    """Optional `versions` {id: version}: the versions the moderator saw (409 if stale)."""
+    raw = f.data.get("versions")
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(
+        key in comment_ids and isinstance(v, int) and not isinstance(v, bool) and v >= 0
+        for key, v in raw.items()
+    ):
+        f.fail("versions", "must map ids in `ids` to the versions you saw (integers)")
+        return {}
+    return dict(raw)
 
 
 def _problem(exc: ServiceError) -> dict[str, Any]:

@@ -281,6 +281,12 @@ def moderation_operations() -> None:
                 "ids": {"type": "array", "items": STR, "minItems": 1, "maxItems": 500},
                 "action": action,
                 "note": note,
+                "versions": {
+                    "type": "object",
+                    "additionalProperties": {"type": "integer", "minimum": 0},
+                    "description": "id → the version you saw; a comment changed since gets "
+                    "a 409 problem instead of being decided",
+                },
             },
         },
         responses={

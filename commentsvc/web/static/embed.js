@@ -55,7 +55,7 @@ h2:focus{outline:none}
 button,input,textarea,select{font:inherit;color:inherit}
 button{background:var(--bg);border:1px solid var(--line);border-radius:var(--r);padding:.25em .75em;cursor:pointer;line-height:1.4}
 button:hover{border-color:var(--accent)}
-button[disabled]{opacity:.6;cursor:default}
+button[disabled],button[aria-disabled=true]{opacity:.6;cursor:default}
 button.primary{background:var(--accent);border-color:var(--accent);color:var(--on);font-weight:600}
 button[aria-pressed=true]{background:var(--soft);border-color:var(--accent);font-weight:600}
 button.link{border:0;background:none;padding:.1em .3em;color:var(--accent);text-decoration:underline}
@@ -83,14 +83,15 @@ ol{list-style:none;margin:0;padding:0}
 .c{margin:.9rem 0}
 .ch{display:flex;flex-wrap:wrap;align-items:center;gap:.2rem .5rem}
 .av{display:inline-flex;width:2rem;height:2rem;border-radius:50%;align-items:center;justify-content:center;font-weight:700;font-size:.8em;color:#fff;background:hsl(var(--hue,210) 45% 32%)}
-.name{font-weight:700}
+.name{font-weight:700;overflow-wrap:anywhere;min-width:0}
 .body{margin:.25rem 0 .35rem;overflow-wrap:anywhere}
 .body p{margin:.35em 0}
 .body pre,.body code{font-family:ui-monospace,monospace;font-size:.92em;background:var(--soft)}
 .body blockquote{margin:.4em 0;padding-left:.8em;border-left:3px solid var(--line)}
 .gone{font-style:italic;color:var(--muted);margin:.3rem 0}
-.on{margin:.3rem 0;padding:.3rem .6rem;border-left:3px solid var(--accent);background:var(--soft);border-radius:0 var(--r) var(--r) 0}
+.on{overflow-wrap:anywhere;margin:.3rem 0;padding:.3rem .6rem;border-left:3px solid var(--accent);background:var(--soft);border-radius:0 var(--r) var(--r) 0}
 .quote{font-style:italic}
+.q{overflow-wrap:anywhere}
 .acts{display:flex;flex-wrap:wrap;gap:.3rem;align-items:center}
 .acts button{font-size:.88em;padding:.1em .6em}
 .pending>article{border:1px dashed var(--line);border-radius:var(--r);padding:.5rem .7rem}
@@ -357,7 +358,7 @@ ol{list-style:none;margin:0;padding:0}
         return h('div', { class: 'fld' }, h('label', { for: control.id, text: label }), control,
           hint ? h('span', { class: 'hint', id: control.id + '-h', text: hint }) : null, err);
       };
-      this.body = h('textarea', { name: 'body', rows: opts.compact ? 3 : 4, maxlength: 10000, required: true });
+      this.body = h('textarea', { dir: 'auto', name: 'body', rows: opts.compact ? 3 : 4, maxlength: 10000, required: true });
       this.name = h('input', { name: 'author_name', type: 'text', maxlength: 64, autocomplete: 'name' });
       this.email = h('input', { name: 'author_email', type: 'email', maxlength: 254, autocomplete: 'email' });
       this.name.value = who.name || '';
@@ -413,9 +414,13 @@ ol{list-style:none;margin:0;padding:0}
       if (email) payload.author_email = email;
       if (o.parent) payload.parent_id = o.parent.id;
       if (o.anchor) payload.anchor = o.anchor;
-      this.submit.disabled = true;
+      // Busy, not disabled: a disabled button drops the keyboard focus to <body>.
+      if (this.busy) return;
+      this.busy = true;
+      this.submit.setAttribute('aria-disabled', 'true');
       const r = await api('POST', '/comments', { body: payload });
-      this.submit.disabled = false;
+      this.busy = false;
+      this.submit.removeAttribute('aria-disabled');
       if (!r.ok) {
         let listed = false;
         for (const fe of (r.data && r.data.errors) || []) listed = this.error(fe.field, fe.message) || listed;
@@ -428,7 +433,7 @@ ol{list-style:none;margin:0;padding:0}
       this.body.value = '';
       this.notify.value = 'none';
       t.addOwn(r.data.comment, true);
-      if (o.onPosted) o.onPosted(r.data);
+      if (o.onPosted) o.onPosted(r.data, notify !== 'none');
     }
 
     focusInvalid() {
@@ -461,7 +466,11 @@ ol{list-style:none;margin:0;padding:0}
     build() {
       const hid = uid('h');
       this.heading = h('h2', { id: hid, tabindex: '-1', text: 'Comments' });
-      this.form = new Form(this, { onPosted: () => this.say('Thanks! Your comment is awaiting moderation.') });
+      this.shut = h('p', { class: 'muted', hidden: true, text: 'Comments on this article are closed.' });
+      this.form = new Form(this, {
+        onPosted: (d, subscribed) => this.say('Thanks! Your comment is awaiting moderation.' +
+          (subscribed ? ' To get email about it, open the confirmation link we sent you.' : '')),
+      });
       this.sortBtns = SORTS.map(([v, label]) => h('button', {
         type: 'button', 'aria-pressed': String(v === this.sort), 'data-sort': v, text: label,
         onclick: () => { this.sort = v; this.reload(); },
@@ -473,7 +482,7 @@ ol{list-style:none;margin:0;padding:0}
       this.list = h('ol', { class: 'list', 'aria-labelledby': hid });
       this.more = h('button', { type: 'button', class: 'more', hidden: true, text: 'Load more comments', onclick: () => this.load(false) });
       this.wrap = h('section', { class: 'w', 'aria-labelledby': hid },
-        this.heading, this.form.el,
+        this.heading, this.form.el, this.shut,
         h('div', { class: 'bar' },
           h('div', { role: 'group', 'aria-label': 'Sort comments' }, h('span', { class: 'muted', text: 'Sort by' }), this.sortBtns),
           h('div', { role: 'group', 'aria-label': 'Show' }, this.allBtn, this.fbBtn)),
@@ -516,6 +525,9 @@ ol{list-style:none;margin:0;padding:0}
       this.loading = false;
       this.wrap.removeAttribute('aria-busy');
       if (!r.ok) { this.say(problemText(r)); return; }
+      this.closed = !!r.data.thread.closed; // closed threads show no forms
+      this.form.el.hidden = this.closed;
+      this.shut.hidden = !this.closed;
       if (reset) {
         this.list.textContent = '';
         this.nodes.clear();
@@ -559,12 +571,12 @@ ol{list-style:none;margin:0;padding:0}
       } else {
         const av = h('span', { class: 'av', 'aria-hidden': 'true', text: (c.avatar && c.avatar.initials) || '?' });
         if (c.avatar) av.style.setProperty('--hue', String(c.avatar.hue)); // CSSOM, not a style attribute
-        art.append(h('header', { class: 'ch' }, av, h('span', { class: 'name', id: aid, text: c.author_name || 'Guest' }),
+        art.append(h('header', { class: 'ch' }, av, h('span', { class: 'name', dir: 'auto', id: aid, text: c.author_name || 'Guest' }),
           timeEl(c.created_at), c.edited_at ? h('span', { class: 'muted', text: '(edited)' }) : null,
           replyTo ? h('span', { class: 'muted', text: 'in reply to ' + replyTo }) : null));
         if (pending) art.append(this.pendingNote(c));
         if (c.anchor && c.anchor.quote) art.append(this.quoteEl(c.anchor));
-        const body = h('div', { class: 'body' });
+        const body = h('div', { class: 'body', dir: 'auto' });
         body.innerHTML = c.body_html; // sanitized by the server (nh3); the only HTML we insert
         art.append(body, this.actions(c, li, own, pending));
       }
@@ -608,7 +620,7 @@ ol{list-style:none;margin:0;padding:0}
       } else {
         bar.append(vote(1, 'Vote up', '▲'), vote(-1, 'Vote down', '▼'));
       }
-      bar.append(this.toggle(li, 'Reply', () => new Form(this, {
+      if (!this.closed) bar.append(this.toggle(li, 'Reply', () => new Form(this, {
         parent: c, compact: true, label: 'Reply to ' + (c.author_name || 'Guest'), bodyLabel: 'Your reply',
         submitText: 'Post Reply', onCancel: () => this.closeSlot(li),
         onPosted: () => { this.closeSlot(li); this.say('Thanks! Your reply is awaiting moderation.'); },
@@ -670,7 +682,7 @@ ol{list-style:none;margin:0;padding:0}
     }
 
     editForm(c, li, own) {
-      const ta = h('textarea', { id: uid('ed'), rows: 4, maxlength: 10000 });
+      const ta = h('textarea', { dir: 'auto', id: uid('ed'), rows: 4, maxlength: 10000 });
       const alert = h('p', { class: 'alert', role: 'alert' });
       api('GET', '/comments/' + enc(c.id), { token: own.t }).then((r) => { if (r.ok) ta.value = r.data.body || ''; });
       return h('form', {

@@ -404,7 +404,12 @@
     var ids = Array.from(state.selected);
     if (!ids.length || state.busy) return;
     state.busy = true;
-    api("POST", "/moderation/decisions", { ids: ids, action: action }).then(function (data) {
+    var versions = {};
+    ids.forEach(function (id) {
+      var seen = state.items.find(function (it) { return it.id === id; });
+      if (seen) versions[id] = seen.version; // a comment changed since is a conflict, not overridden
+    });
+    api("POST", "/moderation/decisions", { ids: ids, action: action, versions: versions }).then(function (data) {
       var failed = [];
       ids.forEach(function (id) {
         var result = data.results[id];
@@ -457,10 +462,11 @@
     api("POST", "/moderation/bans", {
       site: state.site, kind: kind, value: value, purge: true, reason: "from the queue"
     }).then(function (data) {
-      say("Banned " + what + (data.purge && data.purge.status === "running"
+      var done = "Banned " + what + (data.purge && data.purge.status === "running"
         ? "; rejecting their comments in the background."
-        : "; " + (data.purge ? data.purge.rejected : 0) + " comments rejected."));
-      return load(false);
+        : "; " + (data.purge ? data.purge.rejected : 0) + " comments rejected.");
+      return load(false).then(function () { say(done); }); // after the reload's own status
+
     }, function (err) {
       say(err.message);
     });
@@ -486,7 +492,8 @@
   function onKey(event) {
     if (event.ctrlKey || event.metaKey || event.altKey || $("queue-view").hidden) return;
     var tag = event.target && event.target.tagName;
-    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") {
+    var checkbox = tag === "INPUT" && event.target.type === "checkbox"; // shortcuts still apply
+    if ((tag === "INPUT" && !checkbox) || tag === "TEXTAREA" || tag === "SELECT") {
       if (event.key === "Escape") event.target.blur();
       return;
     }
@@ -532,6 +539,8 @@
     Array.prototype.forEach.call($("tabs").querySelectorAll("button"), function (tab) {
       tab.addEventListener("click", function () {
         state.status = tab.dataset.status;
+        state.q = $("q").value.trim(); // what the boxes show is what the tab lists
+        state.thread = $("thread-filter").value.trim();
         load(false);
       });
     });
