@@ -457,6 +457,7 @@ ol{list-style:none;margin:0;padding:0}
       this.count = 0;
       this.nodes = new Map();
       this.fresh = new Set();
+      this.deleting = new Set();
       this.missed = 0;
       this.backoff = 1000;
       this.bubbles = [];
@@ -703,10 +704,11 @@ ol{list-style:none;margin:0;padding:0}
       return h('div', { class: 'msg' }, 'Delete this comment for good? ',
         h('button', {
           type: 'button', class: 'primary', text: 'Delete', onclick: async () => {
+            this.deleting.add(c.id);
             const r = await api('DELETE', '/comments/' + enc(c.id), { token: own.t });
-            if (!r.ok) { alert.textContent = problemText(r); return; }
+            if (!r.ok) { this.deleting.delete(c.id); alert.textContent = problemText(r); return; }
             remember(c.id, null);
-            this.drop(li);
+            if (this.nodes.get(c.id) === li) this.drop(li); // unless the live event did
             this.say('Your comment was deleted.');
             this.heading.focus();
           },
@@ -843,7 +845,7 @@ ol{list-style:none;margin:0;padding:0}
       };
       es.addEventListener('comment.approved', (e) => this.onApproved(data(e)));
       es.addEventListener('comment.updated', (e) => this.onChanged(data(e)));
-      es.addEventListener('comment.deleted', (e) => this.onChanged(data(e)));
+      es.addEventListener('comment.deleted', (e) => this.onDeleted(data(e)));
       es.addEventListener('count', (e) => this.setCounts(data(e).count));
       es.onerror = () => {
         es.close();
@@ -860,6 +862,18 @@ ol{list-style:none;margin:0;padding:0}
       if (this.nodes.has(ev.id) || this.fresh.has(ev.id)) return;
       this.fresh.add(ev.id);
       this.showNotice();
+    }
+
+    // Gone from public view. Ours may only be held again (after an edit): ask with the
+    // token. Others' (or ours being deleted right now) need no fetch: it would only 404.
+    onDeleted(ev) {
+      if (!ev.id) return;
+      if (mine()[ev.id] && !this.deleting.has(ev.id)) { this.checkOwn(ev.id); return; }
+      const li = this.nodes.get(ev.id);
+      if (!li) return;
+      clearTimeout(li.timer);
+      this.drop(li);
+      if (this.bubbles.length) this.countBubbles(true);
     }
 
     onChanged(ev) {
