@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tests.moderators.helpers import Client, moderator_token, post_held
-from tests.web.helpers import assert_problem
-
-
-async def expect_problem(resp: Any, status: int) -> dict[str, Any]:
-    assert resp.status == status, await resp.text()
-    body: dict[str, Any] = await resp.json(content_type=None)
-    assert_problem(status, body, resp.content_type)
-    return body
+from tests.web.helpers import expect_problem
 
 
 async def test_odd_values_are_4xx_on_both_stores(any_client: Client) -> None:

@@ -18,6 +18,14 @@ def assert_problem(status: int, body: dict[str, Any], content_type: str) -> None
     assert body["detail"]
 
 
+async def expect_problem(resp: Any, status: int) -> dict[str, Any]:
+    """The response is a problem+json with this status; its body."""
+    assert resp.status == status, await resp.text()
+    body: dict[str, Any] = await resp.json(content_type=None)
+    assert_problem(status, body, resp.content_type)
+    return body
+
+
 _serial = itertools.count(1)
 
 

@@ -19,7 +19,7 @@ from commentsvc.reader_actions import MAX_VOTERS_PER_ADDRESS
 from commentsvc.store.tables import comments
 from tests.support import live_client, make_settings, runtime_of
 from tests.web.conftest import GENEROUS_LIMITS
-from tests.web.helpers import assert_problem, post_approved
+from tests.web.helpers import expect_problem, post_approved
 
 Client = TestClient[Any, Any]
 
@@ -38,13 +38,6 @@ async def any_db_client(
     )
     async with live_client(settings) as c:
         yield c
-
-
-async def expect_problem(resp: Any, status: int) -> dict[str, Any]:
-    assert resp.status == status, await resp.text()
-    body: dict[str, Any] = await resp.json(content_type=None)
-    assert_problem(status, body, resp.content_type)
-    return body
 
 
 async def test_unicode_digits_are_not_numbers(client: Client) -> None:
