@@ -103,12 +103,27 @@ class Banning:
         """Ban an author; with `purge`, also reject their pending and approved comments."""
         await self._check_site(who, new.site)
         value = self.stored_value(new.kind, new.value)
-        ban = await self.store.bans.add(
-            new.site, new.kind, value, new.reason, new.expires_at, created_by=who.actor
+        ban = next(  # the same ban again (a double click, two moderators): no second row
+            (
+                b
+                for b in await self.store.bans.active(new.site)
+                if b.kind == new.kind
+                and b.value.casefold() == value.casefold()  # bans match without case
+                and (b.expires_at is None or (new.expires_at and b.expires_at >= new.expires_at))
+            ),
+            None,
         )
-        log.info(
-            "ban %d on %s (%s) by moderator %d", ban.id, ban.site_id, ban.kind, who.moderator_id
-        )
+        if ban is None:
+            ban = await self.store.bans.add(
+                new.site, new.kind, value, new.reason, new.expires_at, created_by=who.actor
+            )
+            log.info(
+                "ban %d on %s (%s) by moderator %d",
+                ban.id,
+                ban.site_id,
+                ban.kind,
+                who.moderator_id,
+            )
         purge = await self._start_purge(who, ban) if new.purge else None
         return {"ban": ban_json(ban), "purge": purge}
 

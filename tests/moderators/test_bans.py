@@ -102,6 +102,8 @@ async def test_name_bans_and_lifting_a_ban(client: Client) -> None:
     status, body = await _ban(client, headers, kind="name", value="Spam King")
     assert status == 201
     ban_id = body["ban"]["id"]
+    again = await _ban(client, headers, kind="name", value="spam king")  # a double click
+    assert again[0] == 201 and again[1]["ban"]["id"] == ban_id  # the same ban, not a second
     first = (await post(client, author_name="spam king", body="buy buy buy"))["id"]
     await drain(client)
     assert await _status(client, first) is Status.SPAM
