@@ -186,7 +186,7 @@ class Notifier:
         self.tokens = Tokens(keys)
         self.public_url = settings.resolved_public_url
         self._settler: Batcher[Outcome] = Batcher(self._settle, max_batch=256)
-        self._sending = asyncio.Semaphore(getattr(destination, "concurrency", 8))
+        self._sending = asyncio.Semaphore(destination.concurrency)
         self._outcomes: Counter[str] = Counter()
         self._expire_at = 0.0
         self._wake = asyncio.Event()
@@ -353,7 +353,7 @@ class Notifier:
         outcomes = [
             Outcome(tuple(i), SUPPRESSED, error=why)
             if kind == DROP
-            else Outcome(tuple(i), QUEUED, error=why, retry_at=recheck_at)
+            else Outcome(tuple(i), QUEUED, error=why, retry_at=recheck_at, waited=True)
             for (kind, why), i in put_aside.items()
         ]
         if keep:

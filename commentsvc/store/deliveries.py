@@ -108,6 +108,7 @@ class Outcome:
     error: str | None = None
     retry_at: datetime | None = None
     suppress: str | None = None  # an address that bounced permanently
+    waited: bool = False  # put off (its comment is held again): the claim was no attempt
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,6 +387,7 @@ class DeliveryStore:
                         "b_sent_at": now if sent else None,
                         "b_next": retry_at,
                         "b_error": error,
+                        "b_undo": int(o.waited),  # the claim counted an attempt: undo it
                     }
                 )
         bounced = sorted({o.suppress for o in outcomes if o.suppress})
@@ -496,6 +498,7 @@ _SETTLE = (
         sent_at=sa.bindparam("b_sent_at", type_=deliveries.c.sent_at.type),
         next_attempt_at=sa.bindparam("b_next", type_=deliveries.c.next_attempt_at.type),
         last_error=sa.bindparam("b_error"),
+        attempts=deliveries.c.attempts - sa.bindparam("b_undo"),
     )
 )
 

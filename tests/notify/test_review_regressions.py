@@ -122,6 +122,15 @@ async def test_mail_about_a_comment_held_again_waits_and_goes_when_approved(
     later = now_utc() + timedelta(minutes=11)
     await run_notifier(rt, burst=True, clock=lambda: later)  # the digest falls due: it waits
     assert len(smtp.to("alice@example.org")) == 1
+    async with rt.store.db.read() as conn:  # waiting used up none of its retries
+        waiting = (
+            await conn.execute(
+                sa.select(deliveries.c.status, deliveries.c.attempts).where(
+                    deliveries.c.comment_id == second["id"]
+                )
+            )
+        ).all()
+    assert [tuple(r) for r in waiting] == [("queued", 0)]
     result = await rt.service.transition(
         Transition(second["id"], frozenset({"pending"}), Status.APPROVED, "mod@ex.org", "approve")
     )

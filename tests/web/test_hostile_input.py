@@ -209,7 +209,7 @@ async def test_deleting_own_comments_is_rate_limited(
     tmp_path: Path, sqlite_url: str, redis_url: str, redis: aioredis.Redis
 ) -> None:
     settings = make_settings(
-        tmp_path, sqlite_url, redis_url, COMMENTSVC_RATE_LIMITS="post=3/60,post_hour=100/3600"
+        tmp_path, sqlite_url, redis_url, COMMENTSVC_RATE_LIMITS="post=3/3600,post_hour=100/3600"
     )
     async with live_client(settings) as client:
         await runtime_of(client).store.sites.update("default", policy={"flood_max": 10_000})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from commentsvc.store.review import QUEUE_STATUSES
 from commentsvc.web.openapi.core import INT, SCHEMAS, STR, describe, json_body, problems, query, ref
 
 
@@ -163,16 +164,7 @@ def moderation_operations() -> None:
             query(
                 "status",
                 {
-                    "enum": [
-                        "pending",
-                        "flagged",
-                        "spam",
-                        "rejected",
-                        "approved",
-                        "deleted",
-                        "received",
-                        "all",
-                    ],
+                    "enum": list(QUEUE_STATUSES),
                     "default": "pending",
                 },
                 "`flagged`: approved or pending comments with reader reports not yet reviewed",
