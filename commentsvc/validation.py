@@ -89,7 +89,8 @@ class Fields:
         value = self.text(field, required=required, max_chars=MAX_EMAIL_CHARS)
         if not value:
             return None
-        if not _EMAIL.match(value):
+        # "=?" would open an RFC 2047 encoded word in the To header a reader decodes.
+        if not _EMAIL.match(value) or "=?" in value:
             self.fail(field, "is not an email address")
             return None
         local, _, domain = value.rpartition("@")

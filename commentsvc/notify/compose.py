@@ -7,9 +7,15 @@ any of them by putting a file of the same name in
 
 Every header value that could carry user text (names, titles, site names)
 goes through `header_text`, which turns line breaks and other control
-characters into spaces, and is set through the email package, which encodes
-non-ASCII text (RFC 2047). A name like "Eve\\r\\nBcc: x@y" stays one line of
-the Subject.
+characters into spaces, and is then written by `unstructured` or `phrase`:
+plain printable ASCII as it is, anything else (non-ASCII, or text holding the
+`=?` that opens an RFC 2047 encoded word) encoded whole by the email
+package's `Header`. User text is never handed to the email package's header
+*parser*, which would decode an encoded word the user typed
+(`=?utf-8?q?=0D=0ABcc:_x@y?=`) back into CR LF and, before CPython 3.11.10 /
+3.12.5 (CVE-2024-6923), write it out raw as a new header line. So a name like
+"Eve\\r\\nBcc: x@y" stays one line of the Subject, and a name that spells an
+encoded word reads back as the characters the reader typed.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 from email.generator import BytesGenerator
-from email.headerregistry import Address
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -54,6 +60,11 @@ EXCERPT_CHARS = 280
 MAIL_POLICY = policy.SMTP.clone(max_line_length=998, cte_type="7bit")
 UTF8_POLICY = MAIL_POLICY.clone(utf8=True)  # only for an address that is not ASCII (SMTPUTF8)
 MAX_7BIT_LINE = 998
+ENCODED_LINE_CHARS = 78  # RFC 5322's recommended line length, for headers we encode
+ENCODED_WORD_OPENER = "=?"
+# Replaced by a space in header text: controls, format characters (zero-width, bidi),
+# line and paragraph separators, and lone surrogates (they cannot be encoded).
+_UNSAFE_IN_HEADER = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs"))
 SHARED_HEADERS_CACHE = 4096
 _SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _SPACES = re.compile(r"\s+")
@@ -67,14 +78,49 @@ def as_bytes(message: EmailMessage) -> bytes:
 
 
 def header_line(name: str, value: str) -> bytes:
-    """One header line for a value we generated or validated; folded by the email package
-    if it is not plain printable ASCII."""
+    """One header line for a value we generated or validated (ids, dates, our URLs, an
+    address); folded by the email package if it is not plain printable ASCII.
+
+    Such a value never holds an encoded-word opener: addresses that do are refused
+    when they are entered (`validation.Fields.email`), so one here is a bug.
+    """
+    if ENCODED_WORD_OPENER in value:
+        raise ValueError(f"{name} value holds an RFC 2047 encoded-word opener")
     if not (value.isascii() and value.isprintable() and len(value) <= 990):
         value = header_text(value, 990)
     if value.isascii() and value.isprintable():
         return f"{name}: {value}\r\n".encode("ascii")
     folded: str = UTF8_POLICY.header_factory(name, value).fold(policy=UTF8_POLICY)
     return folded.encode("utf-8")
+
+
+def _plain(text: str) -> bool:
+    """Text a header can carry as it is: printable ASCII that no reader decodes."""
+    return text.isascii() and text.isprintable() and ENCODED_WORD_OPENER not in text
+
+
+def _encoded(text: str, header_name: str) -> str:
+    """`text` as RFC 2047 encoded words (UTF-8), folded with CRLF; what a reader decodes
+    is exactly `text`, whatever it holds."""
+    return Header(text, "utf-8", header_name=header_name).encode(
+        linesep="\r\n", maxlinelen=ENCODED_LINE_CHARS
+    )
+
+
+def unstructured(name: str, text: str) -> bytes:
+    """A header line (Subject, say) whose value is user text, made safe by `header_text`."""
+    text = header_text(text, 990)
+    value = text if _plain(text) else _encoded(text, name)
+    return f"{name}: {value}\r\n".encode("ascii")
+
+
+def phrase(text: str, header_name: str) -> str:
+    """A display name (RFC 5322 phrase) for user text: a quoted string when it is plain
+    ASCII, else encoded words; never a bare word that a reader could re-read."""
+    text = header_text(text, 990)
+    if _plain(text):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return _encoded(text, header_name)
 
 
 def text_part(subtype: str, text: str) -> bytes:
@@ -96,9 +142,7 @@ def text_part(subtype: str, text: str) -> bytes:
 
 def header_text(value: str, max_chars: int = SUBJECT_MAX_CHARS) -> str:
     """One safe line for a header: control and line-separator characters become spaces."""
-    cleaned = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in value
-    )
+    cleaned = "".join(" " if unicodedata.category(ch) in _UNSAFE_IN_HEADER else ch for ch in value)
     cleaned = _SPACES.sub(" ", cleaned).strip()
     if len(cleaned) > max_chars:
         cleaned = cleaned[: max_chars - 1].rstrip() + "…"
@@ -247,14 +291,17 @@ class Composer:
         if cached is not None:
             return cached
         name = header_text(site_name, 100) or site_id
-        msg = EmailMessage(policy=MAIL_POLICY)
-        msg["From"] = Address(display_name=name, addr_spec=self.mail_from)
-        msg["Subject"] = header_text(subject)
-        msg["List-Id"] = f'"{_phrase(name)}" <{site_id}.comments.{self.domain}>'
-        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        msg["Auto-Submitted"] = "auto-generated"
-        msg["X-Auto-Response-Suppress"] = "All"
-        block = as_bytes(msg).split(b"\r\n\r\n", 1)[0] + b"\r\n"
+        list_id = f"{site_id}.comments.{self.domain}"
+        block = b"".join(
+            [
+                f"From: {phrase(name, 'From')} <{self.mail_from}>\r\n".encode(),
+                unstructured("Subject", subject),
+                f"List-Id: {phrase(name, 'List-Id')} <{list_id}>\r\n".encode(),
+                b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
+                b"Auto-Submitted: auto-generated\r\n",
+                b"X-Auto-Response-Suppress: All\r\n",
+            ]
+        )
         if len(self._headers) >= SHARED_HEADERS_CACHE:
             self._headers.clear()
         self._headers[key] = block
@@ -289,7 +336,3 @@ class Composer:
             "unsubscribe_url": unsubscribe_url,
             "public_url": self.public_url,
         }
-
-
-def _phrase(text: str) -> str:
-    return text.replace("\\", "").replace('"', "").replace("<", "").replace(">", "")
