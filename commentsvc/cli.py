@@ -24,6 +24,7 @@ import orjson
 from commentsvc import cli_moderators, cli_threads
 from commentsvc.config import ConfigError, Settings, load_settings
 from commentsvc.policy import Policy, PolicyError
+from commentsvc.transfer import cli as cli_transfer
 
 log = logging.getLogger("commentsvc")
 
@@ -289,10 +290,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Other modules (moderators, notifications) add sub-commands here: (register, name → handler).
-EXTRA_COMMANDS: list[Callable[[Any], None]] = [cli_moderators.register, cli_threads.register]
+EXTRA_COMMANDS: list[Callable[[Any], None]] = [
+    cli_moderators.register,
+    cli_threads.register,
+    cli_transfer.register,
+]
 EXTRA_HANDLERS: dict[str, Command] = {
     "moderator": cli_moderators.cmd_moderator,
     "thread": cli_threads.cmd_thread,
+    "import": cli_transfer.cmd_import,
+    "export": cli_transfer.cmd_export,
 }
 
 

@@ -1,0 +1,231 @@
+"""Our own export format (docs/export-format.md): one JSON object per line, versioned.
+
+`export` writes a header, then per site: the site, its bans, and per thread the thread, each
+comment (parents before replies) followed by its events, votes and flags, then the thread's
+subscriptions; an `end` line with counts closes the file. `import` reads it back verbatim:
+the same ids, bodies, statuses, votes and audit trail, and every comment settled (notified)
+so the new instance mails nobody about them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
+from typing import IO, Any
+
+import orjson
+
+from commentsvc.store.tables import comments, events, flags, now_utc, votes
+from commentsvc.store.transfer import Batch, ThreadSpec, TransferStore
+from commentsvc.transfer.importer import BATCH_SIZE, Summary
+from commentsvc.transfer.progress import Progress
+from commentsvc.transfer.records import TransferError
+from commentsvc.transfer.source import SourceFile
+
+FORMAT = "commentsvc-export"
+VERSION = 1
+COMMENT_FIELDS = [c.name for c in comments.columns if c.name not in ("thread_id",)]
+_DATES = {
+    "site": ("created_at",),
+    "ban": ("expires_at", "created_at"),
+    "thread": ("created_at",),
+    "comment": ("created_at", "edited_at", "first_approved_at", "notified_at"),
+    "event": ("at",),
+    "vote": ("created_at",),
+    "flag": ("created_at",),
+    "subscription": ("confirmed_at", "created_at"),
+}
+
+
+def _line(kind: str, row: dict[str, Any]) -> bytes:
+    return orjson.dumps({"type": kind, **row}) + b"\n"
+
+
+async def export(
+    store: TransferStore, out: IO[bytes], site_id: str | None, thread_key: str | None
+) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    out.write(
+        _line(
+            FORMAT,
+            {"version": VERSION, "exported_at": now_utc(), "site": site_id, "thread": thread_key},
+        )
+    )
+    for site in await store.export_sites(site_id):
+        out.write(_line("site", site))
+        counts["site"] += 1
+        for ban in await store.export_bans(site["id"]):
+            out.write(_line("ban", {k: v for k, v in ban.items() if k != "id"}))
+            counts["ban"] += 1
+        async for thread in store.export_threads(site["id"], thread_key):
+            thread_id = thread["id"]
+            out.write(_line("thread", {k: v for k, v in thread.items() if k != "id"}))
+            counts["thread"] += 1
+            async for chunk in store.export_comments(thread_id):
+                children = await store.export_children([c["id"] for c in chunk])
+                for comment in chunk:
+                    row = {k: comment[k] for k in COMMENT_FIELDS}
+                    row["thread"] = thread["key"]
+                    out.write(_line("comment", row))
+                    counts["comment"] += 1
+                    for kind, rows in children[comment["id"]].items():
+                        for child in rows:
+                            out.write(_line(kind, {k: v for k, v in child.items() if k != "id"}))
+                            counts[kind] += 1
+            for sub in await store.export_subscriptions(thread_id):
+                row = {k: v for k, v in sub.items() if k not in ("id", "thread_id", "site_id")}
+                row["site_id"], row["thread"] = site["id"], thread["key"]
+                out.write(_line("subscription", row))
+                counts["subscription"] += 1
+    out.write(_line("end", {"counts": dict(counts)}))
+    out.flush()
+    return counts
+
+
+def _dates(kind: str, row: dict[str, Any], number: int) -> None:
+    for name in _DATES.get(kind, ()):
+        value = row.get(name)
+        if value is not None:
+            try:
+                row[name] = datetime.fromisoformat(value)
+            except (TypeError, ValueError):
+                raise TransferError(f"line {number}: {kind}.{name} is not a date") from None
+
+
+class NativeImporter:
+    """Reads an export back, batch by batch; every row that is there already is kept."""
+
+    def __init__(
+        self,
+        store: TransferStore,
+        source: SourceFile,
+        *,
+        site_filter: str | None,
+        dry_run: bool,
+        batch_size: int = BATCH_SIZE,
+        progress: Progress | None = None,
+    ) -> None:
+        self.store = store
+        self.source = source
+        self.site_filter = site_filter
+        self.dry_run = dry_run
+        self.batch_size = batch_size
+        self.progress = progress
+        self.summary = Summary("commentsvc", site_filter or "(as exported)", dry_run)
+        self.now = now_utc()
+        self._site: str | None = None
+        self._threads: dict[str, ThreadSpec] = {}
+        self._rows: list[dict[str, Any]] = []
+        self._extras: dict[str, list[Any]] = {}
+        self._subs: list[dict[str, Any]] = []
+        self._last_comment: str | None = None
+        self._ended = False
+
+    def _records(self) -> Iterator[tuple[int, str, dict[str, Any]]]:
+        name = self.source.path.name
+        for number, line in enumerate(self.source.stream, 1):
+            if not line.strip():
+                continue
+            try:
+                data = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                raise TransferError(f"{name}: broken JSON at line {number}: {exc}") from None
+            if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+                raise TransferError(f"{name}: line {number} is not a record of this format")
+            if number == 1 and (data["type"] != FORMAT or data.get("version") != VERSION):
+                raise TransferError(
+                    f"{name}: not a commentsvc export of version {VERSION} (line 1: "
+                    f"{data['type']!r}, version {data.get('version')!r})"
+                )
+            kind = data.pop("type")
+            _dates(kind, data, number)
+            yield number, kind, data
+
+    async def run(self) -> Summary:
+        for number, kind, row in self._records():
+            if kind == FORMAT:
+                continue
+            if kind == "end":
+                self._ended = True
+                break
+            if kind == "site":
+                await self._flush()
+                self._site = row["id"]
+                if self.site_filter is not None and row["id"] != self.site_filter:
+                    continue
+                if not self.dry_run and await self.store.ensure_site(row):
+                    self.summary.notes[f"site {row['id']} added"] += 1
+                continue
+            if self._site is None:
+                raise TransferError(f"line {number}: a {kind} before any site")
+            if self.site_filter is not None and self._site != self.site_filter:
+                continue
+            if kind == "ban":
+                row["site_id"] = self._site
+                if not self.dry_run and not await self.store.add_ban(row):
+                    self.summary.notes["bans there already"] += 1
+            elif kind == "thread":
+                self._threads[row["key"]] = ThreadSpec(
+                    row["key"],
+                    row.get("url", ""),
+                    row.get("title", ""),
+                    bool(row.get("closed")),
+                    row.get("created_at"),
+                )
+                self.summary.threads.add(row["key"])
+            elif kind == "comment":
+                if len(self._rows) >= self.batch_size:
+                    await self._flush()
+                self._comment(row, number)
+            elif kind in ("event", "vote", "flag"):
+                if row.get("comment_id") != self._last_comment:
+                    raise TransferError(f"line {number}: a {kind} not after its comment")
+                table = {"event": events, "vote": votes, "flag": flags}[kind]
+                self._extras[row["comment_id"]].append((table, row))
+            elif kind == "subscription":
+                row["_thread"] = row.pop("thread")
+                row.pop("site_id", None)
+                self._subs.append(row)
+                self.summary.notes["subscriptions"] += 1
+            else:
+                self.summary.skipped[f"records of type {kind!r}"] += 1
+        if not self._ended:
+            raise TransferError(
+                f"{self.source.path.name}: the file ends before its 'end' line (cut short?)"
+            )
+        await self._flush()
+        if self.progress is not None:
+            self.progress.close(self.summary.comments)
+        return self.summary
+
+    def _comment(self, row: dict[str, Any], number: int) -> None:
+        key = row.pop("thread", None)
+        if key not in self._threads:
+            raise TransferError(f"line {number}: a comment of thread {key!r} before the thread")
+        row["_thread"] = key
+        row["site_id"] = self._site
+        # Settled here too: nothing in an export is news to anyone in the new instance.
+        row["notified_at"] = row.get("notified_at") or self.now
+        missing = [f for f in COMMENT_FIELDS if f not in row]
+        if missing:
+            raise TransferError(f"line {number}: comment without {', '.join(missing)}")
+        self._rows.append(row)
+        self._extras[row["id"]] = []
+        self._last_comment = row["id"]
+        self.summary.statuses[str(row["status"])] += 1
+
+    async def _flush(self) -> None:
+        if self.progress is not None:
+            self.progress.update(self.summary.comments, self.source.fraction())
+        if self.dry_run or not (self._rows or self._subs or self._threads) or self._site is None:
+            self._rows, self._extras, self._subs = [], {}, []
+            return
+        threads = list(self._threads.values())
+        batch = Batch(self._site, threads, self._rows, self._extras, self._subs)
+        result = await self.store.write_batch(batch, self.now)
+        self.summary.inserted += result.inserted
+        self.summary.present += result.present
+        self._rows, self._extras, self._subs = [], {}, []
+        # Threads stay known (their ids are cached in the store); keep only the current one.
+        self._threads = dict(list(self._threads.items())[-1:])
