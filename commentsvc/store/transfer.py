@@ -106,10 +106,9 @@ class TransferStore:
             return
         names = [c.name for c in table.columns if c.name in rows[0]]
         convert = [_SQLITE_CONVERT.get(type(table.c[n].type).__name__) for n in names]
-        sql = (
-            f"INSERT INTO {table.name} ({', '.join(names)}) "
-            f"VALUES ({', '.join('?' * len(names))}) ON CONFLICT DO NOTHING"
-        )
+        # Names are our own table's columns; every value is a parameter.
+        columns, marks = ", ".join(names), ", ".join("?" * len(names))
+        sql = f"INSERT INTO {table.name} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING"  # noqa: S608
         params = [
             tuple(row[n] if f is None else f(row[n]) for n, f in zip(names, convert, strict=True))
             for row in rows

@@ -36,7 +36,10 @@ class IssoReader:
         self.total = 0
         self.done = 0
         try:
-            self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            # Read from the import's reading thread (one at a time), opened read-only.
+            self.db = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+            )
             self.total = self.db.execute("SELECT count(*) FROM comments").fetchone()[0]
             self.db.execute("SELECT id, uri, title FROM threads LIMIT 1").fetchall()
             self.db.execute(

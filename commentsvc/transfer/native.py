@@ -131,13 +131,19 @@ class NativeImporter:
                 data = orjson.loads(line)
             except orjson.JSONDecodeError as exc:
                 raise TransferError(f"{name}: broken JSON at line {number}: {exc}") from None
-            if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-                raise TransferError(f"{name}: line {number} is not a record of this format")
-            if number == 1 and (data["type"] != FORMAT or data.get("version") != VERSION):
+            if number == 1 and (
+                not isinstance(data, dict)
+                or data.get("type") != FORMAT
+                or data.get("version") != VERSION
+            ):
+                found = data.get("type") if isinstance(data, dict) else type(data).__name__
+                version = data.get("version") if isinstance(data, dict) else None
                 raise TransferError(
                     f"{name}: not a commentsvc export of version {VERSION} (line 1: "
-                    f"{data['type']!r}, version {data.get('version')!r})"
+                    f"{found!r}, version {version!r})"
                 )
+            if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+                raise TransferError(f"{name}: line {number} is not a record of this format")
             kind = data.pop("type")
             _dates(kind, data, number)
             yield number, kind, data

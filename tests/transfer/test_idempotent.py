@@ -1,0 +1,110 @@
+"""The same import twice adds nothing; an import killed halfway finishes when run again."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from commentsvc.config import Settings
+from tests.processes import service_env
+from tests.transfer.conftest import run_import
+from tests.transfer.files import big_wxr
+
+
+def _rows(db: Path) -> dict[str, Any]:
+    with sqlite3.connect(db) as conn:
+        return {
+            "comments": conn.execute(
+                "SELECT c.id, parent_id, root_id, depth, status, body, t.key, t.count"
+                " FROM comments c JOIN threads t ON t.id = c.thread_id ORDER BY c.id"
+            ).fetchall(),
+            "events": conn.execute(
+                "SELECT comment_id, action FROM events ORDER BY comment_id"
+            ).fetchall(),
+            "threads": conn.execute("SELECT key, count FROM threads ORDER BY key").fetchall(),
+        }
+
+
+async def test_same_file_twice_changes_nothing(settings: Settings, tmp_path: Path) -> None:
+    path = big_wxr(tmp_path / "wp.xml", posts=5, per_post=30)
+    db = Path(settings.resolved_database_url.split("///", 1)[1])
+    code, first, _ = await run_import(settings, "wordpress", str(path), "--batch-size", "17")
+    assert code == 0 and first["inserted"] == 150
+    before = _rows(db)
+    code, second, _ = await run_import(settings, "wordpress", str(path))
+    assert code == 0 and second["inserted"] == 0 and second["present"] == 150
+    assert _rows(db) == before
+    assert len(before["events"]) == 150
+    assert before["threads"][0][1] == 30
+
+
+def test_killed_import_finishes_on_rerun(tmp_path: Path) -> None:
+    path = big_wxr(tmp_path / "wp.xml", posts=40, per_post=100)
+    env = service_env(tmp_path / "killed")
+    db = tmp_path / "killed" / "data" / "commentsvc.sqlite3"
+    migrate = subprocess.run(
+        [sys.executable, "-m", "commentsvc", "migrate"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert migrate.returncode == 0, migrate.stderr
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "commentsvc",
+            "import",
+            "wordpress",
+            str(path),
+            "--batch-size",
+            "10",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        seen = 0
+        deadline = time.monotonic() + 60
+        while seen == 0 and proc.poll() is None and time.monotonic() < deadline:
+            with sqlite3.connect(db, timeout=10) as conn:
+                seen = conn.execute("SELECT count(*) FROM comments").fetchone()[0]
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        returncode = proc.wait(timeout=30)
+    assert returncode == -signal.SIGKILL, "the import ended before it could be killed"
+    with sqlite3.connect(db) as conn:
+        partial = conn.execute("SELECT count(*) FROM comments").fetchone()[0]
+    assert 0 < partial < 4000
+    rerun = subprocess.run(
+        [sys.executable, "-m", "commentsvc", "import", "wordpress", str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert "there already" in rerun.stdout
+    # The same rows as one clean import into an empty database.
+    clean_env = service_env(tmp_path / "clean")
+    clean = subprocess.run(
+        [sys.executable, "-m", "commentsvc", "import", "wordpress", str(path)],
+        env=clean_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert clean.returncode == 0, clean.stderr
+    got = _rows(db)
+    want = _rows(tmp_path / "clean" / "data" / "commentsvc.sqlite3")
+    assert len(got["comments"]) == 4000
+    assert got == want
