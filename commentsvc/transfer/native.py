@@ -39,7 +39,8 @@ _DATES = {
 
 
 def _line(kind: str, row: dict[str, Any]) -> bytes:
-    return orjson.dumps({"type": kind, **row}) + b"\n"
+    # Column names come back as str subclasses, which orjson takes only as plain str.
+    return orjson.dumps({"type": kind, **{str(k): v for k, v in row.items()}}) + b"\n"
 
 
 async def export(
