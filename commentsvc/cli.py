@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from commentsvc import cli_moderators, cli_threads
+from commentsvc import cli_moderators, cli_people, cli_threads
 from commentsvc.config import ConfigError, Settings, load_settings
 from commentsvc.policy import Policy, PolicyError
 from commentsvc.transfer import cli as cli_transfer
@@ -294,12 +294,14 @@ EXTRA_COMMANDS: list[Callable[[Any], None]] = [
     cli_moderators.register,
     cli_threads.register,
     cli_transfer.register,
+    cli_people.register,
 ]
 EXTRA_HANDLERS: dict[str, Command] = {
     "moderator": cli_moderators.cmd_moderator,
     "thread": cli_threads.cmd_thread,
     "import": cli_transfer.cmd_import,
     "export": cli_transfer.cmd_export,
+    "person": cli_people.cmd_person,
 }
 
 

@@ -15,6 +15,8 @@ from commentsvc.validation import is_plain_int
 Mode = Literal["auto", "premoderate"]
 ProfanityAction = Literal["censor", "hold", "reject"]
 BanAction = Literal["spam", "reject"]
+# What erasing a reader's data does to their comments (commentsvc/rights/erase.py).
+EraseComments = Literal["delete", "anonymise"]
 
 
 class PolicyError(ValueError):
@@ -52,6 +54,7 @@ class Policy:
     require_email: bool = False
     notify_author_on_approval: bool = True
     digest_window_s: int = 900
+    erase_comments: EraseComments = "delete"
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> Policy:
@@ -93,6 +96,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "mode": get_args(Mode),
     "profanity": get_args(ProfanityAction),
     "ban_action": get_args(BanAction),
+    "erase_comments": get_args(EraseComments),
 }
 _LISTS = {"words_add", "words_allow", "moderation_keys", "disallowed_keys"}
 _BOOLS = {

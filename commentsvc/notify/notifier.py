@@ -41,7 +41,7 @@ from commentsvc.batching import Batcher
 from commentsvc.config import Settings
 from commentsvc.jobs import by_comment as jobs_by_comment
 from commentsvc.models import Comment, Site, Status, Thread
-from commentsvc.notify import recipients
+from commentsvc.notify import mine, recipients
 from commentsvc.notify.compose import Composer, excerpt, html_to_text
 from commentsvc.notify.sender import Destination, PermanentError, TransientError
 from commentsvc.notify.tokens import CONFIRM_TTL_S, Tokens
@@ -184,6 +184,7 @@ class Notifier:
         self.housekeeping_interval_s = housekeeping_interval_s
         self.composer = Composer(settings)
         self.tokens = Tokens(keys)
+        self.person_links = mine.PersonLinks(keys)
         self.public_url = settings.resolved_public_url
         self._settler: Batcher[Outcome] = Batcher(self._settle, max_batch=256)
         self._sending = asyncio.Semaphore(destination.concurrency)
@@ -314,6 +315,7 @@ class Notifier:
             if thread is not None:
                 batch.threads[thread_id] = thread
         site_ids = {t.site_id for t in batch.threads.values()} | {"default"}
+        site_ids |= {str(r.data["site"]) for r in rows if r.data.get("site")}  # `mine` rows
         for site_id in site_ids:
             site = await self.store.sites.get(site_id)
             batch.sites[site_id] = site or Site(site_id, site_id, ())
@@ -430,6 +432,10 @@ class Notifier:
             return self._compose_confirm(first, batch)
         if first.template == MODERATORS:
             return self._compose_moderators(first, batch)
+        if first.template == mine.TEMPLATE:
+            site = batch.sites.get(str(first.data.get("site", "")), batch.sites["default"])
+            stop = self._url("/u/" + self.tokens.unsubscribe_delivery(first.id, first.recipient))
+            return mine.compose(self.composer, self.person_links, first, site, stop, self.clock())
         raise ValueError(f"unknown template {first.template!r}")
 
     def _where(self, comment: Comment, batch: _Batch) -> tuple[Site, Thread]:

@@ -8,6 +8,7 @@ from commentsvc.store.deliveries import DeliveryStore
 from commentsvc.store.engine import Database
 from commentsvc.store.migrate import migrate
 from commentsvc.store.moderators import ModeratorStore
+from commentsvc.store.people import PeopleStore
 from commentsvc.store.reactions import ReactionStore
 from commentsvc.store.review import ReviewStore
 from commentsvc.store.sites import SiteStore
@@ -29,6 +30,7 @@ class Store:
         self.deliveries = DeliveryStore(db)
         self.moderators = ModeratorStore(db)
         self.review = ReviewStore(db)
+        self.people = PeopleStore(db)
 
     @classmethod
     def from_url(cls, url: str) -> Store:

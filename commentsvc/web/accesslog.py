@@ -4,7 +4,7 @@ Access lines skip the `logging` machinery: they are formatted in a few
 microseconds and written to stderr in batches (every 200 ms or 64 KiB), so a
 busy API spends its time answering, not logging. The client is logged as a
 short keyed hash, never the raw address, and tokens in confirm/unsubscribe
-links are cut from the path.
+and "My comments" links are cut from the path.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from aiohttp.abc import AbstractAccessLogger
 
 from commentsvc.web.keys import RUNTIME
 
-_TOKEN_PATH = re.compile(r"^/(s|u)/[^/]+")
+_TOKEN_PATH = re.compile(r"^/(s|u|m)/[^/]+")
 FLUSH_INTERVAL_S = 0.2
 FLUSH_BYTES = 65_536
 
 
 def loggable_path(path: str) -> str:
-    if path.startswith(("/s/", "/u/")):
+    if path.startswith(("/s/", "/u/", "/m/")):
         return _TOKEN_PATH.sub(r"/\1/…", path)
     return path
 

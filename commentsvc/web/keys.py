@@ -7,6 +7,7 @@ from aiohttp import web
 from commentsvc.auth import Accounts, Authenticator
 from commentsvc.config import Settings
 from commentsvc.decisions import Decisions
+from commentsvc.rights.service import PeopleService
 from commentsvc.runtime import Runtime
 from commentsvc.web.live import LiveHub
 from commentsvc.web.metrics import Metrics
@@ -18,3 +19,4 @@ LIVE = web.AppKey("live", LiveHub)
 ACCOUNTS = web.AppKey("accounts", Accounts)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 DECISIONS = web.AppKey("decisions", Decisions)
+PEOPLE = web.AppKey("people", PeopleService)

@@ -7,7 +7,17 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from commentsvc.web.auth_middleware import moderation_context
-from commentsvc.web.handlers import auth, live, moderation, ops, pages, public, subscriptions
+from commentsvc.web.handlers import (
+    auth,
+    live,
+    mine,
+    moderation,
+    ops,
+    pages,
+    people,
+    public,
+    subscriptions,
+)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -29,6 +39,11 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/s/{token}", subscriptions.confirm),
     ("GET", "/u/{token}", subscriptions.unsubscribe_page),
     ("POST", "/u/{token}", subscriptions.unsubscribe),
+    # a reader's own data ("My comments"): the link, and the page it opens
+    ("POST", "/api/v1/mine", mine.request_link),
+    ("GET", "/m/{token}", mine.page),
+    ("POST", "/m/{token}", mine.act),
+    ("GET", "/m/{token}/data.json", mine.download),
     # widget and pages
     ("GET", "/embed.js", pages.embed_js),
     ("GET", "/embed.{hash}.js", pages.embed_js_hashed),
@@ -50,6 +65,8 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/api/v1/moderation/bans", moderation.add_ban),
     ("DELETE", "/api/v1/moderation/bans/{id}", moderation.remove_ban),
     ("GET", "/api/v1/moderation/stats", moderation.stats),
+    ("POST", "/api/v1/moderation/people/export", people.export_person),
+    ("POST", "/api/v1/moderation/people/erase", people.erase_person),
     ("GET", "/api/v1/sites/{site}/policy", moderation.get_policy),
     ("PUT", "/api/v1/sites/{site}/policy", moderation.put_policy),
     # operations
@@ -62,6 +79,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
 
 def setup_routes(app: web.Application) -> None:
     app.cleanup_ctx.append(moderation_context)  # moderators' accounts and decisions
+    app.cleanup_ctx.append(mine.people_context)  # readers' data rights
     for method, path, handler in ROUTES:
         if method == "GET":
             app.router.add_get(path, handler)  # answers HEAD too

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from commentsvc import __version__
-from commentsvc.web.openapi import moderation, public, subscriptions
+from commentsvc.web.openapi import moderation, people, public, subscriptions
 from commentsvc.web.openapi.core import OPERATIONS, SCHEMAS, describe
 
 __all__ = ["OPERATIONS", "describe", "openapi_spec"]
@@ -23,6 +23,7 @@ subscriptions.subscription_operations()
 public.pages_operations()
 public.ops_operations()
 moderation.moderation_operations()
+people.people_operations()
 
 
 def openapi_spec(app: web.Application | None = None) -> dict[str, Any]:

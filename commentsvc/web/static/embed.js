@@ -99,6 +99,7 @@ ol{list-style:none;margin:0;padding:0}
 .why{margin:.3rem 0;padding-left:1.2rem;color:var(--muted);font-size:.9em}
 .slot:empty{display:none}
 .more{margin:1rem 0}
+.mine{margin:1rem 0;font-size:.92em}summary{cursor:pointer;color:var(--accent)}
 .bub{font-size:.85em;padding:.05em .55em;border-radius:999px;background:var(--soft);font-style:normal}
 .bub svg{vertical-align:-2px;margin-right:.3em}
 .box{display:block;margin-top:.4rem;width:min(24rem,85vw)}
@@ -442,6 +443,25 @@ ol{list-style:none;margin:0;padding:0}
     }
   }
 
+  // ----- "Manage my comments and emails": a signed link by email, no account -----------------
+
+  function manage() {
+    const email = h('input', { type: 'email', name: 'email', maxlength: 254, autocomplete: 'email', required: true, id: uid('me') });
+    email.value = store.get('author', {}).email || '';
+    const msg = h('p', { class: 'msg', role: 'status' });
+    const send = async (e) => {
+      e.preventDefault();
+      if (!email.value.trim()) { msg.textContent = 'Enter the email address you comment with.'; return; }
+      const r = await api('POST', '/mine', { body: { site: SITE, email: email.value.trim() } });
+      msg.textContent = r.ok ? r.data.detail : problemText(r);
+    };
+    return h('details', { class: 'mine' }, h('summary', { text: 'Manage my comments and emails' }),
+      h('form', { 'aria-label': 'Manage my comments and emails', onsubmit: send },
+        h('p', { class: 'hint', text: 'We email you a link to see, download or erase your comments and subscriptions.' }),
+        h('label', { for: email.id, text: 'Your email' }), email,
+        h('div', { class: 'sub' }, h('button', { type: 'submit', text: 'Email me a link' })), msg));
+  }
+
   // ----- the comment section ---------------------------------------------------------
 
   const SORTS = [['newest', 'Newest'], ['oldest', 'Oldest'], ['top', 'Most voted']];
@@ -487,7 +507,7 @@ ol{list-style:none;margin:0;padding:0}
         h('div', { class: 'bar' },
           h('div', { role: 'group', 'aria-label': 'Sort comments' }, h('span', { class: 'muted', text: 'Sort by' }), this.sortBtns),
           h('div', { role: 'group', 'aria-label': 'Show' }, this.allBtn, this.fbBtn)),
-        this.notice, this.status, this.list, this.more);
+        this.notice, this.status, this.list, this.more, manage());
       shadow(this.el, this.wrap);
     }
 

@@ -1,0 +1,181 @@
+"""A reader's own data without an account: ask for a link, then see, download or erase.
+
+`POST /api/v1/mine` answers the same for every address (see
+`rights.service`). The emailed link opens `/m/{token}`: `GET` only reads
+(mail scanners fetch links); the page's forms `POST` to the same URL to end a
+subscription or erase everything. The signed token is the authority, as on
+the `/u/` pages; a bad one is a 404 that changes nothing (an HTML page for
+browsers, problem+json otherwise). Pages carry `Referrer-Policy: no-referrer`
+and `Cache-Control: no-store`: their URL holds the token, their body the address.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from commentsvc.errors import BadRequest, NotFound
+from commentsvc.rights.records import KIND_TEXT, STATUS_TEXT
+from commentsvc.rights.service import READER, Erasure, PeopleService, PersonPage
+from commentsvc.validation import Fields, is_plain_int
+from commentsvc.web.handlers.public import check_origin, client_of, json_response, limit, read_json
+from commentsvc.web.keys import PEOPLE, RUNTIME
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+ACCEPTED = (
+    "If we hold comments or subscriptions under this address, a link to them is on its way; "
+    "it works for 24 hours."
+)
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+HEADINGS = {
+    "open": "Your comments and emails",
+    "erased": "Erased",
+    "invalid": "This link doesn't work",
+}
+PRIVATE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",  # the path holds the token
+    "X-Robots-Tag": "noindex",
+}
+
+
+async def people_context(app: web.Application) -> AsyncIterator[None]:
+    """The PeopleService of this app; link lookups still running finish before shutdown."""
+    runtime = app[RUNTIME]
+    people = PeopleService(runtime.service, runtime.store, runtime.keys, runtime.limiter)
+    app[PEOPLE] = people
+    yield
+    await people.settle()
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def _page(request: web.Request, state: str, status: int = 200, **context: Any) -> web.Response:
+    nonce = secrets.token_urlsafe(16)
+    token = request.match_info["token"]
+    context.setdefault("detail", "")
+    context.setdefault("notice", "")
+    context.setdefault("error", "")
+    body = (
+        _environment()
+        .get_template("mine.html")
+        .render(
+            state=state,
+            heading=HEADINGS[state],
+            action=f"/m/{token}",
+            nonce=nonce,
+            status_text=STATUS_TEXT,
+            kind_text=KIND_TEXT,
+            **context,
+        )
+    )
+    return web.Response(
+        text=body,
+        status=status,
+        content_type="text/html",
+        headers={
+            "Content-Security-Policy": (
+                f"default-src 'none'; style-src 'nonce-{nonce}'; form-action 'self'; "
+                "frame-ancestors 'none'; base-uri 'none'"
+            ),
+            **PRIVATE_HEADERS,
+        },
+    )
+
+
+def _erase_modes(page: PersonPage) -> list[tuple[str, str]]:
+    """(site name, mode) for each site the reader has comments on."""
+    sites = sorted({str(c["site"]) for c in page.document["comments"]})
+    return [(page.site_names.get(s, s), page.modes.get(s, "delete")) for s in sites]
+
+
+async def _open(request: web.Request, status: int = 200, **context: Any) -> web.Response:
+    email = await _holder_or_page(request)
+    if isinstance(email, web.Response):
+        return email
+    page = await request.app[PEOPLE].page(email)
+    return _page(request, "open", status, page=page, erase_modes=_erase_modes(page), **context)
+
+
+async def request_link(request: web.Request) -> web.Response:
+    """POST /api/v1/mine — email a "My comments" link to an address (202, whatever it is)."""
+    runtime = request.app[RUNTIME]
+    ip_hash, _ = client_of(request, runtime)
+    await limit(runtime, "subscribe", ip_hash)
+    f = Fields(await read_json(request))
+    site_id = f.site()
+    email = f.email("email", required=True)
+    f.done()
+    await check_origin(request, runtime, site_id)
+    await runtime.service.require_site(site_id)
+    await request.app[PEOPLE].request_link(site_id, email or "", ip_hash)
+    return json_response({"status": "accepted", "detail": ACCEPTED}, status=202)
+
+
+async def page(request: web.Request) -> web.Response:
+    """GET /m/{token} — every comment, reply and subscription under the address."""
+    return await _open(request)
+
+
+async def download(request: web.Request) -> web.Response:
+    """GET /m/{token}/data.json — everything tied to the address, as a JSON file."""
+    people = request.app[PEOPLE]
+    email = await people.holder(request.match_info["token"])
+    response = json_response(await people.export(email), headers=dict(PRIVATE_HEADERS))
+    response.headers["Content-Disposition"] = 'attachment; filename="my-comments.json"'
+    return response
+
+
+async def act(request: web.Request) -> web.Response:
+    """POST /m/{token} — `action=unsubscribe&subscription=ID`, or `action=erase&confirm=yes`."""
+    people = request.app[PEOPLE]
+    if request.content_type not in FORM_TYPES:
+        raise BadRequest("send the page's form (application/x-www-form-urlencoded)")
+    try:
+        form = await request.post()
+    except ValueError:  # a broken multipart or urlencoded body
+        raise BadRequest("the form in the request body could not be read") from None
+    action = form.get("action")
+    if action == "unsubscribe":
+        raw = form.get("subscription")
+        if not isinstance(raw, str) or not is_plain_int(raw) or len(raw) > 18:
+            raise BadRequest("subscription must be a subscription id")
+        email = await _holder_or_page(request)
+        if isinstance(email, web.Response):
+            return email
+        await people.unsubscribe(email, int(raw))
+        return await _open(request, notice="Unsubscribed: no more of those emails will come.")
+    if action == "erase":
+        email = await _holder_or_page(request)
+        if isinstance(email, web.Response):
+            return email
+        if form.get("confirm") != "yes":
+            return await _open(
+                request, status=422, error="Tick the box to confirm, then press Erase again."
+            )
+        done: Erasure = await people.erase(email, READER)
+        return _page(request, "erased", counts=done.to_json())
+    raise BadRequest("action must be unsubscribe or erase")
+
+
+async def _holder_or_page(request: web.Request) -> str | web.Response:
+    """The link's address, or the 404 page (problem+json for non-browsers)."""
+    try:
+        return await request.app[PEOPLE].holder(request.match_info["token"])
+    except NotFound as exc:
+        if "text/html" not in request.headers.get("Accept", ""):
+            raise
+        return _page(request, "invalid", status=404, detail=exc.detail)
