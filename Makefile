@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench bench-api bench-words bench-notify clean
+.PHONY: run test lint typecheck unit bench bench-api bench-words bench-notify bench-import clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("commentsvc needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
@@ -40,6 +40,10 @@ bench-words: $(STAMP)
 
 bench-notify: $(STAMP)
 	$(PY) benchmarks/notify.py
+
+## bench-import: a generated 200,000-comment WXR through `commentsvc import` (SQLite; PostgreSQL with PG=url)
+bench-import: $(STAMP)
+	$(PY) benchmarks/import_wxr.py $(if $(PG),--postgres $(PG))
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
