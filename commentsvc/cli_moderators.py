@@ -1,4 +1,4 @@
-"""`commentsvc moderator {add|password|token|list}`: moderator accounts from the command line."""
+"""`commentsvc moderator …`: moderator accounts and API tokens from the command line."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import getpass
 import sys
 from typing import Any
 
+from commentsvc import cli_tokens
 from commentsvc.config import Settings
 
 
@@ -29,12 +30,30 @@ def register(sub: Any) -> None:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
 
-    pw = actions.add_parser("password", help="set a moderator's password (signs them out)")
+    pw = actions.add_parser(
+        "password", help="set a moderator's password (ends their sessions and API tokens)"
+    )
     pw.add_argument("email")
     pw.add_argument("--password-stdin", action="store_true")
 
-    token = actions.add_parser("token", help="make an API token (printed once, stored hashed)")
-    token.add_argument("email")
+    cli_tokens.add_parser(actions)
+
+    role = actions.add_parser(
+        "role",
+        help="change a moderator's role (and sites); a demotion ends their sessions and tokens",
+    )
+    role.add_argument("email")
+    role.add_argument("role", choices=["moderator", "admin"])
+    role.add_argument(
+        "--site",
+        action="extend",
+        nargs="+",
+        metavar="S",
+        help="the sites they moderate from now on (`*`: every site; default: unchanged)",
+    )
+
+    remove = actions.add_parser("remove", help="remove a moderator, their sessions and API tokens")
+    remove.add_argument("email")
 
     actions.add_parser("list", help="list moderators")
 
@@ -62,10 +81,19 @@ async def cmd_moderator(args: argparse.Namespace, settings: Settings) -> int:
     from commentsvc.security import Keys
     from commentsvc.store import Store
 
+    token_request = None
+    if args.action == "token":
+        try:
+            token_request = cli_tokens.token_request(args)
+        except ValueError as exc:
+            print(f"commentsvc moderator token: {exc}\nusage:{cli_tokens.USAGE}", file=sys.stderr)
+            return 2
     store = Store.from_url(settings.resolved_database_url)
     try:
         await store.migrate()
         accounts = Accounts(store, Keys(settings.secret_key))
+        if token_request is not None:
+            return await cli_tokens.run(token_request, accounts, args)
         if args.action == "list":
             for m in await store.moderators.all():
                 alerts = "alerts on" if m.notify_pending else "alerts off"
@@ -79,22 +107,29 @@ async def cmd_moderator(args: argparse.Namespace, settings: Settings) -> int:
             await store.moderators.update(found.id, notify_pending=args.state == "on")
             print(f"pending-comment alerts {args.state} for {found.email}")
             return 0
-        if args.action == "token":
-            token = await accounts.issue_token(args.email)
-            print(token)
-            print(
-                "Keep this token safe: it is shown only now. Send it as "
-                "`Authorization: Bearer <token>`.",
-                file=sys.stderr,
-            )
+        if args.action == "role":
+            change = await accounts.set_role(args.email, args.role, args.site)
+            print(f"{change.email} is now {change.role} for sites: {', '.join(change.sites)}")
+            if change.demoted:
+                print(
+                    f"a demotion: their sessions are ended and {change.tokens_revoked} "
+                    "API token(s) revoked"
+                )
+            return 0
+        if args.action == "remove":
+            await accounts.remove_moderator(args.email)
+            print(f"removed {args.email}; their sessions and API tokens no longer work")
             return 0
         password = _read_password(args)
         if args.action == "add":
             record = await accounts.add_moderator(args.email, password, args.role, args.site or ())
             print(f"added {record.role} {record.email} for sites: {', '.join(record.sites)}")
         else:
-            await accounts.set_password(args.email, password)
-            print(f"password changed for {args.email}; their sessions are ended")
+            revoked = await accounts.set_password(args.email, password)
+            print(
+                f"password changed for {args.email}; their sessions are ended "
+                f"and {revoked} API token(s) revoked"
+            )
         return 0
     except (PasswordError, ValueError) as exc:
         print(f"commentsvc moderator: {exc}", file=sys.stderr)

@@ -15,16 +15,17 @@ from datetime import datetime
 
 import redis.asyncio as aioredis
 
-from commentsvc.auth.accounts import API_TOKEN_PREFIX
 from commentsvc.auth.passwords import MAX_PASSWORD_CHARS, dummy_hash, verify_password
 from commentsvc.auth.principal import Principal, Role
 from commentsvc.auth.throttle import FailedLogins
+from commentsvc.auth.tokens import API_TOKEN_PREFIX
 from commentsvc.config import Settings
 from commentsvc.errors import RateLimited, Unauthorized
 from commentsvc.ratelimit import RateLimiter
 from commentsvc.security import Keys, new_token, same_hash
 from commentsvc.store import Store
-from commentsvc.store.moderators import ModeratorRecord
+from commentsvc.store.moderators import ModeratorRecord, TokenState
+from commentsvc.store.tables import now_utc
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,17 @@ class Authenticator:
             await self.store.moderators.delete_session(self.keys.token_hash(session_token))
 
     async def from_api_token(self, token: str) -> Principal | None:
+        """The moderator behind a live API token; None if unknown, 401 if expired or revoked.
+
+        Each call reads the token's row, so a revocation counts from the next request."""
         if not token.startswith(API_TOKEN_PREFIX) or len(token) > MAX_TOKEN_CHARS:
             return None
-        record = await self.store.moderators.by_token(self.keys.token_hash(token))
-        return principal_of(record, "token") if record else None
+        found = await self.store.moderators.use_token(self.keys.token_hash(token))
+        if found is None:
+            return None
+        state = found.token.state(now_utc())
+        if state is TokenState.REVOKED:
+            raise Unauthorized("that API token has been revoked")
+        if state is TokenState.EXPIRED:
+            raise Unauthorized("that API token has expired; ask an admin for a new one")
+        return principal_of(found.moderator, "token")

@@ -191,7 +191,12 @@ api_tokens = sa.Table(
     sa.Column("moderator_id", sa.Integer, sa.ForeignKey("moderators.id"), nullable=False),
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Written at most once a minute per token (TOKEN_TOUCH_EVERY), never per request.
     sa.Column("last_used_at", UTCDateTime, nullable=True),
+    sa.Column("label", sa.String(100), nullable=False, server_default=""),
+    sa.Column("expires_at", UTCDateTime, nullable=True),  # None: never expires
+    sa.Column("revoked_at", UTCDateTime, nullable=True),  # kept, so a listing shows it
+    sa.Index(None, "moderator_id"),
     sqlite_autoincrement=True,  # SQLite must never hand a deleted row's id out again
 )
 

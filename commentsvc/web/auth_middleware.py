@@ -3,7 +3,8 @@
 `moderator_only` wraps a handler taking `(request, principal)`:
 - `Authorization: Bearer <api token>` → that token's moderator; no CSRF needed
   (a browser on another site can't attach the header without a CORS grant,
-  and the moderation API grants none);
+  and the moderation API grants none); an expired or revoked token is a 401
+  (its row is read on every request, so revoking takes effect at once);
 - else the `commentsvc_session` cookie → its moderator, and every unsafe
   request must also send the session's `X-CSRF-Token`;
 - neither → 401. Site checks (403) happen in `Decisions`, which knows which

@@ -1,4 +1,4 @@
-"""`commentsvc moderator add|token|password|list` as a real process."""
+"""`commentsvc moderator add|token|password|role|remove|list` as a real process."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 
 from commentsvc.security import Keys
 from commentsvc.store import Store
+from commentsvc.store.moderators import TokenState
+from commentsvc.store.tables import now_utc
 from tests.processes import run_cli, service_env
 from tests.support import TEST_SECRET
 
@@ -14,8 +16,10 @@ from tests.support import TEST_SECRET
 async def _lookup(sqlite_url: str, token: str) -> tuple[str, str] | None:
     store = Store.from_url(sqlite_url)
     try:
-        record = await store.moderators.by_token(Keys(TEST_SECRET).token_hash(token))
-        return (record.email, record.role) if record else None
+        found = await store.moderators.use_token(Keys(TEST_SECRET).token_hash(token))
+        if found is None or found.token.state(now_utc()) is not TokenState.ACTIVE:
+            return None
+        return (found.moderator.email, found.moderator.role)
     finally:
         await store.close()
 
@@ -97,6 +101,7 @@ def test_everyone_moderator_by_default_and_password_change(tmp_path: Path, sqlit
         input_text="second passphrase\n",
     )
     assert changed.returncode == 0, changed.stderr
+    assert "sessions are ended and 0 API token(s) revoked" in changed.stdout
 
 
 def test_pending_alerts_are_switched_per_moderator(tmp_path: Path, sqlite_url: str) -> None:
@@ -117,3 +122,134 @@ def test_pending_alerts_are_switched_per_moderator(tmp_path: Path, sqlite_url: s
     assert "alerts off" in run_cli(env, "moderator", "list").stdout
     missing = run_cli(env, "moderator", "alerts", "nobody@example.org", "on")
     assert missing.returncode == 1 and "no moderator" in missing.stderr
+
+
+def _add(env: dict[str, str], email: str, *extra: str) -> None:
+    added = run_cli(
+        env, "moderator", "add", email, *extra, "--password-stdin", input_text="a long passphrase\n"
+    )
+    assert added.returncode == 0, added.stderr
+
+
+def _token(env: dict[str, str], email: str, *extra: str) -> tuple[str, str]:
+    """A new token's secret, and the id `token list` knows it by."""
+    made = run_cli(env, "moderator", "token", email, *extra)
+    assert made.returncode == 0, made.stderr
+    token_id = made.stderr.split("Token ", 1)[1].split(",", 1)[0]
+    return made.stdout.strip(), token_id
+
+
+def test_tokens_are_listed_and_revoked_from_the_command_line(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    env = service_env(tmp_path, COMMENTSVC_DATABASE_URL=sqlite_url)
+    _add(env, "ops@example.org")
+    _add(env, "other@example.org")
+    ci, ci_id = _token(env, "ops@example.org", "--label", "ci deploys", "--expires-in", "30d")
+    spare, spare_id = _token(env, "ops@example.org")
+    _token(env, "other@example.org")
+
+    listed = run_cli(env, "moderator", "token", "list", "ops@example.org")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert [line.split("\t")[0] for line in lines] == [ci_id, spare_id]
+    fields = lines[0].split("\t")
+    assert fields[1:3] == ["ops@example.org", "ci deploys"]
+    assert fields[3].startswith("created 20") and fields[4].startswith("expires 20")
+    assert fields[5:] == ["never used", "active"]
+    assert lines[1].split("\t")[4] == "never expires"
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("commentsvc.sqlite3*"))
+    for secret in (ci, spare):  # never shown again, never stored
+        assert secret not in listed.stdout and secret.encode() not in stored
+    assert asyncio.run(_lookup(sqlite_url, ci)) is not None  # a lookup is a use...
+    used = run_cli(env, "moderator", "token", "list", "ops@example.org").stdout.splitlines()[0]
+    assert used.split("\t")[5].startswith("last used 20")  # ...and the listing shows it
+    assert len(run_cli(env, "moderator", "token", "list").stdout.splitlines()) == 3
+
+    revoked = run_cli(env, "moderator", "token", "revoke", "ops@example.org", ci_id)
+    assert revoked.returncode == 0 and "revoked 1 API token(s)" in revoked.stdout
+    assert asyncio.run(_lookup(sqlite_url, ci)) is None
+    assert asyncio.run(_lookup(sqlite_url, spare)) == ("ops@example.org", "moderator")
+    live = run_cli(env, "moderator", "token", "list", "ops@example.org").stdout
+    assert [line.split("\t")[0] for line in live.splitlines()] == [spare_id]
+    every = run_cli(env, "moderator", "token", "list", "ops@example.org", "--all").stdout
+    assert [line.split("\t")[-1] for line in every.splitlines()] == ["revoked", "active"]
+
+    again = run_cli(env, "moderator", "token", "revoke", "ops@example.org", ci_id)
+    assert again.returncode == 1 and f"no live token {ci_id}" in again.stderr
+    theirs = run_cli(env, "moderator", "token", "revoke", "other@example.org", spare_id)
+    assert theirs.returncode == 1  # another moderator's token id is not theirs to revoke
+    everything = run_cli(env, "moderator", "token", "revoke", "ops@example.org", "--all")
+    assert everything.returncode == 0 and "revoked 1 API token(s)" in everything.stdout
+    assert asyncio.run(_lookup(sqlite_url, spare)) is None
+    none_left = run_cli(env, "moderator", "token", "list", "ops@example.org")
+    assert none_left.stdout == "" and "no API tokens" in none_left.stderr
+
+
+def test_bad_token_commands_are_usage_errors(tmp_path: Path, sqlite_url: str) -> None:
+    env = service_env(tmp_path, COMMENTSVC_DATABASE_URL=sqlite_url)
+    _add(env, "ops@example.org")
+    for args, says in (
+        (("ops@example.org", "--expires-in", "soon"), "number and a unit"),
+        (("ops@example.org", "--expires-in", "0d"), "number and a unit"),
+        (("ops@example.org", "--expires-in", "99999w"), "number and a unit"),
+        (("ops@example.org", "extra@example.org"), "one EMAIL"),
+        (("list", "--expires-in", "1d"), "for making a token"),
+        (("revoke", "ops@example.org"), "token ids or --all"),
+        (("revoke", "ops@example.org", "1", "--all"), "token ids or --all"),
+        (("revoke", "ops@example.org", "first"), "ids are numbers"),
+        (("revoke",), "needs the moderator's EMAIL"),
+    ):
+        run = run_cli(env, "moderator", "token", *args)
+        assert run.returncode == 2 and says in run.stderr, (args, run.stderr)
+    tab = run_cli(env, "moderator", "token", "ops@example.org", "--label", "a\tb")
+    assert tab.returncode == 1 and "tabs" in tab.stderr
+    assert run_cli(env, "moderator", "token", "list").stdout == ""  # nothing was made
+    ok = run_cli(env, "moderator", "token", "ops@example.org", "--expires-in", "12h")
+    assert ok.returncode == 0 and "expires: 20" in ok.stderr
+
+
+def test_a_demotion_or_removal_revokes_tokens_from_the_command_line(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    env = service_env(tmp_path, COMMENTSVC_DATABASE_URL=sqlite_url)
+    _add(env, "boss@example.org", "--role", "admin")
+    token, _ = _token(env, "boss@example.org")
+
+    promoted = run_cli(env, "moderator", "role", "boss@example.org", "admin", "--site", "*")
+    assert promoted.returncode == 0 and "demotion" not in promoted.stdout
+    assert asyncio.run(_lookup(sqlite_url, token)) == ("boss@example.org", "admin")
+
+    demoted = run_cli(env, "moderator", "role", "boss@example.org", "moderator")
+    assert demoted.returncode == 0, demoted.stderr
+    assert "now moderator for sites: *" in demoted.stdout
+    assert "1 API token(s) revoked" in demoted.stdout
+    assert asyncio.run(_lookup(sqlite_url, token)) is None
+    assert "boss@example.org\tmoderator\t*" in run_cli(env, "moderator", "list").stdout
+
+    second, _ = _token(env, "boss@example.org")
+    removed = run_cli(env, "moderator", "remove", "boss@example.org")
+    assert removed.returncode == 0 and "no longer work" in removed.stdout
+    assert asyncio.run(_lookup(sqlite_url, second)) is None
+    assert "boss@example.org" not in run_cli(env, "moderator", "list").stdout
+    missing = run_cli(env, "moderator", "remove", "boss@example.org")
+    assert missing.returncode == 1 and "no moderator" in missing.stderr
+
+
+def test_a_password_change_revokes_tokens_from_the_command_line(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    env = service_env(tmp_path, COMMENTSVC_DATABASE_URL=sqlite_url)
+    _add(env, "rotate@example.org")
+    token, _ = _token(env, "rotate@example.org")
+    changed = run_cli(
+        env,
+        "moderator",
+        "password",
+        "rotate@example.org",
+        "--password-stdin",
+        input_text="a newer passphrase\n",
+    )
+    assert changed.returncode == 0, changed.stderr
+    assert "1 API token(s) revoked" in changed.stdout
+    assert asyncio.run(_lookup(sqlite_url, token)) is None
