@@ -21,6 +21,7 @@ from typing import Any
 
 from commentsvc.models import Comment, Status
 from commentsvc.policy import EraseComments
+from commentsvc.service import body_fingerprint
 from commentsvc.store.records import Transition
 
 ANONYMOUS_NAME = "a reader"
@@ -80,8 +81,10 @@ def erase_transition(
         )
     else:
         to_status = comment.status
+        body = redact(comment.body)
         changes.update(
-            body=redact(comment.body),
+            body=body,
+            body_hash=body_fingerprint(body),
             body_html=redact(comment.body_html),
             moderation=_redact_json(comment.moderation, redact),
         )

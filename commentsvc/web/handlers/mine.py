@@ -142,6 +142,9 @@ async def download(request: web.Request) -> web.Response:
 async def act(request: web.Request) -> web.Response:
     """POST /m/{token} — `action=unsubscribe&subscription=ID`, or `action=erase&confirm=yes`."""
     people = request.app[PEOPLE]
+    email = await _holder_or_page(request)  # a bad link changes nothing, whatever it sends
+    if isinstance(email, web.Response):
+        return email
     if request.content_type not in FORM_TYPES:
         raise BadRequest("send the page's form (application/x-www-form-urlencoded)")
     try:
@@ -153,15 +156,9 @@ async def act(request: web.Request) -> web.Response:
         raw = form.get("subscription")
         if not isinstance(raw, str) or not is_plain_int(raw) or len(raw) > 18:
             raise BadRequest("subscription must be a subscription id")
-        email = await _holder_or_page(request)
-        if isinstance(email, web.Response):
-            return email
         await people.unsubscribe(email, int(raw))
         return await _open(request, notice="Unsubscribed: no more of those emails will come.")
     if action == "erase":
-        email = await _holder_or_page(request)
-        if isinstance(email, web.Response):
-            return email
         if form.get("confirm") != "yes":
             return await _open(
                 request, status=422, error="Tick the box to confirm, then press Erase again."

@@ -11,9 +11,11 @@ from commentsvc.web.openapi.core import (
     SCHEMAS,
     STR,
     describe,
+    email_field,
     json_body,
     problems,
     ref,
+    site_field,
 )
 
 NULL_STR = {"type": ["string", "null"]}
@@ -130,7 +132,7 @@ ERASED: dict[str, Any] = {
 EMAIL_BODY = {
     "type": "object",
     "required": ["email"],
-    "properties": {"email": {"type": "string", "format": "email"}},
+    "properties": {"email": email_field(required=True)},
 }
 
 
@@ -153,10 +155,7 @@ def people_operations() -> None:
         body={
             "type": "object",
             "required": ["email"],
-            "properties": {
-                "site": {**STR, "default": "default"},
-                "email": {"type": "string", "format": "email"},
-            },
+            "properties": {"site": site_field(), "email": email_field(required=True)},
         },
         responses={
             "202": json_body(
@@ -191,13 +190,24 @@ def people_operations() -> None:
         "content": {
             "application/x-www-form-urlencoded": {
                 "schema": {
-                    "type": "object",
-                    "required": ["action"],
-                    "properties": {
-                        "action": {"enum": ["unsubscribe", "erase"]},
-                        "subscription": {"type": "string", "pattern": "^[0-9]{1,18}$"},
-                        "confirm": {"enum": ["yes"]},
-                    },
+                    "oneOf": [
+                        {
+                            "type": "object",
+                            "required": ["action", "subscription"],
+                            "properties": {
+                                "action": {"const": "unsubscribe"},
+                                "subscription": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                            },
+                        },
+                        {
+                            "type": "object",
+                            "required": ["action"],
+                            "properties": {
+                                "action": {"const": "erase"},
+                                "confirm": {"enum": ["yes"]},
+                            },
+                        },
+                    ]
                 }
             }
         },
