@@ -280,6 +280,8 @@ async def test_bad_forms_are_problems(client: Client) -> None:
     link = await open_link(client, EMAIL)
     await expect_problem(await client.post(link, json={"action": "erase"}), 400)
     await expect_problem(await client.post(link, data={"action": "shred"}), 400)
+    unconfirmed = await expect_problem(await client.post(link, data={"action": "erase"}), 422)
+    assert unconfirmed["errors"] == [{"field": "confirm", "message": "must be yes"}]
     await expect_problem(
         await client.post(link, data={"action": "unsubscribe", "subscription": "²"}), 400
     )

@@ -20,7 +20,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from commentsvc.errors import BadRequest, NotFound
+from commentsvc.errors import BadRequest, FieldError, Invalid, NotFound
 from commentsvc.rights.records import KIND_TEXT, STATUS_TEXT
 from commentsvc.rights.service import READER, Erasure, PeopleService, PersonPage
 from commentsvc.validation import Fields, is_plain_int
@@ -160,6 +160,10 @@ async def act(request: web.Request) -> web.Response:
         return await _open(request, notice="Unsubscribed: no more of those emails will come.")
     if action == "erase":
         if form.get("confirm") != "yes":
+            if not _wants_html(request):
+                raise Invalid(
+                    "erasing needs confirm=yes", errors=[FieldError("confirm", "must be yes")]
+                )
             return await _open(
                 request, status=422, error="Tick the box to confirm, then press Erase again."
             )
@@ -168,11 +172,15 @@ async def act(request: web.Request) -> web.Response:
     raise BadRequest("action must be unsubscribe or erase")
 
 
+def _wants_html(request: web.Request) -> bool:
+    return "text/html" in request.headers.get("Accept", "")
+
+
 async def _holder_or_page(request: web.Request) -> str | web.Response:
     """The link's address, or the 404 page (problem+json for non-browsers)."""
     try:
         return await request.app[PEOPLE].holder(request.match_info["token"])
     except NotFound as exc:
-        if "text/html" not in request.headers.get("Accept", ""):
+        if not _wants_html(request):
             raise
         return _page(request, "invalid", status=404, detail=exc.detail)
