@@ -3,7 +3,9 @@ answer for every address, rate-limited per caller and per address, never to a su
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +13,18 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
+from commentsvc.models import Site
+from commentsvc.notify.compose import Composer
+from commentsvc.notify.mine import PersonLinks, compose
+from commentsvc.security import Keys
+from commentsvc.store.deliveries import Delivery
 from commentsvc.store.subscriptions import UNSUBSCRIBED_ALL
 from commentsvc.store.tables import now_utc
 from commentsvc.web.keys import PEOPLE
 from tests.notify.conftest import SMTPServer, notify
-from tests.support import drain, live_client, make_settings, runtime_of
+from tests.notify.test_compose import BREAKS, EXPECTED_HEADERS, hostile_texts
+from tests.notify.test_compose import settings as compose_settings
+from tests.support import TEST_SECRET, drain, live_client, make_settings, runtime_of
 from tests.web.helpers import expect_problem
 from tests.web.mine_support import tables_holding
 
@@ -131,3 +140,37 @@ async def test_a_malformed_request_is_a_problem_that_names_no_address(client: Cl
     await expect_problem(
         await client.post("/api/v1/mine", json={"email": KNOWN, "site": "nowhere"}), 422
     )
+
+
+def test_the_link_email_keeps_hostile_site_names_inside_their_headers(tmp_path: Path) -> None:
+    """The `mine` template through the same header builders as every other email."""
+    composer = Composer(compose_settings(tmp_path))
+    links = PersonLinks(Keys(TEST_SECRET))
+    row = Delivery(
+        id=5,
+        recipient="reader@example.org",
+        comment_id=None,
+        template="mine",
+        status="queued",
+        attempts=1,
+        next_attempt_at=None,
+        last_error=None,
+        sent_at=None,
+        digest_group=None,
+        created_at=now_utc(),
+        thread_id=None,
+        subscription_id=None,
+        data={"site": "default"},
+    )
+    for text in hostile_texts():
+        site = Site("default", text, ())
+        raw = compose(composer, links, row, site, "https://comments.news.example/u/d5-x", now_utc())
+        assert raw.isascii()
+        message = message_from_bytes(raw, policy=policy.default)
+        assert {k.lower() for k in message} == EXPECTED_HEADERS
+        for value in message.values():
+            assert not any(br in str(value) for br in BREAKS)
+        body = message.get_body(("plain",))
+        assert body is not None
+        found = re.search(r"https://comments\.news\.example/m/(\S+)", body.get_content())
+        assert found and links.read(found.group(1)) is not None
