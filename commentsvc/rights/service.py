@@ -156,6 +156,10 @@ class PeopleService:
             raise NotFound(NO_SUBSCRIPTION)
         await self.store.subscriptions.delete(sub.id)
 
+    async def site_ids(self) -> list[str]:
+        """Every site there is (an admin of all of them may act for any person)."""
+        return [site.id for site in await self.store.sites.all()]
+
     # ----- erasing ----------------------------------------------------------------------
 
     async def _modes(self) -> dict[str, EraseComments]:

@@ -300,12 +300,19 @@ async def test_the_admin_routes_need_an_admin_of_every_site(client: Client) -> N
     local_admin = await moderator_token(
         client, "local@example.org", role="admin", sites=("default",)
     )
+    await runtime_of(client).store.sites.add("sport", "Sport", [])
     for headers in (moderator, local_admin):
         for route in routes:
             await expect_problem(
                 await client.post(route, json={"email": EMAIL}, headers=headers), 403
             )
     admin = await moderator_token(client, "chief@example.org", role="admin")
+    # An admin of each site there is may act too.
+    both = await moderator_token(
+        client, "both@example.org", role="admin", sites=("default", "sport")
+    )
+    each = await client.post(routes[0], json={"email": EMAIL}, headers=both)
+    assert each.status == 200 and len((await each.json())["comments"]) == 2
     bad = await client.post(routes[0], json={"email": "not-an-address"}, headers=admin)
     assert (await expect_problem(bad, 422))["errors"][0]["field"] == "email"
 
