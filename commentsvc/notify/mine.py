@@ -51,7 +51,9 @@ class PersonLinks:
         if payload is None:
             return None
         ref, sep, check = payload.partition("-")
-        if not sep or not ref.startswith("m") or not is_plain_int(ref[1:]) or len(ref) > 19:
+        if (
+            not sep or not ref.startswith("m") or not is_plain_int(ref[1:]) or len(ref) > 10
+        ):  # m + a 32-bit id
             return None
         return LinkRef(int(ref[1:]), check)
 

@@ -282,9 +282,10 @@ async def test_bad_forms_are_problems(client: Client) -> None:
     await expect_problem(await client.post(link, data={"action": "shred"}), 400)
     unconfirmed = await expect_problem(await client.post(link, data={"action": "erase"}), 422)
     assert unconfirmed["errors"] == [{"field": "confirm", "message": "must be yes"}]
-    await expect_problem(
-        await client.post(link, data={"action": "unsubscribe", "subscription": "²"}), 400
-    )
+    for bad_id in ("²", "9" * 10, "-1", ""):  # ids are 32-bit: a longer one is no id at all
+        await expect_problem(
+            await client.post(link, data={"action": "unsubscribe", "subscription": bad_id}), 400
+        )
     assert await runtime_of(client).store.people.is_known(EMAIL)
 
 

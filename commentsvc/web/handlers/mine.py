@@ -154,7 +154,7 @@ async def act(request: web.Request) -> web.Response:
     action = form.get("action")
     if action == "unsubscribe":
         raw = form.get("subscription")
-        if not isinstance(raw, str) or not is_plain_int(raw) or len(raw) > 18:
+        if not isinstance(raw, str) or not is_plain_int(raw) or len(raw) > 9:  # 32-bit ids
             raise BadRequest("subscription must be a subscription id")
         await people.unsubscribe(email, int(raw))
         return await _open(request, notice="Unsubscribed: no more of those emails will come.")

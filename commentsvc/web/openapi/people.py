@@ -196,7 +196,7 @@ def people_operations() -> None:
                             "required": ["action", "subscription"],
                             "properties": {
                                 "action": {"const": "unsubscribe"},
-                                "subscription": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                                "subscription": {"type": "string", "pattern": "^[0-9]{1,9}$"},
                             },
                         },
                         {
