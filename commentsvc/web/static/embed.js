@@ -456,7 +456,7 @@ ol{list-style:none;margin:0;padding:0}
       msg.textContent = r.ok ? r.data.detail : problemText(r);
     };
     return h('details', { class: 'mine' }, h('summary', { text: 'Manage my comments and emails' }),
-      h('form', { 'aria-label': 'Manage my comments and emails', onsubmit: send },
+      h('form', { novalidate: true, 'aria-label': 'Manage my comments and emails', onsubmit: send },
         h('p', { class: 'hint', text: 'We email you a link to see, download or erase your comments and subscriptions.' }),
         h('label', { for: email.id, text: 'Your email' }), email,
         h('div', { class: 'sub' }, h('button', { type: 'submit', text: 'Email me a link' })), msg));
