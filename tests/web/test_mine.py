@@ -23,6 +23,7 @@ EMAIL = "Pat.Reader@Example.org"  # stored as typed (domain lower-cased); matche
 OTHER = "someone.else@example.org"
 KEY = "world/rights-article"
 HTML = {"Accept": "text/html"}
+ARTICLE = "http://127.0.0.1:8080/world/rights"  # on the service's own origin: safe to link
 
 
 async def set_policy(client: Client, **policy: Any) -> None:
@@ -36,7 +37,13 @@ async def set_policy(client: Client, **policy: Any) -> None:
 async def a_readers_life(client: Client) -> dict[str, str]:
     """An approved comment with a reply by someone else, a held one, a subscription."""
     mine = await post_approved(
-        client, thread=KEY, author_name="Pat", author_email=EMAIL, body="The ferry is back."
+        client,
+        thread=KEY,
+        thread_url=ARTICLE,
+        thread_title="Rights <b>article</b>",
+        author_name="Pat",
+        author_email=EMAIL,
+        body="The ferry is back.",
     )
     reply = await post_approved(
         client,
@@ -82,6 +89,9 @@ async def test_the_page_lists_comments_with_why_held_replies_and_subscriptions(
     assert OTHER not in page
     assert "Replies to your comments on" in page and "Unsubscribe" in page
     assert ids["held"] in page
+    assert (
+        f'<a href="{ARTICLE}#comment-{ids["mine"]}">Rights &lt;b&gt;article&lt;/b&gt;</a>' in page
+    )
     assert resp.headers["Cache-Control"] == "no-store"
     assert resp.headers["Referrer-Policy"] == "no-referrer"
     assert "default-src 'none'" in resp.headers["Content-Security-Policy"]
