@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from commentsvc.validation import is_plain_int
+from commentsvc.validation import is_plain_int, json_int
 
 Mode = Literal["auto", "premoderate"]
 ProfanityAction = Literal["censor", "hold", "reject"]
@@ -154,11 +154,12 @@ def _coerce(key: str, raw: Any) -> Any:
         lo, hi = _INT_RANGES[key]
         if isinstance(raw, str) and is_plain_int(raw.strip().removeprefix("-")):
             raw = int(raw)
-        if isinstance(raw, bool) or not isinstance(raw, int):
+        number = json_int(raw)  # 5.0 is 5 in JSON
+        if number is None:
             raise ValueError("must be an integer")
-        if not lo <= raw <= hi:
+        if not lo <= number <= hi:
             raise ValueError(f"must be between {lo} and {hi}")
-        return raw
+        return number
     if key == "toxicity_threshold":
         if raw is None or raw in ("", "none", "off"):
             return None

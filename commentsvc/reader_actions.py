@@ -27,7 +27,8 @@ class ReaderActions:
     def __init__(self, service: CommentService) -> None:
         self.service = service
 
-    async def _own(self, comment_id: str, token: str | None) -> tuple[Comment, Policy]:
+    async def own(self, comment_id: str, token: str | None) -> tuple[Comment, Policy]:
+        """The comment, if `token` is its edit token and its edit window is open (else 403)."""
         comment = await self.service.get_comment(comment_id)
         if not token:
             raise Forbidden("send your edit token as Authorization: Bearer <token>")
@@ -39,7 +40,7 @@ class ReaderActions:
         return comment, policy
 
     async def edit_own(self, comment_id: str, token: str | None, body: str) -> Comment:
-        comment, policy = await self._own(comment_id, token)
+        comment, policy = await self.own(comment_id, token)
         if len(body) > policy.max_body_chars:
             raise Invalid(
                 "body too long",
@@ -77,7 +78,7 @@ class ReaderActions:
         return result.comment
 
     async def delete_own(self, comment_id: str, token: str | None) -> None:
-        comment, _ = await self._own(comment_id, token)
+        comment, _ = await self.own(comment_id, token)
         if comment.status is Status.DELETED:
             return
         result = await self.service.transition(

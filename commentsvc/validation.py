@@ -19,6 +19,9 @@ MAX_TITLE_CHARS = 512
 MAX_QUOTE_CHARS = 1000
 MAX_CONTEXT_CHARS = 200
 MAX_SITE_CHARS = 64
+MAX_READER_ID_CHARS = 128
+MIN_READER_ID_CHARS = 8
+MAX_FLAG_NOTE_CHARS = 1000
 DEFAULT_NAME = "Guest"
 
 _EMAIL = re.compile(
@@ -114,6 +117,22 @@ class Fields:
             raise Invalid(
                 "; ".join(f"{e.field} {e.message}" for e in self.errors), errors=self.errors
             )
+
+
+def json_int(raw: Any) -> int | None:
+    """An integer as JSON means one: 3, or 3.0 (the same number); never true or false."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    return None
+
+
+def is_site_id(text: str) -> bool:
+    """Whether `text` can name a site: lower-case letters, digits, - and _, at most 64."""
+    return _SITE.fullmatch(text) is not None
 
 
 def is_plain_int(text: str) -> bool:
@@ -237,7 +256,7 @@ def parse_vote(data: Any) -> tuple[int, str]:
     if isinstance(value, bool) or value not in (-1, 0, 1):
         f.fail("value", "must be 1, -1 or 0")
         value = 0
-    voter = f.text("voter", required=True, max_chars=128, min_chars=8)
+    voter = _reader_id(f, "voter")
     f.done()
     return int(value), voter
 
@@ -248,12 +267,23 @@ FLAG_REASONS = ("spam", "abuse", "off_topic", "other")
 def parse_flag(data: Any) -> tuple[str, str, str]:
     f = Fields(data)
     reason = f.choice("reason", FLAG_REASONS, "other")
-    if "reason" not in f.data:
+    if f.data.get("reason") is None:
         f.fail("reason", "is required: one of " + ", ".join(FLAG_REASONS))
-    note = f.text("note", max_chars=1000, multiline=True)
-    reporter = f.text("reporter", required=True, max_chars=128, min_chars=8)
+    note = f.text("note", max_chars=MAX_FLAG_NOTE_CHARS, multiline=True)
+    reporter = _reader_id(f, "reporter")
     f.done()
     return reason, note, reporter
+
+
+def _reader_id(f: Fields, field: str) -> str:
+    """An id the widget keeps for its reader: opaque, so taken as sent (not stripped)."""
+    return f.text(
+        field,
+        required=True,
+        max_chars=MAX_READER_ID_CHARS,
+        min_chars=MIN_READER_ID_CHARS,
+        strip=False,
+    )
 
 
 def parse_subscription(data: Any) -> tuple[str, str, str, SubscriptionKind]:

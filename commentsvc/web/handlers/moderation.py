@@ -14,9 +14,9 @@ from commentsvc.bans import BAN_KINDS, NewBan
 from commentsvc.decisions import ACTIONS, QueueQuery
 from commentsvc.errors import BadRequest, NotFound, ServiceError
 from commentsvc.store.review import QUEUE_STATUSES
-from commentsvc.validation import MAX_BODY_CHARS, Fields, is_plain_int
+from commentsvc.validation import MAX_BODY_CHARS, Fields, is_plain_int, is_site_id, json_int
 from commentsvc.web.auth_middleware import moderator_only
-from commentsvc.web.handlers.public import json_response, path_param, query_param, read_json
+from commentsvc.web.handlers.public import json_response, query_param, read_json
 from commentsvc.web.keys import DECISIONS
 
 MAX_NOTE_CHARS = 2000
@@ -44,10 +44,11 @@ def _version(f: Fields) -> int | None:
     raw = f.data.get("version")
     if raw is None:
         return None
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+    version = json_int(raw)
+    if version is None or version < 1:
         f.fail("version", "must be the comment's version (a positive integer)")
         return None
-    return raw
+    return version
 
 
 def _action(f: Fields) -> str:
@@ -133,13 +134,15 @@ def _versions(f: Fields, comment_ids: list[str]) -> dict[str, int]:
     raw = f.data.get("versions")
     if raw is None:
         return {}
-    if not isinstance(raw, dict) or not all(
-        key in comment_ids and isinstance(v, int) and not isinstance(v, bool) and v >= 0
-        for key, v in raw.items()
+    versions = {key: json_int(v) for key, v in raw.items()} if isinstance(raw, dict) else {}
+    if (
+        not isinstance(raw, dict)
+        or any(v is None or v < 0 for v in versions.values())
+        or not set(versions) <= set(comment_ids)
     ):
         f.fail("versions", "must map ids in `ids` to the versions you saw (integers)")
         return {}
-    return dict(raw)
+    return {key: v for key, v in versions.items() if v is not None}
 
 
 def _problem(exc: ServiceError) -> dict[str, Any]:
@@ -243,17 +246,25 @@ async def stats(request: web.Request, who: Principal) -> web.Response:
     return json_response(await request.app[DECISIONS].stats(who, _site_param(request)))
 
 
+def _site_in_path(request: web.Request) -> str:
+    """The `{site}` of the path: what can't be a site id names no site (404)."""
+    site = request.match_info["site"]
+    if not is_site_id(site):
+        raise NotFound("no such site (a site id is lower-case letters, digits, - and _)")
+    return site
+
+
 @moderator_only
 async def get_policy(request: web.Request, who: Principal) -> web.Response:
     """GET /api/v1/sites/{site}/policy — a site's whole moderation policy (admins)."""
-    data = await request.app[DECISIONS].policy(who, path_param(request, "site"))
+    data = await request.app[DECISIONS].policy(who, _site_in_path(request))
     return json_response(data)
 
 
 @moderator_only
 async def put_policy(request: web.Request, who: Principal) -> web.Response:
     """PUT /api/v1/sites/{site}/policy — replace a site's policy, validated (admins)."""
-    site = path_param(request, "site")
+    site = _site_in_path(request)
     data = await request.app[DECISIONS].set_policy(who, site, await read_json(request))
     return json_response(data)
 

@@ -176,8 +176,10 @@ async def edit_comment(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     ip_hash, _ = client_of(request, runtime)
     await limit(runtime, "post", ip_hash)
+    comment_id, token = request.match_info["id"], bearer_token(request)
+    await runtime.actions.own(comment_id, token)  # 404 / 403 before the body is read
     body = parse_edit(await read_json(request))
-    comment = await runtime.actions.edit_own(request.match_info["id"], bearer_token(request), body)
+    comment = await runtime.actions.edit_own(comment_id, token, body)
     return json_response(
         {"id": comment.id, "status": comment.status.value, "comment": author_comment(comment)},
         status=202,

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from commentsvc.policy import policy_fields
+from commentsvc.models import PUBLIC_STATUSES, Status
+from commentsvc.validation import (
+    MAX_BODY_CHARS,
+    MAX_CONTEXT_CHARS,
+    MAX_KEY_CHARS,
+    MAX_NAME_CHARS,
+    MAX_QUOTE_CHARS,
+    MAX_TITLE_CHARS,
+    MAX_URL_CHARS,
+)
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
@@ -57,10 +66,12 @@ def describe(
 ) -> None:
     """Register one operation of the description."""
     op: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": responses}
+    given = {(p["name"], p["in"]) for p in params or []}
     path_params = [seg[1:-1] for seg in path.split("/") if seg.startswith("{")]
     all_params = [
         {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
         for p in path_params
+        if (p, "path") not in given
     ] + (params or [])
     if all_params:
         op["parameters"] = all_params
@@ -87,6 +98,205 @@ STR = {"type": "string"}
 INT = {"type": "integer"}
 EDIT_TOKEN: list[dict[str, list[str]]] = [{"editToken": []}]
 
+# ----- what `validation.Fields` accepts, as JSON Schema -------------------------------------
+#
+# The patterns below are ECMA-262 and Python regexes alike (character classes with \x / \u
+# escapes only), so clients, schemathesis and the service read them the same way.
+
+WHITESPACE = r"\t-\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+"""Exactly what Python's str.isspace() (and so str.strip()) calls whitespace."""
+_CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029"
+CONTROLS_MULTILINE = _CONTROLS
+"""What `has_control_chars(allow_newlines=True)` refuses: controls but tab, CR and LF."""
+CONTROLS_ONE_LINE = _CONTROLS + r"\n\r\u202a-\u202e\u2066-\u2069"
+"""What `has_control_chars(allow_newlines=False)` refuses: line breaks and direction
+controls too."""
+LONGEST_EXACT = 5000
+"""Longer length limits go in a pattern of their own: one bounded class that long is too
+large for some regex engines."""
+
+
+def _core(controls: str, min_chars: int, max_chars: int) -> str:
+    """A trimmed, non-empty value: no refused character, min..max characters."""
+    ok, edge = f"[^{controls}]", f"[^{controls}{WHITESPACE}]"
+    lo = max(min_chars, 1)
+    if max_chars == 1:
+        return edge
+    inner = f"{ok}*" if max_chars > LONGEST_EXACT else f"{ok}{{{max(lo - 2, 0)},{max_chars - 2}}}"
+    return f"{edge}(?:{inner}{edge})" + ("?" if lo <= 1 else "")
+
+
+def text_field(
+    max_chars: int,
+    *,
+    min_chars: int = 0,
+    required: bool = False,
+    multiline: bool = False,
+    strip: bool = True,
+    description: str = "",
+    **extra: Any,
+) -> dict[str, Any]:
+    """The schema of a string read with `Fields.text` and the same arguments.
+
+    Optional fields also take null or a blank value (both mean "left out"); a stripped
+    field may carry whitespace around its value, which the limits don't count.
+    """
+    controls = CONTROLS_MULTILINE if multiline else CONTROLS_ONE_LINE
+    ws = f"[{WHITESPACE}]"
+    schema: dict[str, Any] = {"type": "string" if required else ["string", "null"]}
+    if strip:
+        core = _core(controls, min_chars, max_chars)
+        schema["pattern"] = f"^{ws}*{core}{ws}*$" if required else f"^{ws}*(?:{core})?{ws}*$"
+        if max_chars > LONGEST_EXACT:  # the length in a second, simpler pattern
+            trimmed = f"[^{WHITESPACE}](?:[\\s\\S]{{0,{max_chars - 2}}}[^{WHITESPACE}])?"
+            length = f"^{ws}*{trimmed}{ws}*$" if required else f"^{ws}*(?:{trimmed})?{ws}*$"
+            schema["allOf"] = [{"pattern": length}]
+    elif required:
+        schema.update(minLength=max(min_chars, 1), maxLength=max_chars)
+        schema["pattern"] = f"^[^{controls}]*[^{controls}{WHITESPACE}][^{controls}]*$"
+    else:
+        schema["pattern"] = f"^(?:{ws}*|[^{controls}]{{{min_chars},{max_chars}}})$"
+    if description:
+        schema["description"] = description
+    return {**schema, **extra}
+
+
+def query_text(max_chars: int, *, required: bool = False) -> dict[str, Any]:
+    """A query parameter read with `query_param`: as sent, one line, at most max_chars."""
+    schema: dict[str, Any] = {
+        "type": "string",
+        "maxLength": max_chars,
+        "pattern": f"^[^{CONTROLS_ONE_LINE}]*$",
+    }
+    if required:
+        schema["minLength"] = 1
+    return schema
+
+
+def choice(*values: str, required: bool = False) -> dict[str, Any]:
+    """A field read with `Fields.choice`: one of `values`, or (optional) null for the default."""
+    return {"enum": [*values] if required else [*values, None]}
+
+
+SITE_ID = r"[a-z0-9][a-z0-9_-]{0,63}"
+"""A site id (validation._SITE)."""
+
+
+def site_field() -> dict[str, Any]:
+    """The `site` of a body (`Fields.site`): a site id; null or blank means "default"."""
+    ws = f"[{WHITESPACE}]"
+    return {
+        "type": ["string", "null"],
+        "pattern": f"^{ws}*(?:{SITE_ID})?{ws}*$",
+        "default": "default",
+    }
+
+
+def url_field() -> dict[str, Any]:
+    """A URL read with `Fields.url`: http or https, at most 2048 characters."""
+    ws = f"[{WHITESPACE}]"
+    rest = f'[^{WHITESPACE}{CONTROLS_ONE_LINE}<>"]'
+    # validation._URL ignores case, and Python folds the long s (U+017F) to "s"
+    url = (
+        f"[hH][tT][tT][pP](?:://{rest}{{1,{MAX_URL_CHARS - 7}}}"
+        f"|[sS\\u017f]://{rest}{{1,{MAX_URL_CHARS - 8}}})"
+    )
+    return {
+        "type": ["string", "null"],
+        "pattern": f"^{ws}*(?:{url})?{ws}*$",
+        "description": "An http or https URL",
+    }
+
+
+def _email_pattern() -> str:
+    local_char = (
+        f"[^@{WHITESPACE}{CONTROLS_ONE_LINE}" + r"<>()\[\],;:\"\\="
+    )  # validation._EMAIL, less "=" (kept apart: "=?" is refused)
+    after_equals = local_char + "?]"
+    label = "[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    local = f"(?:(?:{local_char}]|=+{after_equals})+=*|=+)"
+    return f"{local}@{label}(?:\\.{label})+"
+
+
+def email_field(*, required: bool = False) -> dict[str, Any]:
+    """An address read with `Fields.email`: at most 254 characters, no "=?"."""
+    ws = f"[{WHITESPACE}]"
+    email = _email_pattern()
+    return {
+        "type": "string" if required else ["string", "null"],
+        "pattern": f"^{ws}*{email}{ws}*$" if required else f"^{ws}*(?:{email})?{ws}*$",
+        "maxLength": 254,
+        "description": "An email address (at most 254 characters)",
+    }
+
+
+ALL_STATUSES = [s.value for s in Status]
+PUBLIC_STATUS_VALUES = sorted(s.value for s in PUBLIC_STATUSES)
+
+
+def comment_schema(
+    statuses: list[str], *, replies: str, description: str = "", **properties: Any
+) -> dict[str, Any]:
+    """A comment as `views` builds it, with the statuses this view can show and more fields.
+
+    Each view is spelled out whole (no allOf), so a view's `status` is not intersected
+    with the public one's.
+    """
+    schema: dict[str, Any] = {
+        "type": "object",
+        "required": [
+            "id",
+            "parent_id",
+            "kind",
+            "anchor",
+            "author_name",
+            "avatar",
+            "body_html",
+            "status",
+            "created_at",
+            "edited_at",
+            "votes",
+            "replies",
+        ],
+        "properties": {
+            "id": STR,
+            "parent_id": {"type": ["string", "null"]},
+            "kind": {"enum": ["comment", "feedback"]},
+            "anchor": {"anyOf": [ref("Anchor"), {"type": "null"}]},
+            "author_name": STR,
+            "avatar": {
+                "type": ["object", "null"],
+                "required": ["initials", "hue"],
+                "properties": {"initials": STR, "hue": {**INT, "minimum": 0, "maximum": 359}},
+            },
+            "body_html": STR,
+            "status": {"enum": statuses},
+            "created_at": {"type": "string", "format": "date-time"},
+            "edited_at": {"type": ["string", "null"], "format": "date-time"},
+            "votes": {
+                "type": "object",
+                "required": ["up", "down"],
+                "properties": {"up": INT, "down": INT},
+            },
+            "replies": {"type": "array", "items": ref(replies)},
+            **properties,
+        },
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+REASONS_FOR_AUTHOR = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["rule", "message"],
+        "properties": {"rule": STR, "message": STR},
+    },
+}
+NULL_MEANS_LEFT_OUT = "Optional fields may also be null or blank: both mean left out."
+
 SCHEMAS: dict[str, Any] = {
     "Problem": {
         "type": "object",
@@ -98,99 +308,109 @@ SCHEMAS: dict[str, Any] = {
             "detail": STR,
             "errors": {
                 "type": "array",
-                "items": {"type": "object", "properties": {"field": STR, "message": STR}},
+                "items": {
+                    "type": "object",
+                    "required": ["field", "message"],
+                    "properties": {"field": STR, "message": STR},
+                },
             },
         },
     },
     "Anchor": {
         "type": "object",
+        "required": ["quote", "prefix", "suffix", "block"],
         "properties": {"quote": STR, "prefix": STR, "suffix": STR, "block": STR},
     },
-    "Comment": {
-        "type": "object",
-        "required": [
-            "id",
-            "parent_id",
-            "kind",
-            "author_name",
-            "body_html",
-            "status",
-            "created_at",
-            "votes",
-            "replies",
-        ],
-        "properties": {
-            "id": STR,
-            "parent_id": {"type": ["string", "null"]},
-            "kind": {"enum": ["comment", "feedback"]},
-            "anchor": {"oneOf": [ref("Anchor"), {"type": "null"}]},
-            "author_name": STR,
-            "avatar": {
-                "type": ["object", "null"],
-                "properties": {"initials": STR, "hue": INT},
-            },
-            "body_html": STR,
-            "status": {"enum": ["approved", "deleted"]},
-            "created_at": {"type": "string", "format": "date-time"},
-            "edited_at": {"type": ["string", "null"], "format": "date-time"},
-            "votes": {"type": "object", "properties": {"up": INT, "down": INT}},
-            "replies": {"type": "array", "items": ref("Comment")},
-        },
-    },
-    "AuthorComment": {
-        "description": (
-            "A Comment as its author sees it with the edit token: any status, "
-            "the body as written, and why it waits."
+    "Comment": comment_schema(
+        PUBLIC_STATUS_VALUES,
+        replies="Comment",
+        description="A public comment: approved, or the placeholder of a deleted one with replies",
+    ),
+    "AuthorComment": comment_schema(
+        ALL_STATUSES,
+        replies="Comment",
+        description=(
+            "A comment as its author sees it with the edit token: any status, "
+            "the body as written (unless deleted), and while pending why it waits."
         ),
-        "allOf": [
-            ref("Comment"),
+        body=STR,
+        waiting_because=REASONS_FOR_AUTHOR,
+    ),
+    "NewAnchor": {
+        "type": ["object", "null"],
+        "description": "Makes the comment inline feedback on a passage: a quote or a block id",
+        "properties": {
+            "quote": text_field(MAX_QUOTE_CHARS, multiline=True),
+            "prefix": text_field(MAX_CONTEXT_CHARS, multiline=True, strip=False),
+            "suffix": text_field(MAX_CONTEXT_CHARS, multiline=True, strip=False),
+            "block": text_field(MAX_CONTEXT_CHARS),
+        },
+        "anyOf": [
             {
-                "type": "object",
-                "properties": {
-                    "status": {
-                        "enum": ["received", "approved", "pending", "spam", "rejected", "deleted"]
-                    },
-                    "body": STR,
-                    "waiting_because": {
-                        "type": "array",
-                        "items": {"type": "object", "properties": {"rule": STR, "message": STR}},
-                    },
-                },
+                "required": ["quote"],
+                "properties": {"quote": text_field(MAX_QUOTE_CHARS, required=True, multiline=True)},
+            },
+            {
+                "required": ["block"],
+                "properties": {"block": text_field(MAX_CONTEXT_CHARS, required=True)},
             },
         ],
     },
     "NewComment": {
         "type": "object",
+        "description": NULL_MEANS_LEFT_OUT,
         "required": ["thread", "body"],
         "properties": {
-            "site": {**STR, "default": "default"},
-            "thread": {**STR, "minLength": 1, "maxLength": 512},
-            "thread_url": {**STR, "format": "uri"},
-            "thread_title": {**STR, "maxLength": 512},
-            "parent_id": STR,
-            "body": {**STR, "minLength": 1, "maxLength": 10000},
-            "author_name": {**STR, "maxLength": 64, "default": "Guest"},
-            "author_email": {**STR, "format": "email"},
-            "notify": {"enum": ["none", "replies", "thread"], "default": "none"},
-            "anchor": ref("Anchor"),
-            "website": {**STR, "description": "Honeypot: leave empty"},
+            "site": site_field(),
+            "thread": text_field(MAX_KEY_CHARS, required=True, description="The article's key"),
+            "thread_url": url_field(),
+            "thread_title": text_field(MAX_TITLE_CHARS),
+            "parent_id": {"type": ["string", "null"], "maxLength": 64, "description": "A reply to"},
+            "body": text_field(
+                MAX_BODY_CHARS,
+                min_chars=1,
+                required=True,
+                multiline=True,
+                description="The site's policy may allow fewer characters (422)",
+            ),
+            "author_name": {
+                **text_field(MAX_NAME_CHARS, description="Blank or left out: Guest"),
+                "default": "Guest",
+            },
+            "author_email": email_field(),
+            "notify": {**choice("none", "replies", "thread"), "default": "none"},
+            "anchor": ref("NewAnchor"),
+            "website": {"description": "Honeypot: leave it out or empty (anything else is spam)"},
+        },
+        "if": {"required": ["notify"], "properties": {"notify": {"enum": ["replies", "thread"]}}},
+        "then": {
+            "required": ["author_email"],
+            "properties": {"author_email": email_field(required=True)},
         },
     },
     "Accepted": {
         "type": "object",
+        "required": ["id", "status", "edit_token", "edit_until", "comment"],
         "properties": {
             "id": STR,
             "status": {"enum": ["received"]},
             "edit_token": STR,
             "edit_until": {"type": "string", "format": "date-time"},
-            "comment": ref("AuthorComment"),
+            "comment": {
+                "allOf": [
+                    ref("AuthorComment"),
+                    {"properties": {"status": {"enum": ["received"]}}},
+                ]
+            },
         },
     },
     "ThreadPage": {
         "type": "object",
+        "required": ["thread", "comments", "next_cursor"],
         "properties": {
             "thread": {
                 "type": "object",
+                "required": ["key", "title", "url", "closed", "count", "feedback_count"],
                 "properties": {
                     "key": STR,
                     "title": STR,
@@ -204,5 +424,4 @@ SCHEMAS: dict[str, Any] = {
             "next_cursor": {"type": ["string", "null"]},
         },
     },
-    "Policy": {"type": "object", "properties": {name: {} for name in policy_fields()}},
 }

@@ -2,83 +2,252 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from commentsvc.auth.passwords import MAX_PASSWORD_CHARS
+from commentsvc.bans import BAN_KINDS
+from commentsvc.decisions import ACTIONS
+from commentsvc.policy import _BOOLS, _CHOICES, _INT_RANGES, _LISTS, _MAX_ITEM_CHARS, policy_fields
 from commentsvc.store.review import QUEUE_STATUSES
-from commentsvc.web.openapi.core import INT, SCHEMAS, STR, describe, json_body, problems, query, ref
+from commentsvc.validation import MAX_BODY_CHARS, MAX_EMAIL_CHARS, MAX_KEY_CHARS, MAX_SITE_CHARS
+from commentsvc.web.handlers.moderation import MAX_BULK_IDS, MAX_NOTE_CHARS, MAX_QUERY_CHARS
+from commentsvc.web.openapi.core import (
+    ALL_STATUSES,
+    CONTROLS_ONE_LINE,
+    INT,
+    SCHEMAS,
+    SITE_ID,
+    STR,
+    WHITESPACE,
+    choice,
+    comment_schema,
+    describe,
+    json_body,
+    problems,
+    query,
+    query_text,
+    ref,
+    site_field,
+    text_field,
+)
+
+# ----- the policy document: what policy._coerce accepts for each field --------------------
+
+NUMBER_WHITESPACE = WHITESPACE.replace(r"\x1c-\x1f", "")
+"""What int() and float() strip: str.isspace() less the separators \x1c-\x1f."""
+LINE_BREAKS = r"\n\x0b\x0c\r\x1c-\x1e\x85\u2028\u2029"
+"""Where str.splitlines() breaks."""
+LINE_PADDING = r"\t\x1f \xa0\u1680\u2000-\u200a\u202f\u205f\u3000"
+"""The whitespace str.strip() takes off a line that is not a line break."""
+
+
+def _fixed_width(lo: str, hi: str) -> list[str]:
+    """Patterns for the digit strings of one width from lo to hi (leading zeros kept)."""
+    if not lo:
+        return [""]
+    if lo[0] == hi[0]:
+        return [lo[0] + p for p in _fixed_width(lo[1:], hi[1:])]
+    rest = len(lo) - 1
+    if lo[1:] == "0" * rest and hi[1:] == "9" * rest:
+        return [f"[{lo[0]}-{hi[0]}]" + "[0-9]" * rest]
+    out = [lo[0] + p for p in _fixed_width(lo[1:], "9" * rest)]
+    if int(lo[0]) + 1 <= int(hi[0]) - 1:
+        out.append(f"[{int(lo[0]) + 1}-{int(hi[0]) - 1}]" + "[0-9]" * rest)
+    return out + [hi[0] + p for p in _fixed_width("0" * rest, hi[1:])]
+
+
+def int_string_pattern(lo: int, hi: int) -> str:
+    """A string int() reads as a number from lo to hi (0 <= lo): padding, zeros, "-0"."""
+    pieces = []
+    for width in range(len(str(lo)), len(str(hi)) + 1):
+        low = max(lo, 10 ** (width - 1) if width > 1 else 0)
+        high = min(hi, 10**width - 1)
+        pieces += _fixed_width(str(low), str(high))
+    ws = f"[{NUMBER_WHITESPACE}]"
+    zero = "|-0+" if lo == 0 else ""
+    return f"^{ws}*(?:0*(?:{'|'.join(pieces)}){zero}){ws}*$"
+
+
+def _policy_field(name: str, request: bool) -> dict[str, Any]:
+    if name in _CHOICES:
+        return {"enum": list(_CHOICES[name])}
+    if name in _LISTS:
+        items = {"type": "array", "items": STR}
+        if not request:
+            return items
+        ws, edge = f"[{WHITESPACE}]", f"[^{WHITESPACE}]"
+        item = f"{edge}(?:[\\s\\S]{{0,{_MAX_ITEM_CHARS - 2}}}{edge})?"
+        pad = f"[{LINE_PADDING}]"
+        line = f"{pad}*(?:{edge}(?:[^{LINE_BREAKS}]{{0,{_MAX_ITEM_CHARS - 2}}}{edge})?)?{pad}*"
+        return {
+            "anyOf": [
+                {
+                    **items,
+                    "items": {"type": "string", "pattern": f"^{ws}*(?:{item})?{ws}*$"},
+                },
+                {
+                    "type": "string",
+                    "pattern": f"^(?:{line}(?:\\r\\n|[{LINE_BREAKS}]))*{line}$",
+                },
+            ],
+            "description": f"A list, or a string with one item a line; items are trimmed, "
+            f"at most {_MAX_ITEM_CHARS} characters, blank ones dropped",
+        }
+    if name in _BOOLS:
+        return {"enum": [True, False, "true", "false"]} if request else {"type": "boolean"}
+    if name in _INT_RANGES:
+        lo, hi = _INT_RANGES[name]
+        number = {"type": "integer", "minimum": lo, "maximum": hi}
+        if not request:
+            return number
+        return {"anyOf": [number, {"type": "string", "pattern": int_string_pattern(lo, hi)}]}
+    if name == "toxicity_threshold":
+        number = {"type": "number", "minimum": 0, "maximum": 1}
+        if not request:
+            return {"anyOf": [number, {"type": "null"}]}
+        ws = f"[{NUMBER_WHITESPACE}]"
+        decimal = r"\+?(?:0+(?:\.[0-9]*)?|\.[0-9]+|0*1(?:\.0*)?)|-(?:0+(?:\.0*)?|\.0+)"
+        return {
+            "anyOf": [
+                number,
+                {"enum": [None, "", "none", "off"]},
+                {"type": "string", "pattern": f"^{ws}*(?:{decimal}){ws}*$"},
+            ],
+            "description": "0..1, or null (or empty, none, off) for no toxicity model",
+        }
+    raise ValueError(f"no schema for policy field {name!r}")  # a new kind of field
+
+
+def policy_schemas() -> dict[str, Any]:
+    """Policy (every field, as the service answers) and NewPolicy (what PUT accepts)."""
+    return {
+        "Policy": {
+            "type": "object",
+            "required": policy_fields(),
+            "properties": {name: _policy_field(name, False) for name in policy_fields()},
+        },
+        "NewPolicy": {
+            "type": "object",
+            "description": "Fields left out take their defaults; an unknown field is refused",
+            "additionalProperties": False,
+            "properties": {name: _policy_field(name, True) for name in policy_fields()},
+        },
+    }
+
+
+def ban_body() -> dict[str, Any]:
+    """POST /api/v1/moderation/bans, with what `Bans.stored_value` takes for each kind."""
+    ws = f"[{WHITESPACE}]"
+    label = "[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
+    domain = f"{label}(?:\\.[a-zA-Z0-9-]{{1,63}})+"
+    value_of = {
+        "email": {"pattern": f"^{ws}*[^{CONTROLS_ONE_LINE}]+@{domain}{ws}*$"},
+        "ip": {
+            "anyOf": [
+                {"format": "ipv4"},
+                {"format": "ipv6"},
+                {"pattern": "^[0-9a-fA-F]{32}$", "description": "an ip_hash"},
+            ]
+        },
+        "domain": {"pattern": f"^{ws}*@?(?:\\*\\.)?{domain}\\.*{ws}*$"},
+        "name": text_field(64, required=True),
+    }
+    return {
+        "type": "object",
+        "required": ["kind", "value"],
+        "properties": {
+            "site": site_field(),
+            "kind": choice(*BAN_KINDS, required=True),
+            "value": text_field(
+                254,
+                required=True,
+                description="email: an address; ip: an IP address or an ip_hash; "
+                "domain: a domain name (also @domain or *.domain); name: 1 to 64 characters",
+            ),
+            "reason": text_field(500),
+            "expires_at": {
+                "anyOf": [{"type": "string", "format": "date-time"}, {"enum": ["", None]}],
+                "description": "RFC 3339 with a zone, in the future and before the year "
+                "9000; left out, null or empty: for good",
+            },
+            "purge": {"type": "boolean", "default": False},
+        },
+        "allOf": [
+            {
+                "if": {"required": ["kind"], "properties": {"kind": {"const": kind}}},
+                "then": {"properties": {"value": rule}},
+            }
+            for kind, rule in value_of.items()
+        ],
+    }
+
+
+SITE_PATH = {
+    "name": "site",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": f"^{SITE_ID}$"},
+    "description": "A site id; anything else names no site (404)",
+}
 
 
 def moderation_operations() -> None:
     """Sign-in, the moderation API, site policy and the /moderate page."""
     auth: list[dict[str, list[str]]] = [{"session": []}, {"apiToken": []}]
     nullable_str = {"type": ["string", "null"]}
+    SCHEMAS.update(policy_schemas())
     SCHEMAS.update(
         {
-            "ModComment": {
-                "description": (
+            "ModComment": comment_schema(
+                ALL_STATUSES,
+                replies="Comment",
+                description=(
                     "A Comment plus what a moderator needs. `highlights` mark where each "
                     "reason matched in `body` ([start, end) in Unicode code points)."
                 ),
-                "allOf": [
-                    ref("Comment"),
-                    {
+                site=STR,
+                version=INT,
+                author_email=nullable_str,
+                ip_hash=nullable_str,
+                user_agent=STR,
+                thread={
+                    "type": "object",
+                    "required": ["key", "title", "url"],
+                    "properties": {"key": STR, "title": STR, "url": STR},
+                },
+                reasons={
+                    "type": "array",
+                    "items": {
                         "type": "object",
-                        "properties": {
-                            "status": {
-                                "enum": [
-                                    "received",
-                                    "approved",
-                                    "pending",
-                                    "spam",
-                                    "rejected",
-                                    "deleted",
-                                ]
-                            },
-                            "site": STR,
-                            "version": INT,
-                            "author_email": nullable_str,
-                            "ip_hash": nullable_str,
-                            "user_agent": STR,
-                            "thread": {
-                                "type": "object",
-                                "properties": {"key": STR, "title": STR, "url": STR},
-                            },
-                            "reasons": {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "properties": {"rule": STR, "detail": STR, "action": STR},
-                                },
-                            },
-                            "highlights": {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "properties": {
-                                        "start": INT,
-                                        "end": INT,
-                                        "rule": STR,
-                                        "detail": STR,
-                                    },
-                                },
-                            },
-                            "score": {"type": ["number", "null"]},
-                            "flags": {
-                                "type": "object",
-                                "properties": {
-                                    "count": INT,
-                                    "unreviewed": INT,
-                                    "reasons": {"type": "object", "additionalProperties": INT},
-                                    "notes": {"type": "array", "items": STR},
-                                },
-                            },
-                            "body": STR,
-                            "decided_by": nullable_str,
-                            "decided_at": {"type": ["string", "null"], "format": "date-time"},
-                            "note": STR,
-                            "author_history": {"type": "object", "additionalProperties": INT},
-                        },
+                        "required": ["rule", "detail", "action"],
+                        "properties": {"rule": STR, "detail": STR, "action": STR},
                     },
-                ],
-            },
+                },
+                highlights={
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["start", "end", "rule", "detail"],
+                        "properties": {"start": INT, "end": INT, "rule": STR, "detail": STR},
+                    },
+                },
+                score={"type": ["number", "null"]},
+                flags={
+                    "type": "object",
+                    "required": ["count", "unreviewed", "reasons", "notes"],
+                    "properties": {
+                        "count": INT,
+                        "unreviewed": INT,
+                        "reasons": {"type": "object", "additionalProperties": INT},
+                        "notes": {"type": "array", "items": STR},
+                    },
+                },
+                body=STR,
+                decided_by=nullable_str,
+                decided_at={"type": ["string", "null"], "format": "date-time"},
+                note=STR,
+                author_history={"type": "object", "additionalProperties": INT},
+            ),
             "Ban": {
                 "type": "object",
                 "properties": {
@@ -104,10 +273,15 @@ def moderation_operations() -> None:
             },
         }
     )
-    action = {"enum": ["approve", "reject", "spam", "delete", "restore"]}
-    note = {**STR, "maxLength": 2000}
-    version = {**INT, "description": "the version you saw; a different one gets 409"}
-    site_q = query("site", STR, "site id (default: default)")
+    action = choice(*ACTIONS, required=True)
+    note = text_field(MAX_NOTE_CHARS, multiline=True)
+    version = {
+        "type": ["integer", "null"],
+        "minimum": 1,
+        "description": "the version you saw; a different one gets 409",
+    }
+    site_q = query("site", query_text(MAX_SITE_CHARS), "site id (default: default)")
+    limit_q = query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50})
     mod_comment = json_body(ref("ModComment"))
 
     tag = "auth"
@@ -128,7 +302,10 @@ def moderation_operations() -> None:
         body={
             "type": "object",
             "required": ["email", "password"],
-            "properties": {"email": STR, "password": STR},
+            "properties": {
+                "email": text_field(MAX_EMAIL_CHARS, required=True),
+                "password": {"type": "string", "minLength": 1, "maxLength": MAX_PASSWORD_CHARS},
+            },
         },
         responses={
             "200": json_body(session_body, "Signed in; Set-Cookie commentsvc_session"),
@@ -163,16 +340,18 @@ def moderation_operations() -> None:
             site_q,
             query(
                 "status",
-                {
-                    "enum": list(QUEUE_STATUSES),
-                    "default": "pending",
-                },
-                "`flagged`: approved or pending comments with reader reports not yet reviewed",
+                {"enum": [*QUEUE_STATUSES, ""], "default": "pending"},
+                "`flagged`: approved or pending comments with reader reports not yet reviewed; "
+                "empty: pending",
             ),
-            query("thread", STR, "only this thread (its key)"),
-            query("q", STR, "search body, author name and email (or an exact id / ip_hash)"),
-            query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}),
-            query("cursor", STR, "from the previous page's next_cursor"),
+            query("thread", query_text(MAX_KEY_CHARS), "only this thread (its key)"),
+            query(
+                "q",
+                query_text(MAX_QUERY_CHARS),
+                "search body, author name and email (or an exact id / ip_hash)",
+            ),
+            limit_q,
+            query("cursor", query_text(256), "from the previous page's next_cursor"),
         ],
         responses={
             "200": json_body(
@@ -205,7 +384,7 @@ def moderation_operations() -> None:
             "type": "object",
             "required": ["body"],
             "properties": {
-                "body": {**STR, "minLength": 1, "maxLength": 10000},
+                "body": text_field(MAX_BODY_CHARS, min_chars=1, required=True, multiline=True),
                 "note": note,
                 "version": version,
             },
@@ -270,14 +449,19 @@ def moderation_operations() -> None:
             "type": "object",
             "required": ["ids", "action"],
             "properties": {
-                "ids": {"type": "array", "items": STR, "minItems": 1, "maxItems": 500},
+                "ids": {
+                    "type": "array",
+                    "items": {"type": "string", "minLength": 1, "maxLength": 64},
+                    "minItems": 1,
+                    "maxItems": MAX_BULK_IDS,
+                },
                 "action": action,
                 "note": note,
                 "versions": {
-                    "type": "object",
+                    "type": ["object", "null"],
                     "additionalProperties": {"type": "integer", "minimum": 0},
                     "description": "id → the version you saw; a comment changed since gets "
-                    "a 409 problem instead of being decided",
+                    "a 409 problem instead of being decided; only ids in `ids` (else 422)",
                 },
             },
         },
@@ -304,7 +488,14 @@ def moderation_operations() -> None:
         "A site's bans in force",
         tag=tag,
         security=auth,
-        params=[site_q, query("expired", {"enum": ["0", "1"]}, "1: include expired bans")],
+        params=[
+            site_q,
+            query(
+                "expired",
+                query_text(5),
+                "1 or true: include expired bans (anything else: only those in force)",
+            ),
+        ],
         responses={
             "200": json_body(
                 {
@@ -322,18 +513,7 @@ def moderation_operations() -> None:
         "rejects the author's pending and approved comments (in the background past 100)",
         tag=tag,
         security=auth,
-        body={
-            "type": "object",
-            "required": ["kind", "value"],
-            "properties": {
-                "site": {**STR, "default": "default"},
-                "kind": {"enum": ["email", "ip", "domain", "name"]},
-                "value": STR,
-                "reason": STR,
-                "expires_at": {"type": ["string", "null"], "format": "date-time"},
-                "purge": {"type": "boolean", "default": False},
-            },
-        },
+        body=ban_body(),
         responses={
             "201": json_body(
                 {
@@ -399,6 +579,7 @@ def moderation_operations() -> None:
         "A site's whole policy, every field with its value (admins)",
         tag=tag,
         security=auth,
+        params=[SITE_PATH],
         responses={"200": json_body(ref("Policy")), **problems(401, 403, 404)},
     )
     describe(
@@ -407,7 +588,8 @@ def moderation_operations() -> None:
         "Replace a site's policy; fields left out take their defaults (admins)",
         tag=tag,
         security=auth,
-        body=ref("Policy"),
+        params=[SITE_PATH],
+        body=ref("NewPolicy"),
         responses={
             "200": json_body(ref("Policy")),
             **problems(400, 401, 403, 404, 413, 415, 422),

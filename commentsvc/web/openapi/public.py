@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
+from commentsvc.validation import (
+    FLAG_REASONS,
+    MAX_BODY_CHARS,
+    MAX_FLAG_NOTE_CHARS,
+    MAX_KEY_CHARS,
+    MAX_SITE_CHARS,
+)
+from commentsvc.web.handlers.public import MAX_COUNT_KEYS
 from commentsvc.web.openapi.core import (
     EDIT_TOKEN,
     INT,
     STR,
+    choice,
     describe,
     json_body,
     problems,
     query,
+    query_text,
     ref,
+    text_field,
+)
+
+SITE_QUERY = query("site", query_text(MAX_SITE_CHARS), "site id (default: default)")
+THREAD_QUERY = query("thread", query_text(MAX_KEY_CHARS, required=True), "the article's key", True)
+VOTES = {"type": "object", "required": ["up", "down"], "properties": {"up": INT, "down": INT}}
+READER_ID = text_field(
+    128,
+    min_chars=8,
+    required=True,
+    strip=False,
+    description="An id the widget keeps for this reader (8 to 128 characters, as sent)",
 )
 
 
@@ -33,12 +55,12 @@ def public_operations() -> None:
         "Read a thread: approved comments, replies nested",
         tag=tag,
         params=[
-            query("site", STR, "site id (default: default)"),
-            query("thread", STR, "the article's key", required=True),
-            query("sort", {"enum": ["newest", "oldest", "top"]}),
-            query("filter", {"enum": ["all", "feedback"]}),
-            query("limit", {"type": "integer", "minimum": 1, "maximum": 100}),
-            query("cursor", STR, "from the previous page's next_cursor"),
+            SITE_QUERY,
+            THREAD_QUERY,
+            query("sort", {"enum": ["newest", "oldest", "top", ""]}, "empty: newest"),
+            query("filter", {"enum": ["all", "feedback", ""]}, "empty: all"),
+            query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}),
+            query("cursor", query_text(256), "from the previous page's next_cursor"),
         ],
         responses={
             "200": json_body(ref("ThreadPage")),
@@ -53,8 +75,11 @@ def public_operations() -> None:
         tag=tag,
         security=[{}, *EDIT_TOKEN],
         responses={
-            "200": json_body({"oneOf": [ref("Comment"), ref("AuthorComment")]}),
-            **problems(404),
+            "200": json_body(
+                {"anyOf": [ref("Comment"), ref("AuthorComment")]},
+                "The public comment; with its edit token, the author's view (AuthorComment)",
+            ),
+            **problems(404, 503),
         },
     )
     describe(
@@ -63,10 +88,33 @@ def public_operations() -> None:
         "Edit your own comment inside the edit window",
         tag=tag,
         security=EDIT_TOKEN,
-        body={"type": "object", "required": ["body"], "properties": {"body": STR}},
+        body={
+            "type": "object",
+            "required": ["body"],
+            "properties": {
+                "body": text_field(MAX_BODY_CHARS, min_chars=1, required=True, multiline=True)
+            },
+        },
         responses={
-            "202": json_body({"type": "object"}, "Accepted; moderated again"),
-            **problems(400, 403, 404, 409, 413, 415, 422, 429),
+            "202": json_body(
+                {
+                    "type": "object",
+                    "required": ["id", "status", "comment"],
+                    "properties": {
+                        "id": STR,
+                        "status": {"enum": ["received"]},
+                        "comment": {
+                            "allOf": [
+                                ref("AuthorComment"),
+                                {"properties": {"status": {"enum": ["received"]}}},
+                            ]
+                        },
+                    },
+                },
+                "Accepted; moderated again",
+            ),
+            # 403 before the body is read: no, another or an expired edit token
+            **problems(400, 403, 404, 409, 413, 415, 422, 429, 503),
         },
     )
     describe(
@@ -75,7 +123,7 @@ def public_operations() -> None:
         "Delete your own comment inside the edit window (rate-limited like an edit)",
         tag=tag,
         security=EDIT_TOKEN,
-        responses={"204": {"description": "Deleted"}, **problems(403, 404, 409, 429)},
+        responses={"204": {"description": "Deleted"}, **problems(403, 404, 409, 429, 503)},
     )
     describe(
         "POST",
@@ -86,11 +134,11 @@ def public_operations() -> None:
         body={
             "type": "object",
             "required": ["value", "voter"],
-            "properties": {"value": {"enum": [1, -1, 0]}, "voter": STR},
+            "properties": {"value": {"enum": [1, -1, 0]}, "voter": READER_ID},
         },
         responses={
-            "200": json_body({"type": "object", "properties": {"up": INT, "down": INT}}),
-            **problems(400, 403, 404, 413, 415, 422, 429),
+            "200": json_body(VOTES, "The comment's votes now"),
+            **problems(400, 403, 404, 413, 415, 422, 429, 503),
         },
     )
     describe(
@@ -102,14 +150,21 @@ def public_operations() -> None:
             "type": "object",
             "required": ["reason", "reporter"],
             "properties": {
-                "reason": {"enum": ["spam", "abuse", "off_topic", "other"]},
-                "note": STR,
-                "reporter": STR,
+                "reason": choice(*FLAG_REASONS, required=True),
+                "note": text_field(MAX_FLAG_NOTE_CHARS, multiline=True),
+                "reporter": READER_ID,
             },
         },
         responses={
-            "202": json_body({"type": "object"}, "Recorded"),
-            **problems(400, 404, 413, 415, 422, 429),
+            "202": json_body(
+                {
+                    "type": "object",
+                    "required": ["status"],
+                    "properties": {"status": {"enum": ["received"]}},
+                },
+                "Recorded",
+            ),
+            **problems(400, 404, 413, 415, 422, 429, 503),
         },
     )
     describe(
@@ -117,15 +172,29 @@ def public_operations() -> None:
         "/api/v1/counts",
         "Approved comment counts for up to 100 threads",
         tag=tag,
-        params=[query("site", STR), query("thread", STR, "repeat for each key", required=True)],
+        params=[
+            SITE_QUERY,
+            query(
+                "thread",
+                {
+                    "type": "array",
+                    "items": query_text(MAX_KEY_CHARS, required=True),
+                    "minItems": 1,
+                    "maxItems": MAX_COUNT_KEYS,
+                },
+                "repeat for each key",
+                required=True,
+            ),
+        ],
         responses={
             "200": json_body(
                 {
                     "type": "object",
+                    "required": ["counts"],
                     "properties": {"counts": {"type": "object", "additionalProperties": INT}},
                 }
             ),
-            **problems(400),
+            **problems(400, 404, 503),
         },
     )
 
@@ -169,10 +238,7 @@ def live_operations() -> None:
         "/api/v1/stream",
         "Live updates for one thread (Server-Sent Events)",
         tag="public",
-        params=[
-            query("site", STR, "site id (default: default)"),
-            query("thread", STR, "the article's key", required=True),
-        ],
+        params=[SITE_QUERY, THREAD_QUERY],
         responses={
             "200": {
                 "description": (
@@ -208,7 +274,9 @@ def pages_operations() -> None:
                 "name": "hash",
                 "in": "path",
                 "required": True,
-                "schema": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
+                "schema": {"type": "string"},
+                "description": "The widget's content hash (16 hex digits, as in the URL "
+                "embed.js names); any other value gets the current widget, cached briefly",
             }
         ],
         responses={"200": script, "304": {"description": "Not modified (ETag)"}},

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from commentsvc.web.openapi.core import OPERATIONS, PROBLEM, STR, describe, json_body, problems, ref
+from commentsvc.validation import MAX_KEY_CHARS
+from commentsvc.web.openapi.core import (
+    OPERATIONS,
+    PROBLEM,
+    STR,
+    choice,
+    describe,
+    email_field,
+    json_body,
+    problems,
+    ref,
+    site_field,
+    text_field,
+)
 
 
 def subscription_operations() -> None:
@@ -23,17 +36,22 @@ def subscription_operations() -> None:
             "type": "object",
             "required": ["thread", "email"],
             "properties": {
-                "site": {**STR, "default": "default"},
-                "thread": STR,
-                "email": {"type": "string", "format": "email"},
-                "kind": {"enum": ["thread", "replies"], "default": "thread"},
+                "site": site_field(),
+                "thread": text_field(MAX_KEY_CHARS, required=True),
+                "email": email_field(required=True),
+                "kind": {**choice("thread", "replies"), "default": "thread"},
             },
         },
         responses={
             "202": json_body(
-                {"type": "object", "properties": {"status": STR, "detail": STR}}, "Accepted"
+                {
+                    "type": "object",
+                    "required": ["status", "detail"],
+                    "properties": {"status": {"enum": ["accepted"]}, "detail": STR},
+                },
+                "Accepted",
             ),
-            **problems(400, 403, 413, 415, 422, 429),
+            **problems(400, 403, 404, 413, 415, 422, 429, 503),
         },
     )
     describe(
