@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import re
 import threading
 import unicodedata
 from collections.abc import Sequence
 from typing import NamedTuple, overload
+
+from commentsvc.moderation.lookalikes import latin_lookalike
 
 # --- characters -------------------------------------------------------------
 
@@ -81,7 +84,15 @@ def fold_char(ch: str) -> tuple[str, str, bool]:
         compat = "e" if ch == "€" else unicodedata.normalize("NFKC", ch)  # "sh€t"
         plain = _lower(_word_chars(_strip_marks(compat.casefold())))
         lookalike = _SCRIPT_LOOKALIKES.get(compat)
-        if lookalike is not None and len(plain) == 1:
+        unicode_lookalike = latin_lookalike(compat) if len(compat) == 1 else None
+        if unicode_lookalike is None and compat != ch:
+            unicode_lookalike = latin_lookalike(ch)
+        if unicode_lookalike is not None and not unicode_lookalike[1]:
+            # A Latin letter drawn another way ("ᴀ", "🅰", "🇦"): a letter everywhere.
+            plain = homo = unicode_lookalike[0]
+        elif unicode_lookalike is not None and len(plain) == 1:
+            homo = unicode_lookalike[0]
+        elif lookalike is not None and len(plain) == 1:
             homo = lookalike.lower()
         else:
             homo = _lower("".join(_SCRIPT_LOOKALIKES.get(c, c) for c in plain))
@@ -131,11 +142,40 @@ class Folded(NamedTuple):
     """Mostly Latin text, where look-alike letters are read as Latin ones."""
 
 
+# Letters drawn with several symbols ("|_|" for u, "|<" for k), each replaced by its
+# letter and apostrophes (which words drop) so the text keeps its length.
+_MULTI_LEET = {
+    "|\\/|": "m", "/\\/\\": "m", "\\/\\/": "w", "|\\|": "n", "/\\/": "n", "|_|": "u",
+    "(_)": "u", "|-|": "h", "]-[": "h", "|<": "k", "|{": "k", "|)": "d", "|]": "d", "|3": "b",
+    "|2": "r", "\\/": "v", "/\\": "a", "}{": "h", "()": "o", "[]": "o", "|_": "l", "|>": "p",
+    "|*": "p", "><": "x",
+}  # fmt: skip
+_MULTI_LEET_RE = re.compile(
+    "|".join(re.escape(k) for k in sorted(_MULTI_LEET, key=len, reverse=True))
+)
+_MULTI_LEET_HINT_RE = re.compile(r"[|\\]|\(_?\)|\[\]|><|\}\{")
+
+
+def multi_leet(text: str) -> str:
+    """`text` with letters drawn in several symbols made letters, same length."""
+    if _MULTI_LEET_HINT_RE.search(text) is None:
+        return text
+    return _MULTI_LEET_RE.sub(_one_letter, text)
+
+
+def _one_letter(match: re.Match[str]) -> str:
+    typed = match.group()
+    return _MULTI_LEET[typed] + "'" * (len(typed) - 1)
+
+
 def fold(text: str, *, simple: bool = True) -> Folded:
     """Fold `text`; only its non-ASCII characters cost a step each.
 
     With simple=False, skip trying `fold_to_ascii` first (the caller just did).
     """
+    leet = multi_leet(text)
+    if leet is not text:
+        return fold_leet(text, leet, simple=simple)
     if text.isascii():
         low = text.lower()
         return Folded(text, low, low, None, None, True)
@@ -144,6 +184,18 @@ def fold(text: str, *, simple: bool = True) -> Folded:
         low = ascii_text.decode("ascii").lower()
         return Folded(text, low, low, None, None, True)
     return _fold_general(text)._replace(original=text)
+
+
+def fold_leet(original: str, text: str, *, simple: bool = True) -> Folded:
+    """Fold `text`, the original with multi-symbol letters replaced (same length)."""
+    if text.isascii():
+        low = text.lower()
+        return Folded(original, low, low, None, None, True)
+    ascii_text = fold_to_ascii(text) if simple else None
+    if ascii_text is not None:
+        low = ascii_text.decode("ascii").lower()
+        return Folded(original, low, low, None, None, True)
+    return _fold_general(text)._replace(original=original)
 
 
 _FOLD_ERRORS = "commentsvc.fold"

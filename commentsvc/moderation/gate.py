@@ -25,7 +25,14 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple, TypeVar
 
-from commentsvc.moderation.fold import Folded, fold, fold_lookalikes, fold_to_ascii
+from commentsvc.moderation.fold import (
+    Folded,
+    fold,
+    fold_leet,
+    fold_lookalikes,
+    fold_to_ascii,
+    multi_leet,
+)
 from commentsvc.moderation.normalize import CONTRACTIONS
 
 Window = tuple[int, int]
@@ -47,6 +54,8 @@ class Scan(NamedTuple):
     `WHOLE` when the whole text must be normalized."""
     phrase_words: frozenset[str] = frozenset()
     """Skeletons of words of listed phrases among the words, when the spelling is odd."""
+    pieces: list[Window] = []  # noqa: RUF012 (never mutated)
+    """Around pieces of a listed word, which may be split ("pri ck") or masked ("b—tch")."""
 
 
 MARK = "\x01"
@@ -79,8 +88,8 @@ def skeleton(text: str) -> str:
 
 _SEPARATORS = f" {_BREAK}"
 # Three or more one-character words in a row, one to three separators apart.
-_SPACED_RE = re.compile("[ \x0c][^ \x0c](?:[ \x0c]{1,3}[^ \x0c]){2,}[ \x0c]")
-_SPACED_BYTES_RE = re.compile(b"[ \x0c][^ \x0c](?:[ \x0c]{1,3}[^ \x0c]){2,}[ \x0c]")
+_SPACED_RE = re.compile("[ \x0c][^ \x0c](?:[ \x0c]{1,6}[^ \x0c]){2,}[ \x0c]")
+_SPACED_BYTES_RE = re.compile(b"[ \x0c][^ \x0c](?:[ \x0c]{1,6}[^ \x0c]){2,}[ \x0c]")
 _APOSTROPHE_RE = re.compile("'")
 _APOSTROPHE_BYTES_RE = re.compile(b"'")
 _MASK_RE = re.compile(r"[*#@]")
@@ -110,11 +119,23 @@ def _key_bytes_re(key: bytes) -> re.Pattern[bytes]:
 class Gate:
     """The gate for one compiled word list."""
 
-    def __init__(self, keys: Iterable[str], phrases: Sequence[tuple[str, ...]]) -> None:
+    def __init__(
+        self,
+        keys: Iterable[str],
+        phrases: Sequence[tuple[str, ...]],
+        forms: Iterable[str] = (),
+        pieces: Iterable[str] = (),
+    ) -> None:
         words = {skeleton(key) for key in keys}
         words.discard("")
+        exempt = _exempt_singles(words)
         tails = [skeleton(tail) for tail in CONTRACTIONS]
         words |= {word + tail for word in words for tail in tails}
+        # Compounds, doubled letters and sound-alikes: whole words like the keys.
+        words |= {skeleton(form) for form in forms}
+        words.discard("")
+        self._pieces = frozenset(skeleton(p) for p in pieces) - words - {""}
+        self._pieces_b = _ascii_bytes(self._pieces)
         # The first two words of each phrase (a word with a contraction is not part of
         # one), looked for only when the longer of the two is there ("blow").
         pairs = {
@@ -132,13 +153,13 @@ class Gate:
         )
         self._phrase_parts_b = _ascii_bytes(self._phrase_parts)
         singles = {_MAP[chr(c)] for c in range(128)} - {" ", _BREAK}
-        singles -= _exempt_singles(words)
+        singles -= exempt
 
         self._words = frozenset(words)
         self._pairs = frozenset(pairs)
         self._triggers = frozenset(triggers)
         self._singles = frozenset(singles)
-        self._any = self._words | self._triggers | self._singles
+        self._any = self._words | self._triggers | self._singles | self._pieces
         self._words_b = _ascii_bytes(self._words)
         self._pairs_b = frozenset(
             (a.encode(), b.encode()) for a, b in pairs if a.isascii() and b.isascii()
@@ -150,7 +171,7 @@ class Gate:
             partners.setdefault(b, set()).add(a)
         self._partners_b = {t: frozenset(partners.get(t, ())) for t in self._triggers_b}
         self._singles_b = _ascii_bytes(self._singles)
-        self._any_b = self._words_b | self._triggers_b | self._singles_b
+        self._any_b = self._words_b | self._triggers_b | self._singles_b | self._pieces_b
         self._key_res: dict[str, re.Pattern[str]] = {}
         self._key_bytes_res: dict[bytes, re.Pattern[bytes]] = {}
 
@@ -161,6 +182,17 @@ class Gate:
 
     def scan(self, text: str) -> Scan:
         """Where in `text` a listed word may be (see `Scan`)."""
+        leet = multi_leet(text)
+        if leet is not text:
+            scan = self._scan_text(leet)
+            if scan.folded is not None:
+                return scan._replace(folded=scan.folded._replace(original=text))
+            if scan is NOTHING:
+                return scan
+            return scan._replace(folded=fold_leet(text, leet))
+        return self._scan_text(text)
+
+    def _scan_text(self, text: str) -> Scan:
         if text.isascii():
             return self._scan_bytes(text.encode("ascii"), None)
         simple = fold_to_ascii(text)
@@ -190,6 +222,7 @@ class Gate:
             return NOTHING  # most comments end here
         words: list[Window] = []
         spelling: list[Window] = []
+        pieces: list[Window] = []
         apostrophes = b"'" in data
         shift = None
         if found:
@@ -202,8 +235,16 @@ class Gate:
                 return Scan(folded, words, WHOLE)
             keys = found & self._words_b
             singles = found & self._singles_b
-            if apostrophes and (keys or singles):
+            pieces_found = found & self._pieces_b
+            if apostrophes and (keys or singles or pieces_found):
                 shift = _apostrophe_shift(data)
+            for key in pieces_found:
+                pattern = self._key_bytes_res.get(key)
+                if pattern is None:
+                    pattern = self._key_bytes_res.setdefault(key, _key_bytes_re(key))
+                for m in pattern.finditer(skel):
+                    if m.start() == 0 or skel[m.start() - 1] in (32, 12):
+                        pieces.append(_unshift(shift, m.start(), m.end()))
             for key in keys:
                 pattern = self._key_bytes_res.get(key)
                 if pattern is None:
@@ -224,9 +265,9 @@ class Gate:
             while at >= 0:
                 spelling.append(_unshift(shift, at, at + 3))
                 at = runs.find(0, at + 1)
-        if not words and not spelling:
+        if not words and not spelling and not pieces:
             return NOTHING
-        return self._done(folded, words, spelling, tokens, skel)
+        return self._done(folded, words, spelling, tokens, skel)._replace(pieces=pieces)
 
     def _done(
         self,
@@ -256,19 +297,21 @@ class Gate:
         tokens = skel.split()
         words: list[Window] = []
         spelling: list[Window] = []
+        pieces: list[Window] = []
         shift = _apostrophe_shift(view)
         if not self._any.isdisjoint(tokens):
             found = self._any.intersection(tokens)
             triggers = found & self._triggers
             if triggers and _pairs_around(skel, triggers, self._pairs, MARK):
                 return Scan(folded, words, WHOLE)
-            for key in found & self._words:
+            for key in found & (self._words | self._pieces):
                 pattern = self._key_res.get(key)
                 if pattern is None:
                     pattern = self._key_res.setdefault(key, _key_re(key))
+                into = words if key in self._words else pieces
                 for m in pattern.finditer(skel):
                     if m.start() == 0 or skel[m.start() - 1] in _SEPARATORS:
-                        words.append(_unshift(shift, m.start(), m.end()))
+                        into.append(_unshift(shift, m.start(), m.end()))
         # Letters of any script can be spelled out here: no set of single letters.
         for m in _SPACED_RE.finditer(f" {skel} "):
             spelling.append(_unshift(shift, m.start(), m.end() - 2))
@@ -279,7 +322,7 @@ class Gate:
         for form in {folded.plain, view}:
             for m in _STRETCH_RE.finditer(form.replace("'", "")):
                 spelling.append(_unshift(shift, m.start(), m.end()))
-        return self._done(folded, words, spelling, tokens, skel)
+        return self._done(folded, words, spelling, tokens, skel)._replace(pieces=pieces)
 
 
 # One-character words common in prose (digits read as letters among them), most
@@ -350,8 +393,8 @@ def _spaced_around(skel: bytes, singles: Iterable[bytes]) -> list[Window]:
     for at in sorted(places):
         if at < done:
             continue  # in a run already found
-        # a run through here starts at most two letters (and their gaps) before
-        m = _SPACED_BYTES_RE.search(padded, max(0, at - 8), at + 11)
+        # a run through here starts at most two letters (and their gaps of up to 6) before
+        m = _SPACED_BYTES_RE.search(padded, max(0, at - 14), at + 17)
         if m is not None and m.start() <= at:
             m = _SPACED_BYTES_RE.match(padded, m.start())  # the whole run
             if m is not None:

@@ -18,13 +18,25 @@ import functools
 import importlib.resources
 import itertools
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from commentsvc.models import Span
 from commentsvc.moderation.censor import mask_spans
-from commentsvc.moderation.fold import fold, fold_lookalikes
-from commentsvc.moderation.gate import NOTHING, WHOLE, Gate, skeleton
+from commentsvc.moderation.context import innocent_matches
+from commentsvc.moderation.fold import Folded, fold, fold_lookalikes
+from commentsvc.moderation.forms import (
+    common_skeletons,
+    compound_forms,
+    doubled_forms,
+    fragments,
+    is_piece_a_word,
+    sound_forms,
+    split_compound,
+    undoubled_readings,
+)
+from commentsvc.moderation.gate import NOTHING, WHOLE, Gate, Scan, skeleton
 from commentsvc.moderation.normalize import (
     WILDCARD,
     Normalized,
@@ -33,6 +45,8 @@ from commentsvc.moderation.normalize import (
     normalize,
     words_in,
 )
+from commentsvc.moderation.ordinary import inflections
+from commentsvc.moderation.vocab import is_english_word
 
 _MAX_READINGS = 256
 """Readings tried for one word (ambiguous leet and stretched letters multiply)."""
@@ -49,6 +63,9 @@ class Match(NamedTuple):
     """The original text behind the match (e.g. "f u c k")."""
     span: Span
     """Where `typed` is in the original text."""
+    how: str = "listed"
+    """How it was found: "listed", "fuzzy" (doubled letters, a sound-alike spelling),
+    "compound" ("shitbag") or "joined" (split by spaces, emoji or a mask: "pri ck")."""
 
 
 @functools.cache
@@ -56,7 +73,15 @@ def default_words() -> tuple[str, ...]:
     """better-profanity's word list, read from the installed package."""
     resource = importlib.resources.files("better_profanity").joinpath("profanity_wordlist.txt")
     lines = resource.read_text(encoding="utf-8").splitlines()
-    return tuple(dict.fromkeys(line.strip() for line in lines if line.strip()))
+    listed = (line.strip() for line in lines if line.strip())
+    return tuple(dict.fromkeys((*listed, *EXTRA_WORDS)))
+
+
+EXTRA_WORDS = (
+    "bollocks", "bollock", "bollox", "bugger", "minge", "pillock", "wazzock", "nonce",
+    "dipshit", "asswipe", "arsewipe", "shitbag", "dickwad", "munter", "bint",
+)  # fmt: skip
+"""Common English obscenities better-profanity's list leaves out (see docs/design-notes.md)."""
 
 
 class WordMatcher:
@@ -94,9 +119,37 @@ class WordMatcher:
         }
         """How many listed words start with each key: "fuck" has many, "fack" one."""
 
+        heads = {
+            key: entry
+            for key, entry in plain.items()
+            if len(key) >= 3 and key.isalpha() and key not in allowed_words
+        }
+        self._heads = heads
+        """Listed words that may start a compound ("shit" in "shitbag")."""
+        self._allowed_words = frozenset(allowed_words)
+        fuzzy: dict[str, str] = {}
+        for key, entry in heads.items():
+            for form in sound_forms(key):
+                if form not in self._plain and form not in allowed_words:
+                    fuzzy.setdefault(form, entry)
+        self._fuzzy = fuzzy
+        """Sound-alike spellings ("phuk", "kunt"): only for a word that is not an English one."""
+        extra: set[str] = set(fuzzy)
+        for key in itertools.chain(plain, evasion):
+            if key not in allowed_words and key.isalpha():
+                extra.update(doubled_forms(key))
+        for key in heads:
+            extra.update(compound_forms(key))
+        pieces: set[str] = set()
+        for key in itertools.chain(plain, evasion, fuzzy):
+            if key not in allowed_words and len(key) >= 3:
+                pieces.update(fragments(key))
+
+        common = common_skeletons()
+        extra = {form for form in extra if skeleton(form) not in common}
         keys = {fold_lookalikes(key) for key in (*self._plain, *self._evasion)}
         keys.update(self._plain, self._evasion)
-        self._gate = Gate(keys, list(phrases))
+        self._gate = Gate(keys, list(phrases), extra, pieces)
 
     def __len__(self) -> int:
         return len(self._plain) + len(self._evasion) + sum(map(len, self._phrases.values()))
@@ -104,20 +157,26 @@ class WordMatcher:
     def find(self, text: str) -> list[Match]:
         """Every listed word in `text`, in order, with its span in `text`."""
         scan = self._gate.scan(text)
-        if scan is NOTHING or not (scan.words or scan.spelling):
+        if scan is NOTHING or not (scan.words or scan.spelling or scan.pieces):
             return []
         folded = fold(text) if scan.folded is None else scan.folded
         if scan.spelling is WHOLE:
             return self.find_normalized(Normalized(text, tuple(words_in(folded))))
+        return innocent_matches(text, self._find_windows(text, folded, scan))
+
+    def _find_windows(self, text: str, folded: Folded, scan: Scan) -> list[Match]:
         # Normalize only around the suspects: words whose skeleton is listed, and odd
         # spelling (with the words around it when it may be part of a listed phrase).
-        windows = [expand(folded, a, b, runs=False) for a, b in scan.words]
+        # A listed word with the words next to it (they may join it: "bull shit"); a
+        # piece of one with two words either side ("a right pri ck").
+        windows = [expand(folded, a, b, 1) for a, b in scan.words]
+        windows += [expand(folded, a, b, 2) for a, b in scan.pieces]
         known: dict[tuple[int, int], list[Word]] = {}
         if scan.spelling:
-            spelled = _merge(expand(folded, a, b) for a, b in _merge(scan.spelling))
+            spelled = _merge(expand(folded, a, b, 1) for a, b in _merge(scan.spelling))
             known = {(a, b): words_in(folded, a, b) for a, b in spelled}
             if self._phrase_may_reach(known.values(), scan.phrase_words):
-                reach = self._gate.phrase_reach
+                reach = max(1, self._gate.phrase_reach)
                 spelled = [expand(folded, a, b, reach) for a, b in scan.spelling]
             windows += spelled
         found: list[Match] = []
@@ -127,11 +186,9 @@ class WordMatcher:
             if words is None:
                 word = folded.plain[start:end]
                 if simple and word.isalpha() and not _STRETCH_RE.search(word):
-                    # A plain word, where the folded text is the original's: no need to
-                    # normalize it further.
-                    entry = self._plain.get(word)
-                    if entry is not None:
-                        found.append(Match(entry, text[start:end], Span(start, end)))
+                    # A plain word alone, where the folded text is the original's: no
+                    # need to normalize it further.
+                    found.extend(self._match_words(text, [_plain_word(word, start)]))
                     continue
                 words = words_in(folded, start, end)
             found += self._match_words(text, words)
@@ -163,7 +220,9 @@ class WordMatcher:
 
     def find_normalized(self, normalized: Normalized) -> list[Match]:
         """The listed words among already normalized words (no gate)."""
-        return self._match_words(normalized.original, normalized.words)
+        return innocent_matches(
+            normalized.original, self._match_words(normalized.original, normalized.words)
+        )
 
     def _match_words(self, original: str, words: Sequence[Word]) -> list[Match]:
         found: list[Match] = []
@@ -173,10 +232,18 @@ class WordMatcher:
             text = word.text
             if text in heads:
                 found.extend(self._match_phrases(original, words, index))
+            if index + 1 < len(words):
+                found.extend(self._joins(original, words, index))
             if not (word.obfuscated or word.alternatives or word.stretched):
                 entry = plain.get(text)
                 if entry is not None:
                     found.append(_match(original, entry, word.span))
+                    continue
+                if text in self._allowed_words:
+                    continue
+                extended = self._lookup_extended(text, obfuscated=False)
+                if extended is not None:
+                    found.append(_match(original, extended[0], word.span, extended[1]))
                 continue
             found.extend(self._match_obfuscated(word, original))
         if len(found) > 1:
@@ -204,13 +271,94 @@ class WordMatcher:
         return entry
 
     def _match_obfuscated(self, word: Word, original: str) -> list[Match]:
-        for reading in _readings(word):
+        readings = list(_readings(word))
+        if not self._allowed_words.isdisjoint(readings):
+            return []  # an allowed word typed stretched or in leet ("helllo", "he11")
+        for reading in readings:
             entry = self._lookup(reading, word.obfuscated)
             if entry is not None:
                 return [_match(original, entry, word.span)]
+        for reading in readings[:_EXTENDED_READINGS]:
+            extended = self._lookup_extended(reading, obfuscated=word.obfuscated)
+            if extended is not None:
+                return [_match(original, extended[0], word.span, extended[1])]
         if word.spelled:
             return self._match_inside(word, original)
         return []
+
+    def _lookup_extended(self, text: str, *, obfuscated: bool) -> tuple[str, str] | None:
+        """(entry, how) for a word that is not listed as typed: a sound-alike spelling,
+        doubled letters or a compound of a listed stem. Never for an English word."""
+        if len(text) < 3 or text in self._allowed_words:
+            return None
+        compound = split_compound(text, self._heads)
+        if compound is not None:
+            return compound[0], "compound"
+        if is_english_word(text):
+            return None
+        entry = self._fuzzy.get(text)
+        if entry is not None:
+            return entry, "fuzzy"
+        for reading in undoubled_readings(text):
+            if reading in self._allowed_words:
+                return None
+            entry = self._plain.get(reading) or self._fuzzy.get(reading)
+            if entry is None and obfuscated:
+                entry = self._evasion.get(reading)
+            if entry is not None:
+                return entry, "fuzzy"
+        return None
+
+    def _joins(self, original: str, words: Sequence[Word], index: int) -> list[Match]:
+        """Listed words split over two or three words: by spaces, a line break, an emoji
+        ("pri🙄ck") or a mask standing for letters ("b—tch", "tw%t")."""
+        found: list[Match] = []
+        texts = [words[index].text]
+        if not texts[0]:
+            return found
+        for k in (1, 2):
+            j = index + k
+            if j >= len(words) or not words[j].text:
+                break
+            left, right = words[j - 1], words[j]
+            gap = original[left.ends[-1] : right.starts[0]]
+            kind = _gap_kind(gap)
+            if kind is None or right.text.isdigit() or words[index].text.isdigit():
+                break
+            joined = [t + right.text for t in texts]
+            if kind == "mask":
+                joined += [t + WILDCARD * len(gap) + right.text for t in texts]
+            texts = joined
+            parts = words[index : j + 1]
+            if not self._may_join(parts):
+                continue
+            span = Span(words[index].starts[0], right.ends[-1])
+            for text in texts:
+                entry = self._plain.get(text) or self._evasion.get(text)
+                how = "joined"
+                if entry is None and WILDCARD in text and len(text) - text.count(WILDCARD) >= 3:
+                    entry = self._match_masked(text, True)
+                if entry is None and not is_english_word(text):
+                    entry = self._fuzzy.get(text)
+                if entry is None:
+                    compound = split_compound(text, self._heads)
+                    if compound is not None:
+                        entry = compound[0]
+                if entry is not None and text not in self._allowed_words:
+                    found.append(_match(original, entry, span, how))
+                    break
+        return found
+
+    def _may_join(self, parts: Sequence[Word]) -> bool:
+        """Pieces that are not all everyday words ("pri ck", not "hard on"), or a listed
+        word with more of it ("bull shit", "shit bag")."""
+        texts = [w.text for w in parts]
+        if any(not is_piece_a_word(t) and t not in self._plain for t in texts):
+            return True
+        listed = [t in self._plain for t in texts]
+        return any(listed) and all(
+            len(t) >= 2 for t, known in zip(texts, listed, strict=True) if not known
+        )
 
     def _match_inside(self, word: Word, original: str) -> list[Match]:
         """Listed words inside a spelled-out run ("a f u c k i n g" holds "fucking")."""
@@ -255,8 +403,37 @@ class WordMatcher:
 _STRETCH_RE = re.compile(r"([^\W\d_])\1\1")
 
 
-def _match(original: str, entry: str, span: Span) -> Match:
-    return Match(entry, original[span.start : span.end], span)
+def _match(original: str, entry: str, span: Span, how: str = "listed") -> Match:
+    return Match(entry, original[span.start : span.end], span, how)
+
+
+_EXTENDED_READINGS = 16
+_MAX_GAP = 12
+_MASK_GAP = frozenset("-‐‑‒–—―%^~?._=&/\\:+|!*#@$'`\"")
+_EMOJI_CATEGORIES = frozenset({"So", "Sk", "Cf", "Mn", "Me", "Cs", "Co"})
+
+
+def _gap_kind(gap: str) -> str | None:
+    """The kind of gap between two words that may be one split word.
+
+    "space" for spaces, line breaks and emoji; "mask" for one to three symbols
+    standing for letters or parting them ("b—tch"); None for anything else.
+    """
+    if not gap:
+        return "space"
+    if len(gap) <= 3 and all(c in _MASK_GAP for c in gap):
+        return "mask"
+    if len(gap) > _MAX_GAP or gap.count("\n") > 2:
+        return None
+    for c in gap:
+        if not (c.isspace() or unicodedata.category(c) in _EMOJI_CATEGORIES):
+            return None
+    return "space"
+
+
+def _plain_word(word: str, start: int) -> Word:
+    """A plain lower-case word of the original text as a `Word`."""
+    return Word(word, range(start, start + len(word)), range(start + 1, start + len(word) + 1))
 
 
 def _allowed(allow: Iterable[str]) -> tuple[set[str], set[tuple[str, ...]]]:
@@ -266,8 +443,9 @@ def _allowed(allow: Iterable[str]) -> tuple[set[str], set[tuple[str, ...]]]:
     for entry in allow:
         parts = tuple(w.text for w in normalize(entry).words)
         if len(parts) == 1:
-            words.add(parts[0])
-            words.add(fold_lookalikes(parts[0]))
+            for form in inflections(parts[0]):
+                words.add(form)
+                words.add(fold_lookalikes(form))
         elif parts:
             phrases.add(parts)
     return words, phrases

@@ -17,6 +17,7 @@ just a part of a text, for the matcher's windows.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -47,7 +48,7 @@ _MASKS = "*#"
 CONTRACTIONS = frozenset({"s", "d", "ll", "re", "m", "t", "n"})
 """Endings after an apostrophe that are not part of the word ("shit's" is "shit")."""
 # Spelled-out letters: each a one-character word, at most this many characters apart.
-_SPELLED_GAP = 3
+_SPELLED_GAP = 6
 _SPELLED_MIN = 3
 
 # --- words ------------------------------------------------------------------
@@ -341,11 +342,11 @@ def _make_word(
     homo = folded.homo
     if isinstance(positions, range):
         raw = plain[positions.start : positions.stop]
-        if homo is not plain and (folded.latin or _LATIN_RE.search(raw)):
+        if homo is not plain and (folded.latin or _LATIN_RE.search(raw) or _mixed(raw)):
             raw = homo[positions.start : positions.stop]
     else:
         raw = "".join(plain[p] for p in positions)
-        if homo is not plain and (folded.latin or _LATIN_RE.search(raw)):
+        if homo is not plain and (folded.latin or _LATIN_RE.search(raw) or _mixed(raw)):
             raw = "".join(homo[p] for p in positions)
     fstarts, fends = folded.starts, folded.ends
     starts: Sequence[int]
@@ -370,6 +371,19 @@ def _make_word(
     alternatives: list[tuple[int, str]] = []
     text = raw
     if not raw.isalpha():
+        if _NUMBER_LIKE_RE.fullmatch(raw) and _typed_upper(folded, starts, ends, raw):
+            # "A55", "M6", "B4": a road, a grid square or a part number, not leet.
+            return Word(raw, tuple(starts), tuple(ends))
+        if _ORDINAL_RE.fullmatch(raw):
+            return Word(raw, tuple(starts), tuple(ends))  # "5th", "10k", "3am"
+        if not spelled and _is_parted(raw):
+            # "t|w|a|t", "b+o+l+l+o+c+k+s": one symbol between every two letters
+            raw = raw[::2]
+            starts = list(starts)[::2]
+            ends = list(ends)[::2]
+            spelled = obfuscated = True
+            if raw.isalpha():
+                return Word(raw, tuple(starts), tuple(ends), (), (), True, True)
         if not _HAS_LETTER_RE.search(raw):
             if spelled:
                 return None
@@ -403,6 +417,34 @@ def _make_word(
         obfuscated,
         spelled,
     )
+
+
+_NUMBER_LIKE_RE = re.compile(r"[a-z]{1,3}\d+")
+_ORDINAL_RE = re.compile(r"\d+(?:st|nd|rd|th|s|k|m|bn|am|pm|kg|km|mm|cm|ml|mph|x\d+)")
+_PARTING = frozenset("|+!'")
+
+
+def _is_parted(raw: str) -> bool:
+    return (
+        len(raw) >= 5
+        and len(raw) % 2 == 1
+        and len(set(raw[1::2])) == 1
+        and raw[1] in _PARTING
+        and not any(c in _PARTING for c in raw[::2])
+    )
+
+
+def _typed_upper(folded: Folded, starts: Sequence[int], ends: Sequence[int], raw: str) -> bool:
+    typed = folded.original[starts[0] : ends[-1]]
+    return typed.upper() == typed and typed.lower() != typed
+
+
+def _mixed(raw: str) -> bool:
+    """Whether a word mixes letters of two scripts (or two look-alike scripts)."""
+    if raw.isascii():
+        return False
+    scripts = {unicodedata.name(c, "?").split(" ", 1)[0] for c in raw if c.isalpha()}
+    return len(scripts) > 1
 
 
 def _is_spaced_mask(text: str) -> bool:

@@ -71,7 +71,7 @@ def test_words_that_hold_a_listed_word_pass(text: str) -> None:
         ("shit's", "shit", "shit"),  # before a contraction
         ("bastards", "bastard", "bastards"),  # plural of a listed word
         ("blow job", "blow job", "blow job"),  # a listed phrase
-        ("b l o w    j o b", "blow job", "b l o w    j o b"),
+        ("b l o w    j o b", "blowjob", "b l o w    j o b"),  # one run: gaps up to 6
     ],
 )
 def test_evasions(text: str, word: str, typed: str) -> None:

@@ -23,10 +23,12 @@ def test_a_clean_comment_has_no_reason() -> None:
 def test_one_reason_per_listed_word_with_the_text_as_typed() -> None:
     body = "What the f u c k, this is sh1t. Total fuck-up, FUCK."
     found = reasons(body)
-    assert [r.rule for r in found] == ["words", "words"]
-    fuck, shit = found
-    assert fuck.detail == 'listed word "fuck" as "f u c k", "fuck", "FUCK" (3 times)'
-    assert [body[s.start : s.end] for s in fuck.spans] == ["f u c k", "fuck", "FUCK"]
+    assert [r.rule for r in found] == ["words", "words", "words"]
+    fuck, shit, fuckup = found
+    assert fuckup.detail == 'listed word "fuckup" as "fuck-up"'  # whole, with its hyphen
+    assert fuck.detail == 'listed word "fuck" as "f u c k", "FUCK" (2 times)'
+    assert [body[s.start : s.end] for s in fuck.spans] == ["f u c k", "FUCK"]
+    assert [body[s.start : s.end] for s in fuckup.spans] == ["fuck-up"]
     assert shit.detail == 'listed word "shit" as "sh1t"'
     assert shit.spans == (Span(26, 30),)
 
