@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 from commentsvc.config import Settings
@@ -79,3 +80,35 @@ def test_cli_refuses_without_traceback(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and secret not in result.stderr + result.stdout
     assert "refused" in result.stderr
+
+
+async def test_dtd_refused_wherever_the_prologue_puts_it(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Past the first read (a long comment before it), in UTF-16, or gzipped: still refused."""
+    path, secret = xxe_file(tmp_path)
+    text = path.read_text()
+    head, rest = text.split("\n", 1)
+    cases = {
+        "late.xml": (head + "\n<!--" + "x" * 200_000 + "-->\n" + rest).encode(),
+        "utf16.xml": text.replace('version="1.0"', 'version="1.0" encoding="UTF-16"').encode(
+            "utf-16"
+        ),
+    }
+    cases["gz.xml.gz"] = gzip.compress(text.encode())
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        code, summary, err = await run_import(settings, "wordpress", str(tmp_path / name))
+        assert code == 1 and summary == {}, name
+        assert "refused" in err and "DTD" in err, (name, err)
+        assert secret not in err
+
+
+async def test_undeclared_entity_is_broken_xml(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "entity.xml"
+    path.write_text(
+        WXR_HEAD + "<wp:comment><wp:comment_id>1</wp:comment_id><wp:comment_content>&xxe;"
+        "</wp:comment_content></wp:comment></item></channel></rss>"
+    )
+    code, _, err = await run_import(settings, "wordpress", str(path))
+    assert code == 1 and "broken XML at line 1" in err and "undefined entity" in err
