@@ -159,9 +159,14 @@ def people_operations() -> None:
         },
         responses={
             "202": json_body(
-                {"type": "object", "properties": {"status": STR, "detail": STR}}, "Accepted"
+                {
+                    "type": "object",
+                    "required": ["status", "detail"],
+                    "properties": {"status": {"enum": ["accepted"]}, "detail": STR},
+                },
+                "Accepted",
             ),
-            **problems(400, 403, 413, 415, 422, 429),
+            **problems(400, 403, 413, 415, 422, 429, 503),
         },
     )
     describe(
@@ -232,7 +237,7 @@ def people_operations() -> None:
         body=EMAIL_BODY,
         responses={
             "200": json_body(ref("PersonData")),
-            **problems(400, 401, 403, 413, 415, 422),
+            **problems(400, 401, 403, 413, 415, 422, 503),
         },
     )
     describe(
@@ -244,5 +249,5 @@ def people_operations() -> None:
         tag="moderation",
         security=admin,
         body=EMAIL_BODY,
-        responses={"200": json_body(ERASED), **problems(400, 401, 403, 413, 415, 422)},
+        responses={"200": json_body(ERASED), **problems(400, 401, 403, 413, 415, 422, 503)},
     )
