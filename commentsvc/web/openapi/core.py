@@ -189,6 +189,7 @@ def site_field() -> dict[str, Any]:
         "type": ["string", "null"],
         "pattern": f"^{ws}*(?:{SITE_ID})?{ws}*$",
         "default": "default",
+        "description": "A site's id; one that doesn't exist is refused (422)",
     }
 
 
