@@ -35,6 +35,9 @@ bench: bench-api
 bench-api: $(STAMP)
 	$(PY) benchmarks/api_load.py
 
+bench-quality: $(STAMP)
+	$(PY) benchmarks/moderation_quality.py
+
 bench-words: $(STAMP)
 	$(PY) benchmarks/words.py
 

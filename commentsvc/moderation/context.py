@@ -24,7 +24,6 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from commentsvc.moderation.forms import is_strong
 from commentsvc.moderation.ordinary import PHRASES
 from commentsvc.moderation.vocab import (
     common_words,
@@ -44,6 +43,9 @@ _TITLES_TEXT = """mr mrs ms miss mx dr sir lord lady dame prof professor rev rev
 TITLES = frozenset(_TITLES_TEXT.split())
 _PLACE_WORDS = frozenset(
     [
+        "through",
+        "past",
+        "into",
         "in",
         "at",
         "from",
@@ -59,10 +61,13 @@ _PLACE_WORDS = frozenset(
         "toward",
     ]
 )
+NEVER_NAMES = ("fuck", "cunt", "nigg", "motherf", "cocksuck", "wank", "twat", "whore", "slut")
+"""Stems of words that are no one's name, whatever the capitals say."""
 _SENTENCE_END = ".!?\n"
 _WORD_BEFORE_RE = re.compile(r"([^\W\d_][\w'’.-]*)[\s,]*$")
 _WORD_AFTER_RE = re.compile(r"^[\s,]*([^\W\d_][\w'’-]*)")
 _LANGUAGE_MIN_PROB = 0.6
+_INITIAL_RE = re.compile(r"(?:^|\s)[A-Z]\.$")
 
 
 def _phrase_re() -> re.Pattern[str]:
@@ -130,8 +135,8 @@ def _in_phrase(original: str, match: Match) -> bool:
 def _mostly_english(text: str) -> bool:
     """Whether most words of `text` are common English words (no need to ask a model)."""
     tokens = [t.casefold() for t in _TOKEN_RE.findall(text)]
-    common = common_words()
-    return sum(1 for t in tokens if t in common) >= 0.6 * len(tokens)
+    common = common_words(4.5)
+    return sum(1 for t in tokens if t in common) >= 0.7 * len(tokens)
 
 
 def _plain_typed(match: Match) -> str:
@@ -158,10 +163,20 @@ def _capitalised(typed: str) -> bool:
 
 def _is_name(original: str, match: Match) -> bool:
     typed = match.typed
-    if not _capitalised(typed) or match.how == "joined":
-        return False
     start, end = match.span.start, match.span.end
     before = original[:start]
+    if match.how == "joined":
+        # "through Twatt on the way": a proper noun and the next word, not a split word
+        head, _, rest = typed.partition(" ")
+        stripped = before.rstrip()
+        return (
+            _capitalised(head)
+            and rest.strip().islower()
+            and bool(stripped)
+            and stripped[-1] not in _SENTENCE_END
+        )
+    if not _capitalised(typed):
+        return False
     after = original[end:]
     m = _WORD_BEFORE_RE.search(before[-40:])
     prev = m.group(1) if m else ""
@@ -169,11 +184,15 @@ def _is_name(original: str, match: Match) -> bool:
     nxt = m.group(1) if m else ""
     stripped = before.rstrip()
     initial = not stripped or stripped[-1] in _SENTENCE_END or stripped[-1] in "\"'“‘(:"
+    if initial and _INITIAL_RE.search(stripped):
+        initial = False  # "Philip K. Dick": an initial, not the end of a sentence
     prev_word = prev.rstrip(".").casefold()
     if prev and prev_word in TITLES:
         return True  # "Mr Cock", "Dr Dick"
-    strong = is_strong(match.word)
-    prev_cap = bool(prev) and prev[:1].isupper() and not prev.isupper()
+    strong = any(stem in match.word.casefold() for stem in NEVER_NAMES)
+    prev_cap = (
+        bool(prev) and prev[:1].isupper() and (not prev.isupper() or len(prev.rstrip(".")) == 1)
+    )
     next_cap = bool(nxt) and nxt[:1].isupper() and not nxt.isupper()
     gap_after = after[: len(after) - len(after.lstrip())]
     if not strong and is_first_name(typed) and next_cap and "\n" not in gap_after:
@@ -182,8 +201,8 @@ def _is_name(original: str, match: Match) -> bool:
         return not strong  # "Ed Balls", "Philip K. Dick"
     if initial:
         return False
-    if match.how == "fuzzy":
-        return True  # "Twatt", "Cockett": a proper noun, not a word typed oddly
+    if match.how in ("fuzzy", "compound"):
+        return True  # "Twatt", "Shitterton": a proper noun, not a word typed oddly
     if strong:
         return False
     if (prev_cap and not _sentence_start_before(before, prev)) or next_cap:

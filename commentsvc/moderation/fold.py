@@ -165,7 +165,7 @@ def multi_leet(text: str) -> str:
 
 def _one_letter(match: re.Match[str]) -> str:
     typed = match.group()
-    return _MULTI_LEET[typed] + "'" * (len(typed) - 1)
+    return "'" * (len(typed) - 1) + _MULTI_LEET[typed]
 
 
 def fold(text: str, *, simple: bool = True) -> Folded:

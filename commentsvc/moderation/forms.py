@@ -117,6 +117,7 @@ def undoubled_readings(text: str) -> Iterator[str]:
     spots = [m.start() for m in _DOUBLE_RE.finditer(text)]
     if not spots:
         return
+    yield _DOUBLE_RE.sub(r"\1", text)  # every doubled letter once ("bbiittcchh")
     for mask in range(1, min(1 << len(spots), 64)):
         drop = {spots[k] for k in range(len(spots)) if mask >> k & 1}
         yield "".join(c for i, c in enumerate(text) if i not in drop)
@@ -168,7 +169,7 @@ def sound_forms(key: str) -> tuple[str, ...]:
     return tuple(
         f
         for f in itertools.islice(forms, _MAX_SOUNDS * 4)
-        if len(f) >= 3 and not is_english_word(f, 2.0)
+        if len(f) >= 3 and not is_english_word(f, 3.0)
     )
 
 
@@ -183,7 +184,7 @@ def fragments(key: str) -> Iterator[str]:
 def is_piece_a_word(piece: str) -> bool:
     """Whether a piece of a split word is an everyday word ("hard", "on"; not "ck", "s")."""
     if len(piece) == 1:
-        return piece in "aeiouyl"  # "l" reads as "i" too
+        return piece in "ail"  # "l" reads as "i" too
     return is_common_english(piece) or _skeleton(piece) in common_skeletons()
 
 
@@ -199,4 +200,4 @@ def common_skeletons() -> frozenset[str]:
     one to the gate would send every comment down the slow path."""
     from commentsvc.moderation.gate import skeleton
 
-    return frozenset(skeleton(w) for w in common_words())
+    return frozenset(skeleton(w) for w in common_words() if len(w) >= 3 or is_common_english(w))

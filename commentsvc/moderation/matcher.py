@@ -27,6 +27,7 @@ from commentsvc.moderation.censor import mask_spans
 from commentsvc.moderation.context import innocent_matches
 from commentsvc.moderation.fold import Folded, fold, fold_lookalikes
 from commentsvc.moderation.forms import (
+    INFLECTIONS,
     common_skeletons,
     compound_forms,
     doubled_forms,
@@ -294,7 +295,7 @@ class WordMatcher:
         compound = split_compound(text, self._heads)
         if compound is not None:
             return compound[0], "compound"
-        if is_english_word(text):
+        if is_english_word(text, 3.0):
             return None
         entry = self._fuzzy.get(text)
         if entry is not None:
@@ -330,7 +331,7 @@ class WordMatcher:
                 joined += [t + WILDCARD * len(gap) + right.text for t in texts]
             texts = joined
             parts = words[index : j + 1]
-            if not self._may_join(parts):
+            if not self._may_join(parts, masked=kind == "mask"):
                 continue
             span = Span(words[index].starts[0], right.ends[-1])
             for text in texts:
@@ -338,7 +339,7 @@ class WordMatcher:
                 how = "joined"
                 if entry is None and WILDCARD in text and len(text) - text.count(WILDCARD) >= 3:
                     entry = self._match_masked(text, True)
-                if entry is None and not is_english_word(text):
+                if entry is None and not is_english_word(text, 3.0):
                     entry = self._fuzzy.get(text)
                 if entry is None:
                     compound = split_compound(text, self._heads)
@@ -349,15 +350,19 @@ class WordMatcher:
                     break
         return found
 
-    def _may_join(self, parts: Sequence[Word]) -> bool:
+    def _may_join(self, parts: Sequence[Word], *, masked: bool) -> bool:
         """Pieces that are not all everyday words ("pri ck", not "hard on"), or a listed
         word with more of it ("bull shit", "shit bag")."""
         texts = [w.text for w in parts]
         if any(not is_piece_a_word(t) and t not in self._plain for t in texts):
             return True
         listed = [t in self._plain for t in texts]
+        # a listed word with more of it: "bull shit", "shit bag", "fuck-up"; not "tit is"
+        least = 2 if masked else 3
         return any(listed) and all(
-            len(t) >= 2 for t, known in zip(texts, listed, strict=True) if not known
+            len(t) >= least and t not in INFLECTIONS
+            for t, known in zip(texts, listed, strict=True)
+            if not known
         )
 
     def _match_inside(self, word: Word, original: str) -> list[Match]:
@@ -423,6 +428,8 @@ def _gap_kind(gap: str) -> str | None:
         return "space"
     if len(gap) <= 3 and all(c in _MASK_GAP for c in gap):
         return "mask"
+    if gap[0] in "-‐" and gap[1:].isspace() and "\n" in gap:
+        return "space"  # a word hyphenated at a line break
     if len(gap) > _MAX_GAP or gap.count("\n") > 2:
         return None
     for c in gap:

@@ -26,3 +26,14 @@ def load(name: str) -> list[str]:
             line = line.replace(spelled, char)
         lines.append(line)
     return lines
+
+
+def load_kinds(name: str) -> list[tuple[str, str]]:
+    """(kind, text) for each line of a `kind<TAB>text` corpus ("⏎" stands for a line break)."""
+    rows = []
+    for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        kind, text = line.split("\t", 1)
+        rows.append((kind, text.replace("⏎", "\n")))
+    return rows
