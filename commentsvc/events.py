@@ -20,7 +20,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from commentsvc.queue.constants import CHANNEL_EVENTS
-from commentsvc.redisguard import REDIS_DOWN
+from commentsvc.redisguard import REDIS_DOWN, RedisDown
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,10 @@ class ThreadEvent:
         )
 
 
+def _level(exc: BaseException) -> int:
+    return logging.DEBUG if isinstance(exc, RedisDown) else logging.WARNING
+
+
 class EventBus:
     """Publish thread events to every process; deliver them to this process's listeners."""
 
@@ -82,8 +86,8 @@ class EventBus:
         self.deliver_local(event)
         try:
             await self.redis.publish(self.channel, event.encode(self.origin))
-        except REDIS_DOWN as exc:
-            log.warning("event not published (redis down): %s", exc)
+        except REDIS_DOWN as exc:  # a known outage was logged once, by the guard
+            log.log(_level(exc), "event not published (redis down): %s", exc)
 
     async def publish_many(self, events: list[ThreadEvent]) -> None:
         """Publish several events in one round trip."""
@@ -97,7 +101,7 @@ class EventBus:
                     pipe.publish(self.channel, event.encode(self.origin))
                 await pipe.execute()
         except REDIS_DOWN as exc:
-            log.warning("%d events not published (redis down): %s", len(events), exc)
+            log.log(_level(exc), "%d events not published (redis down): %s", len(events), exc)
 
     async def listen(self) -> None:
         """Run until cancelled: relay events from other processes to local listeners."""
@@ -122,7 +126,7 @@ class EventBus:
             except asyncio.CancelledError:
                 raise
             except REDIS_DOWN as exc:
-                log.warning("event listener lost redis (%s); retrying in %.1f s", exc, backoff_s)
+                log.log(_level(exc), "event listener lost redis (%s); retrying", exc)
                 await asyncio.sleep(backoff_s)
                 backoff_s = min(backoff_s * 2, 5.0)
             finally:

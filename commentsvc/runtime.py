@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 
 from commentsvc.config import Settings
 from commentsvc.events import EventBus
@@ -30,7 +30,7 @@ from commentsvc.queue.streams import JobQueue
 from commentsvc.ratelimit import RateLimiter
 from commentsvc.reader_actions import ReaderActions
 from commentsvc.reading import ThreadReader
-from commentsvc.redisguard import REDIS_DOWN
+from commentsvc.redisguard import REDIS_DOWN, GuardedRetry, RedisGuard
 from commentsvc.security import Keys
 from commentsvc.service import CommentService
 from commentsvc.store import Store
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 REDIS_SOCKET_TIMEOUT_S = 5.0
 REDIS_CONNECT_TIMEOUT_S = 2.0
+REDIS_PROBE_TIMEOUT_S = 1.0
 
 
 @dataclass
@@ -57,6 +58,7 @@ class Runtime:
     actions: ReaderActions
     limiter: RateLimiter
     consumer: str
+    guard: RedisGuard
 
 
 def consumer_name() -> str:
@@ -64,15 +66,29 @@ def consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
-def redis_client(url: str) -> aioredis.Redis:
+def redis_client(url: str, guard: RedisGuard | None = None) -> aioredis.Redis:
+    """The process's client; with a guard, every call fails at once while Redis is down."""
+    backoff = ExponentialBackoff(cap=0.5, base=0.05)
     return aioredis.Redis.from_url(
         url,
         decode_responses=True,
         socket_timeout=REDIS_SOCKET_TIMEOUT_S,
         socket_connect_timeout=REDIS_CONNECT_TIMEOUT_S,
-        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+        retry=GuardedRetry(guard, backoff, 2) if guard is not None else Retry(backoff, 2),
         health_check_interval=30,
     )
+
+
+def redis_guard(url: str) -> tuple[RedisGuard, aioredis.Redis]:
+    """A guard for `url` and the unguarded one-connection client its probe PINGs on."""
+    probe = aioredis.Redis.from_url(
+        url,
+        socket_timeout=REDIS_PROBE_TIMEOUT_S,
+        socket_connect_timeout=REDIS_PROBE_TIMEOUT_S,
+        retry=Retry(NoBackoff(), 0),
+        single_connection_client=True,
+    )
+    return RedisGuard(probe.ping), probe
 
 
 @contextlib.asynccontextmanager
@@ -85,8 +101,11 @@ async def open_runtime(settings: Settings, *, migrate: bool = False) -> AsyncIte
             await embedded.start()
             stack.push_async_callback(embedded.stop)
             redis_url = embedded.url
-        redis = redis_client(redis_url)
+        guard, probe = redis_guard(redis_url)
+        stack.push_async_callback(probe.aclose)
+        redis = redis_client(redis_url, guard)
         stack.push_async_callback(redis.aclose)
+        stack.push_async_callback(guard.close)  # first: recoveries in progress still use redis
         store = Store.from_url(settings.resolved_database_url)
         stack.push_async_callback(store.close)
         if migrate:
@@ -100,6 +119,7 @@ async def open_runtime(settings: Settings, *, migrate: bool = False) -> AsyncIte
                 name,
                 idle_timeout_ms=settings.queue_idle_timeout_ms,
                 max_deliveries=settings.queue_max_deliveries,
+                guard=guard,
             )
             for stream, group in ((STREAM_MODERATE, GROUP_MODERATE), (STREAM_NOTIFY, GROUP_NOTIFY))
         )
@@ -129,4 +149,5 @@ async def open_runtime(settings: Settings, *, migrate: bool = False) -> AsyncIte
             actions=ReaderActions(service),
             limiter=limiter,
             consumer=name,
+            guard=guard,
         )

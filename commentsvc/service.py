@@ -44,6 +44,7 @@ from commentsvc.models import (
 from commentsvc.notify.subscriptions import SubscriptionService
 from commentsvc.policy import Policy, PolicyError
 from commentsvc.queue.constants import dedupe_key
+from commentsvc.queue.doorbell import Doorbell
 from commentsvc.queue.streams import JobQueue
 from commentsvc.ratelimit import RateLimiter
 from commentsvc.redisguard import REDIS_DOWN
@@ -137,6 +138,7 @@ class CommentService:
         self._origins: frozenset[str] = frozenset()
         self._origins_until = 0.0
         self._inserts: Batcher[dict[str, Any]] = Batcher(self._flush_inserts, max_batch=256)
+        self._doorbells = {q.stream: Doorbell(q) for q in (moderate_queue, notify_queue)}
         self.subscriptions = SubscriptionService(
             settings, store, keys, limiter or RateLimiter(redis, settings.rate_limits)
         )
@@ -319,11 +321,11 @@ class CommentService:
         return outcomes
 
     async def ring(self, queue: JobQueue, payloads: list[dict[str, str]]) -> None:
-        """Publish doorbells; if Redis is down the sweeper rings them later."""
-        try:
-            await queue.publish_many(payloads)
-        except REDIS_DOWN as exc:
-            log.warning("queue %s unreachable (%s); the sweeper will re-enqueue", queue.stream, exc)
+        """Publish doorbells. While Redis is down they are held, and rung once it is back."""
+        bell = self._doorbells.get(queue.stream)
+        if bell is None or bell.queue is not queue:
+            bell = self._doorbells[queue.stream] = Doorbell(queue)
+        await bell.ring(payloads)
 
     def _dedupe_key(
         self, thread_id: int, fingerprint: str, client: Client, email: str | None

@@ -1,4 +1,12 @@
-"""The sweeper: rings the doorbell again for work the queue lost (Redis outage, failed XADD)."""
+"""The sweeper: rings the doorbell again for work the queue lost (Redis outage, failed XADD).
+
+While Redis is down it does nothing (the doorbells it would ring can't be
+published). When the guard sees Redis back it sweeps at once, without waiting
+for its period: comments still `received` from before the outage began (their
+doorbells were in Redis and may be lost with its data) and approvals never
+fanned out. Comments committed during the outage are rung by the process that
+committed them (`commentsvc.queue.doorbell`), so they are not rung twice.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +14,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from commentsvc.models import Status
-from commentsvc.redisguard import REDIS_DOWN
+from commentsvc.redisguard import REDIS_DOWN, Outage
 from commentsvc.runtime import Runtime
 from commentsvc.store.tables import now_utc
 
@@ -23,6 +31,9 @@ class Sweeper:
         self.runtime = runtime
         self.notify = notify
         self._rung: dict[str, float] = {}
+        self._wake = asyncio.Event()
+        self._outage_began: datetime | None = None
+        runtime.guard.on_recovery(self._after_outage)
 
     def _fresh(self, ids: list[str]) -> list[str]:
         now = time.monotonic()
@@ -33,10 +44,21 @@ class Sweeper:
             self._rung[i] = now
         return fresh
 
-    async def sweep_once(self) -> int:
-        """One pass; returns how many doorbells were rung."""
+    async def _after_outage(self, outage: Outage) -> None:
+        began = self._outage_began
+        self._outage_began = outage.started_at if began is None else min(began, outage.started_at)
+        self._wake.set()
+
+    async def sweep_once(self, before: datetime | None = None) -> int:
+        """One pass over comments from before `before`; returns the doorbells rung.
+
+        The default is `sweep_after_s` ago or, right after an outage, its start (what is
+        younger was committed during it, and its own process rings it).
+        """
+        if before is None:
+            before, self._outage_began = self._outage_began, None
         settings = self.runtime.settings
-        cutoff = now_utc() - timedelta(seconds=settings.sweep_after_s)
+        cutoff = before or now_utc() - timedelta(seconds=settings.sweep_after_s)
         store = self.runtime.store
         rung = 0
         stuck = self._fresh(await store.comments.ids_in_status_before(Status.RECEIVED, cutoff))
@@ -54,12 +76,25 @@ class Sweeper:
 
     async def run(self, stop: asyncio.Event) -> None:
         interval_s = self.runtime.settings.sweep_interval_s
+        guard = self.runtime.guard
         while not stop.is_set():
-            try:
-                await self.sweep_once()
-            except REDIS_DOWN as exc:
-                log.warning("sweeper: redis unreachable (%s); will retry", exc)
-            except Exception:
-                log.exception("sweeper pass failed")
+            self._wake.clear()
+            if not guard.down:  # while it is, the guard has logged it and nothing can be rung
+                try:
+                    await self.sweep_once()
+                except REDIS_DOWN as exc:
+                    if not guard.down:
+                        log.warning("sweeper: redis unreachable (%s); will retry", exc)
+                except Exception:
+                    log.exception("sweeper pass failed")
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval_s)
+                await asyncio.wait_for(_either(stop, self._wake), interval_s)
+
+
+async def _either(a: asyncio.Event, b: asyncio.Event) -> None:
+    waits = [asyncio.ensure_future(a.wait()), asyncio.ensure_future(b.wait())]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()

@@ -30,6 +30,20 @@ JOB_ERROR_MAX_CHARS = 2_000
 
 # Consume loop.
 HEALTH_TTL_S = 30
+# A consumer that has not beaten its heart for this long is dead: its pending jobs go to
+# the others at once, without waiting for IDLE_TIMEOUT_MS. It beats every fifth of it,
+# from a task of its own, so a long handler does not make it look dead.
+CONSUMER_DEAD_AFTER_MS = 5_000
+# How often a consumer looks for dead consumers' jobs, at most.
+DEAD_CHECK_INTERVAL_MS = 1_000
+# A job is taken from a dead consumer only once it has been idle this long: two takers
+# never both get it (the first one's XCLAIM resets its idle time).
+DEAD_JOB_MIN_IDLE_MS = 500
+# A consumer's "seen" key lasts this long after its last heartbeat: consumers never seen
+# (older releases, bare `JobQueue.consume` callers) lose their jobs only to the idle timeout.
+CONSUMER_SEEN_TTL_S = 86_400
+# The doorbells one process holds while Redis is down, at most (then the sweeper rings).
+MAX_HELD_DOORBELLS = 100_000
 RETRY_BACKOFF_MIN_S = 0.1
 RETRY_BACKOFF_MAX_S = 5.0
 
@@ -52,6 +66,16 @@ CHANNEL_EVENTS = f"{PREFIX}:events"
 def health_key(worker: str, consumer: str) -> str:
     """Set with a TTL by a live worker, so a probe can tell it is alive."""
     return f"{PREFIX}:health:{worker}:{consumer}"
+
+
+def consumer_alive_key(stream: str, consumer: str) -> str:
+    """Set by a live consumer of `stream` with a TTL of `CONSUMER_DEAD_AFTER_MS`."""
+    return f"{stream}:alive:{consumer}"
+
+
+def consumer_seen_key(stream: str, consumer: str) -> str:
+    """Set with each heartbeat for a day: this consumer beats, so its silence means death."""
+    return f"{stream}:seen:{consumer}"
 
 
 def job_error_key(stream: str) -> str:

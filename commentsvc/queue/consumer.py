@@ -1,4 +1,10 @@
-"""The consume loop every worker runs: batches in, handler, ack; survives Redis outages."""
+"""The consume loop every worker runs: batches in, handler, ack; survives Redis outages.
+
+An outage is logged twice, when the loop meets it and, with its length, when
+Redis answers again. Meanwhile the loop waits for the queue's guard (see
+`commentsvc.redisguard`) to see Redis back, so it resumes within one probe
+interval; without a guard it retries with capped backoff, quietly.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 import traceback
 from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, datetime
@@ -82,11 +89,14 @@ def _describe(exc: BaseException) -> str:
     return "".join(traceback.format_exception_only(exc)).strip()
 
 
-async def _handle_batch(queue: JobQueue, handler: Handler, jobs: list[Job], name: str) -> int:
+async def _handle_batch(
+    queue: JobQueue, handler: Handler, jobs: list[Job], name: str, owed: list[str]
+) -> int:
     """Run the handler on one batch; ack what it finished, fail the rest. Returns jobs finished.
 
     When the handler raises on a batch, each half is tried on its own (down to single
     jobs), so one poison job fails alone instead of holding up its batch-mates.
+    Finished jobs whose ack meets an outage stay in `owed`, acked once Redis is back.
     """
     try:
         done = await handler(jobs)
@@ -96,13 +106,14 @@ async def _handle_batch(queue: JobQueue, handler: Handler, jobs: list[Job], name
             await queue.fail_many(jobs, _describe(exc))
             return 0
         half = len(jobs) // 2
-        return await _handle_batch(queue, handler, jobs[:half], name) + await _handle_batch(
-            queue, handler, jobs[half:], name
-        )
+        first = await _handle_batch(queue, handler, jobs[:half], name, owed)
+        return first + await _handle_batch(queue, handler, jobs[half:], name, owed)
     done_ids = set(done)
     finished = [job.id for job in jobs if job.id in done_ids]
     unfinished = [job for job in jobs if job.id not in done_ids]
-    await queue.ack(finished)
+    owed.extend(finished)
+    await queue.ack(owed)
+    owed.clear()
     if unfinished:
         log.warning("%s: handler left %d of %d jobs unfinished", name, len(unfinished), len(jobs))
         await queue.fail_many(unfinished, "the handler did not finish this job")
@@ -128,42 +139,71 @@ async def run_consumer(
     on. When `stop` is set the batch in hand is finished and acked before
     returning; a blocking read in progress ends within `block_ms`.
 
-    Redis being unreachable is logged and retried with capped backoff, forever,
-    except in burst mode, where the error is raised. Each iteration refreshes
-    the health key `constants.health_key(name, queue.consumer)` with a TTL of
-    `health_ttl_s`; a clean return deletes it. Returns the number of jobs finished.
+    Redis being unreachable is logged once when met and once when over, and
+    waited out forever, except in burst mode, where the error is raised. Each
+    iteration refreshes the health key `constants.health_key(name, queue.consumer)`
+    with a TTL of `health_ttl_s`; a clean return deletes it. A task of its own
+    beats the queue's heartbeat (`JobQueue.beat`) meanwhile, so a slow batch does
+    not make this consumer look dead. Returns the number of jobs finished.
     """
     stop = stop if stop is not None else asyncio.Event()
     health = health_key(name, queue.consumer)
     backoff = _Backoff()
     handled = 0
     group_ready = False
-    outage = False
+    outage_since: float | None = None
+    owed: list[str] = []  # finished jobs whose ack met an outage
     log.info("%s: consuming %r", name, queue)
-    while not stop.is_set():
-        try:
-            if not group_ready:
-                await queue.ensure_group()
-                group_ready = True
-            await queue.redis.set(health, datetime.now(UTC).isoformat(), ex=health_ttl_s)
-            jobs = await queue.consume(batch_size, None if burst else block_ms)
-            if outage:
-                log.info("%s: Redis is reachable again", name)
-                outage = False
-                backoff.reset()
-            if jobs:
-                handled += await _handle_batch(queue, handler, jobs, name)
-            if burst and not jobs:
-                break
-        except RedisError as exc:
-            if burst or not is_transient(exc):
-                raise
-            outage = True
-            delay_s = backoff.next_delay_s()
-            log.warning("%s: Redis unavailable (%s); retrying in %.1f s", name, exc, delay_s)
-            await _sleep_unless_stopped(stop, delay_s)
+    heart = asyncio.create_task(_beat_forever(queue), name=f"{name}-heartbeat")
+    try:
+        while not stop.is_set():
+            try:
+                if not group_ready:
+                    await queue.ensure_group()
+                    await queue.beat()
+                    group_ready = True
+                await queue.redis.set(health, datetime.now(UTC).isoformat(), ex=health_ttl_s)
+                if owed:
+                    await queue.ack(owed)
+                    owed.clear()
+                jobs = await queue.consume(batch_size, None if burst else block_ms)
+                if outage_since is not None:
+                    log.info(
+                        "%s: Redis is reachable again after %.1f s",
+                        name,
+                        time.monotonic() - outage_since,
+                    )
+                    outage_since = None
+                    backoff.reset()
+                if jobs:
+                    handled += await _handle_batch(queue, handler, jobs, name, owed)
+                if burst and not jobs:
+                    break
+            except RedisError as exc:
+                if burst or not is_transient(exc):
+                    raise
+                if outage_since is None:
+                    outage_since = time.monotonic()
+                    log.warning("%s: Redis unavailable (%s); waiting for it", name, exc)
+                if queue.guard is not None and queue.guard.down:
+                    await queue.guard.wait_up(stop)
+                else:
+                    await _sleep_unless_stopped(stop, backoff.next_delay_s())
+    finally:
+        heart.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heart
     with contextlib.suppress(RedisError, TimeoutError):
         async with asyncio.timeout(1.0):
             await queue.redis.delete(health)
+            await queue.retire()
     log.info("%s: stopped after %d jobs", name, handled)
     return handled
+
+
+async def _beat_forever(queue: JobQueue) -> None:
+    """Beat the queue's heartbeat until cancelled; an outage skips beats, quietly."""
+    while True:
+        with contextlib.suppress(RedisError, OSError, TimeoutError):
+            await queue.beat()
+        await asyncio.sleep(queue.heartbeat_interval_s)

@@ -6,13 +6,22 @@ finished. That is why each stream has exactly one consumer group: a second
 group would miss every entry the first one acked. Workers scale by adding
 consumers to the group, not groups.
 
-A job whose consumer died, or that failed (`fail`), stays pending. After
+A job that failed (`fail`), or whose consumer hung, stays pending. After
 `idle_timeout_ms` any consumer reclaims it (XCLAIM with a minimum idle time,
 so two reclaimers never both get it) and it is delivered again with
 `deliveries` one higher. A job already delivered `max_deliveries` times is not
 delivered again: it goes to the dead-letter stream with its last error
 (see `commentsvc.queue.deadletters`). `idle_timeout_ms` must be longer than
 a handler ever takes, or a slow job is handed to a second consumer meanwhile.
+
+A consumer that died is not waited for that long. Live consumers beat a
+heartbeat (`beat`, from the consume loop's own task, so a slow handler keeps
+beating): a key that expires `dead_after_ms` after the last beat. The jobs of
+a consumer that has beaten before but whose key has expired are taken by the
+next consumer that looks (at most every `DEAD_CHECK_INTERVAL_MS`). Consumers
+that never beat (older releases) lose their jobs only to the idle timeout. A
+consumer that starts under the name of a dead one (a container restarted with
+its hostname and pid) takes back that one's jobs on its first `consume`.
 
 Needs Redis 6.2 or newer (XPENDING IDLE). A blocking `consume` waits up to
 `block_ms` on the connection, so the client's socket timeout must be longer
@@ -22,6 +31,7 @@ Needs Redis 6.2 or newer (XPENDING IDLE). A blocking `consume` waits up to
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -32,15 +42,22 @@ from redis.exceptions import ResponseError
 from redis.typing import EncodableT, FieldT
 
 from commentsvc.queue.constants import (
+    CONSUMER_DEAD_AFTER_MS,
+    CONSUMER_SEEN_TTL_S,
+    DEAD_CHECK_INTERVAL_MS,
+    DEAD_JOB_MIN_IDLE_MS,
     DEADLETTER_MAXLEN,
     IDLE_TIMEOUT_MS,
     JOB_ERROR_MAX_CHARS,
     MAX_DELIVERIES,
     STREAM_DEADLETTER,
     STREAM_MAXLEN,
+    consumer_alive_key,
+    consumer_seen_key,
     job_error_key,
 )
 from commentsvc.queue.deadletters import deadletter_fields
+from commentsvc.redisguard import RedisGuard
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +133,8 @@ class JobQueue:
         max_deliveries: int = MAX_DELIVERIES,
         maxlen: int = STREAM_MAXLEN,
         deadletter_stream: str = STREAM_DEADLETTER,
+        dead_after_ms: int = CONSUMER_DEAD_AFTER_MS,
+        guard: RedisGuard | None = None,
     ) -> None:
         if idle_timeout_ms < 1:
             raise ValueError(f"idle_timeout_ms must be at least 1, got {idle_timeout_ms}")
@@ -129,7 +148,28 @@ class JobQueue:
         self.max_deliveries = max_deliveries
         self.maxlen = maxlen
         self.deadletter_stream = deadletter_stream
+        self.dead_after_ms = dead_after_ms
+        self.guard = guard  # the client's (see commentsvc.redisguard); None: no outage tracking
         self._errors_key = job_error_key(stream)
+        self._alive_key = consumer_alive_key(stream, consumer)
+        self._seen_key = consumer_seen_key(stream, consumer)
+        self._take_back_own = True  # the first consume takes what a dead namesake left
+        self._next_dead_check = 0.0
+
+    @property
+    def heartbeat_interval_s(self) -> float:
+        return self.dead_after_ms / 5000
+
+    async def beat(self) -> None:
+        """Say this consumer is alive for another `dead_after_ms`."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(self._alive_key, "1", px=self.dead_after_ms)
+            pipe.set(self._seen_key, "1", ex=CONSUMER_SEEN_TTL_S)
+            await pipe.execute()
+
+    async def retire(self) -> None:
+        """A clean stop: the jobs this consumer still holds (failed ones) go to the others now."""
+        await self.redis.delete(self._alive_key)
 
     def __repr__(self) -> str:
         return f"JobQueue({self.stream!r}, group={self.group!r}, consumer={self.consumer!r})"
@@ -179,7 +219,11 @@ class JobQueue:
         return await self._consume(count, block_ms)
 
     async def _consume(self, count: int, block_ms: int | None) -> list[Job]:
-        jobs = await self._reclaim(count)
+        jobs = await self._take_back(count) if self._take_back_own else []
+        if len(jobs) < count:
+            jobs.extend(await self._reclaim(count - len(jobs)))
+        if len(jobs) < count and time.monotonic() >= self._next_dead_check:
+            jobs.extend(await self._reclaim_from_dead(count - len(jobs)))
         if len(jobs) < count:
             jobs.extend(await self._read_new(count - len(jobs), None if jobs else block_ms))
         return jobs
@@ -204,10 +248,59 @@ class JobQueue:
                 break
         return jobs
 
-    async def _claim(self, idle: list[dict[str, Any]]) -> list[Job]:
+    async def _take_back(self, count: int) -> list[Job]:
+        """Jobs pending under this consumer's name before it first consumed: a previous
+        process of the same name died holding them."""
+        rows: list[dict[str, Any]] = await self.redis.xpending_range(
+            self.stream, self.group, "-", "+", count, consumername=self.consumer
+        )
+        if len(rows) < count:
+            self._take_back_own = False
+        if rows:
+            log.warning("%r: taking back %d jobs a previous process left", self, len(rows))
+        return await self._claim(rows, 0) if rows else []
+
+    async def _reclaim_from_dead(self, count: int) -> list[Job]:
+        """The pending jobs of consumers whose heartbeat has stopped."""
+        self._next_dead_check = time.monotonic() + DEAD_CHECK_INTERVAL_MS / 1000
+        summary: Any = await self.redis.xpending(self.stream, self.group)
+        owners = [
+            str(c["name"])
+            for c in summary.get("consumers") or []
+            if c["name"] != self.consumer and int(c["pending"]) > 0
+        ]
+        if not owners:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for owner in owners:
+                pipe.exists(consumer_seen_key(self.stream, owner))
+                pipe.exists(consumer_alive_key(self.stream, owner))
+            found = await pipe.execute()
+        dead = [o for i, o in enumerate(owners) if found[2 * i] and not found[2 * i + 1]]
+        jobs: list[Job] = []
+        for owner in dead:
+            rows: list[dict[str, Any]] = await self.redis.xpending_range(
+                self.stream,
+                self.group,
+                "-",
+                "+",
+                count - len(jobs),
+                idle=DEAD_JOB_MIN_IDLE_MS,
+                consumername=owner,
+            )
+            if rows:
+                log.warning("%r: taking %d jobs of dead consumer %s", self, len(rows), owner)
+                jobs.extend(await self._claim(rows, DEAD_JOB_MIN_IDLE_MS))
+            if len(jobs) >= count:
+                self._next_dead_check = 0.0  # more may be left: look again next time
+                break
+        return jobs
+
+    async def _claim(self, idle: list[dict[str, Any]], min_idle_ms: int | None = None) -> list[Job]:
         delivered = {row["message_id"]: int(row["times_delivered"]) for row in idle}
+        min_idle_ms = self.idle_timeout_ms if min_idle_ms is None else min_idle_ms
         claimed: Any = await self.redis.xclaim(
-            self.stream, self.group, self.consumer, self.idle_timeout_ms, list(delivered)
+            self.stream, self.group, self.consumer, min_idle_ms, list(delivered)
         )
         jobs: list[Job] = []
         dead: list[Job] = []
