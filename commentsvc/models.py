@@ -168,6 +168,8 @@ class Comment:
     version: int
     honeypot: bool = False
     flags_reviewed: int = 0  # reader flags a moderator has already looked at
+    featured_at: datetime | None = None  # featured by a moderator (issue 14)
+    staff: bool = False  # a staff reply from /moderate (issue 14)
 
     @property
     def reasons(self) -> list[Reason]:
@@ -185,6 +187,8 @@ class Thread:
     count: int
     feedback_count: int
     version: int
+    published_at: datetime | None = None  # the article's date, when the embed gave one
+    auto_close: bool = True  # false once a moderator reopened it (issue 14)
 
 
 @dataclass(frozen=True, slots=True)

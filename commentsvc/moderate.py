@@ -13,6 +13,7 @@ from commentsvc.moderation.types import BanRule, Facts, Item
 from commentsvc.queue.constants import STATS_DECISIONS
 from commentsvc.queue.streams import Job
 from commentsvc.render import render_body
+from commentsvc.schedule import with_schedule
 from commentsvc.service import CommentService
 from commentsvc.stats import count
 from commentsvc.store.records import Transition
@@ -56,7 +57,11 @@ class Moderator:
     async def moderate(self, comments: Sequence[Comment]) -> list[str]:
         """Moderate received comments; return the ids handled (moderated, or moved on meanwhile)."""
         items = await self._items(comments)
-        verdicts = self.pipeline.run_safely(items)
+        verdicts = [
+            # Desk hours (issue 14): held when received inside one of the site's windows.
+            with_schedule(v, i.policy.timezone, i.policy.hold_schedule, c.created_at)
+            for c, i, v in zip(comments, items, self.pipeline.run_safely(items), strict=True)
+        ]
         transitions = [self._transition(c, v) for c, v in zip(comments, verdicts, strict=True)]
         try:
             results = await self.service.transition_many(transitions)

@@ -100,6 +100,8 @@ def mod_comment(
         "edited_at": rfc3339(c.edited_at),
         "votes": {"up": c.votes_up, "down": c.votes_down},
         "replies": [],
+        "featured": c.featured_at is not None,
+        "staff": c.staff,
         "site": c.site_id,
         "version": c.version,
         "author_email": c.author_email,

@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
+from commentsvc import schedule
 from commentsvc.validation import is_plain_int, json_int
 
 Mode = Literal["auto", "premoderate"]
@@ -55,6 +56,12 @@ class Policy:
     notify_author_on_approval: bool = True
     digest_window_s: int = 900
     erase_comments: EraseComments = "delete"
+    # Desk rules (issue 14, commentsvc/schedule.py): hold every comment received inside one
+    # of these local-time windows; close threads this many days after their first comment
+    # (or the article's date); both in the site's own time zone.
+    timezone: str = "UTC"
+    hold_schedule: tuple[str, ...] = ()
+    auto_close_days: int = 0
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> Policy:
@@ -117,6 +124,7 @@ _INT_RANGES: dict[str, tuple[int, int]] = {
     "edit_window_s": (0, 7 * 86_400),
     "max_body_chars": (1, 10_000),
     "digest_window_s": (0, 7 * 86_400),
+    "auto_close_days": (0, 3650),
 }
 _MAX_LIST_ITEMS = 5000
 _MAX_ITEM_CHARS = 200
@@ -160,6 +168,16 @@ def _coerce(key: str, raw: Any) -> Any:
         if not lo <= number <= hi:
             raise ValueError(f"must be between {lo} and {hi}")
         return number
+    if key == "timezone":
+        if not isinstance(raw, str) or raw not in schedule.time_zones():
+            raise ValueError("must be an IANA time zone name such as Europe/London")
+        return raw
+    if key == "hold_schedule":
+        if not isinstance(raw, list | tuple) or len(raw) > schedule.MAX_WINDOWS:
+            raise ValueError(f"must be a list of at most {schedule.MAX_WINDOWS} windows")
+        for item in raw:
+            schedule.parse_window(item)
+        return tuple(dict.fromkeys(raw))
     if key == "toxicity_threshold":
         if raw is None or raw in ("", "none", "off"):
             return None

@@ -48,8 +48,12 @@ class ThreadReader:
     ) -> tuple[int, str, bytes]:
         thread = await self.store.threads.get(site_id, key)
         comments: list[dict[str, Any]] = []
+        featured: list[dict[str, Any]] = []
         next_cursor = None
         if thread is not None:
+            # The Featured strip (issue 14): approved featured comments, shown above the
+            # thread and in place in it, never instead of it.
+            featured = [views.public_comment(c) for c in await self.store.desk.featured(thread.id)]
             page = await self.store.comments.thread_page(
                 thread.id,
                 sort=sort,
@@ -60,7 +64,14 @@ class ThreadReader:
             comments = views.nest(page.top, page.replies)
             next_cursor = page.next_cursor
         header = views.thread_header(thread, key)
-        body = orjson.dumps({"thread": header, "comments": comments, "next_cursor": next_cursor})
+        body = orjson.dumps(
+            {
+                "thread": header,
+                "featured": featured,
+                "comments": comments,
+                "next_cursor": next_cursor,
+            }
+        )
         etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
         return (thread.version if thread is not None else 0), etag, body
 

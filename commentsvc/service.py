@@ -18,7 +18,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from commentsvc import ids
+from commentsvc import ids, schedule
 from commentsvc.batching import Batcher, Outcomes
 from commentsvc.cache import PageCache
 from commentsvc.config import Settings
@@ -209,7 +209,7 @@ class CommentService:
         if errors:
             raise Invalid("; ".join(f"{e.field} {e.message}" for e in errors), errors=errors)
         thread = await self._thread_for_post(site.id, new)
-        if thread.closed:
+        if thread.closed or await self._closed_by_age(thread, policy):
             raise Conflict("this thread is closed to new comments")
         parent = None
         if new.parent_id is not None:
@@ -274,6 +274,15 @@ class CommentService:
             )
         return Posted(comment, token, now + timedelta(seconds=policy.edit_window_s))
 
+    async def _closed_by_age(self, thread: Thread, policy: Policy) -> bool:
+        """Auto-close (issue 14) has closed this thread, though the sweep may not have run."""
+        if not thread.auto_close or policy.auto_close_days <= 0:
+            return False
+        opened = await self.store.desk.opened_at(thread)
+        return schedule.is_closed_by_age(
+            policy.timezone, policy.auto_close_days, opened, now_utc()
+        )
+
     async def _thread_for_post(self, site_id: str, new: NewComment) -> Thread:
         """The thread to post in, from a short in-process cache (dropped when it changes)."""
         key = (site_id, new.thread)
@@ -287,15 +296,26 @@ class CommentService:
             site_id, new.thread, new.thread_url, new.thread_title
         )
         self._threads.forget(key)
+        if thread.published_at is None and new.thread_published:
+            published = schedule.parse_published(new.thread_published, now_utc())
+            if published is not None:  # the first embed to give a readable date sets it
+                await self.store.desk.set_published(thread.id, published)
+                thread = await self.store.threads.get(site_id, new.thread) or thread
         return thread
 
     async def set_thread_closed(self, site_id: str, thread_key: str, closed: bool) -> Thread | None:
-        """Close a thread to new comments (or reopen it), and tell every process."""
+        """Close a thread to new comments (or reopen it), and tell every process.
+
+        Reopening by hand also keeps auto-close from closing it again (issue 14)."""
         thread = await self.store.threads.set_closed(site_id, thread_key, closed)
         if thread is not None:
+            if not closed and thread.auto_close:
+                await self.store.desk.keep_open(thread.id)
             await self.bus.publish(
                 ThreadEvent("thread.changed", site_id, thread_key, thread.version, "", thread.count)
             )
+            if closed:
+                await self.store.webhooks.thread_closed(thread, "moderator", now_utc())
         return thread
 
     def _forget_thread(self, site_id: str, thread_key: str) -> None:

@@ -175,6 +175,7 @@ class NewComment:
     notify: NotifyChoice
     anchor: Anchor | None
     honeypot: bool
+    thread_published: str = ""  # the embed's article date, a hint (commentsvc/desk.py)
 
 
 def parse_new_comment(data: Any) -> NewComment:
@@ -206,6 +207,9 @@ def parse_new_comment(data: Any) -> NewComment:
     anchor = _anchor(f)
     honeypot_raw = f.data.get("website", "")
     honeypot = bool(honeypot_raw) if isinstance(honeypot_raw, str | int | float | bool) else True
+    published = f.data.get("thread_published")
+    if published is not None and (not isinstance(published, str) or len(published) > 64):
+        f.fail("thread_published", "must be a date (YYYY-MM-DD or RFC 3339), at most 64 characters")
     f.done()
     return NewComment(
         site=site,
@@ -219,6 +223,7 @@ def parse_new_comment(data: Any) -> NewComment:
         notify=notify,
         anchor=anchor,
         honeypot=honeypot,
+        thread_published=published if isinstance(published, str) else "",
     )
 
 

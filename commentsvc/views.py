@@ -18,6 +18,7 @@ AUTHOR_MESSAGES = {
     "moderation_key": "it contains a term this site reviews by hand",
     "first_time": "first comments are reviewed by a moderator",
     "premoderate": "every comment on this site is reviewed before it appears",
+    "schedule": "comments that arrive outside the moderators' hours are reviewed first",
     "flood": "several comments arrived from your connection in a short time",
     "all_caps": "it is written mostly in capital letters",
     "words": "it contains language this site reviews by hand",
@@ -57,6 +58,8 @@ def public_comment(comment: Comment, replies: list[dict[str, Any]] | None = None
             "edited_at": None,
             "votes": {"up": 0, "down": 0},
             "replies": replies or [],
+            "featured": False,
+            "staff": False,
         }
     return {
         "id": comment.id,
@@ -71,6 +74,8 @@ def public_comment(comment: Comment, replies: list[dict[str, Any]] | None = None
         "edited_at": rfc3339(comment.edited_at),
         "votes": {"up": comment.votes_up, "down": comment.votes_down},
         "replies": replies or [],
+        "featured": comment.featured_at is not None,  # issue 14: in the Featured strip too
+        "staff": comment.staff,  # a staff reply: the widget shows a Staff badge
     }
 
 

@@ -43,6 +43,8 @@ def comment_from_row(row: Mapping[Any, Any]) -> Comment:
         version=row["version"],
         honeypot=bool(row["honeypot"]),
         flags_reviewed=int(row.get("flags_reviewed", 0) or 0),
+        featured_at=row.get("featured_at"),
+        staff=bool(row.get("staff", False)),
     )
 
 
@@ -57,6 +59,8 @@ def thread_from_row(row: RowMapping) -> Thread:
         count=row["count"],
         feedback_count=row["feedback_count"],
         version=row["version"],
+        published_at=row.get("published_at"),
+        auto_close=bool(row.get("auto_close", True)),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from commentsvc.store.bans import BanStore
 from commentsvc.store.comments import CommentStore
 from commentsvc.store.deliveries import DeliveryStore
+from commentsvc.store.desk import DeskStore
 from commentsvc.store.engine import Database
 from commentsvc.store.migrate import migrate
 from commentsvc.store.moderators import ModeratorStore
@@ -14,6 +15,7 @@ from commentsvc.store.review import ReviewStore
 from commentsvc.store.sites import SiteStore
 from commentsvc.store.subscriptions import SubscriptionStore
 from commentsvc.store.threads import ThreadStore
+from commentsvc.store.webhooks import WebhookStore
 
 
 class Store:
@@ -31,6 +33,8 @@ class Store:
         self.moderators = ModeratorStore(db)
         self.review = ReviewStore(db)
         self.people = PeopleStore(db)
+        self.desk = DeskStore(db)  # issue 14: auto-close, featured, staff replies
+        self.webhooks = WebhookStore(db)
 
     @classmethod
     def from_url(cls, url: str) -> Store:

@@ -67,6 +67,10 @@ threads = sa.Table(
     sa.Column("feedback_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Issue 14: the article's date when the embed gives one (auto-close counts from it), and
+    # whether auto-close may close the thread (a moderator who reopens it turns that off).
+    sa.Column("published_at", UTCDateTime, nullable=True),
+    sa.Column("auto_close", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.UniqueConstraint("site_id", "key"),
     sqlite_autoincrement=True,  # SQLite must never hand a deleted row's id out again
 )
@@ -104,6 +108,10 @@ comments = sa.Table(
     sa.Column("notified_at", UTCDateTime, nullable=True),
     sa.Column("edit_token_hash", sa.String(64), nullable=False),
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    # Issue 14: featured by a moderator (shown in the thread's Featured strip), and a staff
+    # reply (posted by a moderator from /moderate, never moderated).
+    sa.Column("featured_at", UTCDateTime, nullable=True),
+    sa.Column("staff", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index(None, "thread_id", "parent_id", "status"),
     sa.Index(None, "root_id"),
     sa.Index(None, "status", "created_at"),
@@ -250,4 +258,58 @@ flags = sa.Table(
     sa.Column("reason", sa.String(16), nullable=False),
     sa.Column("note", sa.Text, nullable=False, server_default=""),
     sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+# ----- webhooks (issue 14; commentsvc/webhooks) -------------------------------------------
+
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("site_id", sa.String(64), sa.ForeignKey("sites.id"), nullable=False),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("events", sa.JSON, nullable=False),
+    sa.Column("format", sa.String(16), nullable=False, server_default="json"),
+    # The signing secret is derived from the installation key and this salt (never stored).
+    sa.Column("secret_salt", sa.String(64), nullable=False),
+    sa.Column("allow_private", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("disabled_at", UTCDateTime, nullable=True),
+    sa.Column("disabled_reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_by", sa.String(254), nullable=False, server_default=""),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index(None, "site_id"),
+    sqlite_autoincrement=True,  # SQLite must never hand a deleted row's id out again
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "endpoint_id", sa.Integer, sa.ForeignKey("webhook_endpoints.id"), nullable=False
+    ),
+    # "e123" for the audit event 123, "t45.7" for thread 45 closed at its version 7.
+    sa.Column("event_key", sa.String(64), nullable=False),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("response_status", sa.Integer, nullable=True),
+    sa.Column("sent_at", UTCDateTime, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("event_key", "endpoint_id"),
+    sa.Index(None, "status", "next_attempt_at"),
+    sa.Index(None, "endpoint_id", "created_at"),
+    sqlite_autoincrement=True,  # SQLite must never hand a deleted row's id out again
+)
+
+webhook_cursor = sa.Table(
+    "webhook_cursor",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("last_event_id", sa.Integer, nullable=False),
 )

@@ -9,6 +9,7 @@ from aiohttp import web
 from commentsvc.web.auth_middleware import moderation_context
 from commentsvc.web.handlers import (
     auth,
+    desk,
     live,
     mine,
     moderation,
@@ -69,6 +70,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/api/v1/moderation/people/erase", people.erase_person),
     ("GET", "/api/v1/sites/{site}/policy", moderation.get_policy),
     ("PUT", "/api/v1/sites/{site}/policy", moderation.put_policy),
+    *desk.ROUTES,  # issue 14: featuring, staff replies, webhook endpoints
     # operations
     ("GET", "/healthz", ops.healthz),
     ("GET", "/readyz", ops.readyz),

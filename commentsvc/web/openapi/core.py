@@ -258,6 +258,8 @@ def comment_schema(
             "edited_at",
             "votes",
             "replies",
+            "featured",
+            "staff",
         ],
         "properties": {
             "id": STR,
@@ -280,6 +282,14 @@ def comment_schema(
                 "properties": {"up": INT, "down": INT},
             },
             "replies": {"type": "array", "items": ref(replies)},
+            "featured": {
+                "type": "boolean",
+                "description": "Featured by a moderator: also in the thread's Featured strip",
+            },
+            "staff": {
+                "type": "boolean",
+                "description": "A staff reply, posted from /moderate (the widget's Staff badge)",
+            },
             **properties,
         },
     }
@@ -381,6 +391,13 @@ SCHEMAS: dict[str, Any] = {
             "author_email": email_field(),
             "notify": {**choice("none", "replies", "thread"), "default": "none"},
             "anchor": ref("NewAnchor"),
+            "thread_published": {
+                "type": ["string", "null"],
+                "maxLength": 64,
+                "description": "The article's date (YYYY-MM-DD, or RFC 3339): auto-close "
+                "counts from it. The first readable one is kept; an unreadable or "
+                "implausible date is ignored, not refused",
+            },
             "website": {"description": "Honeypot: leave it out or empty (anything else is spam)"},
         },
         "if": {"required": ["notify"], "properties": {"notify": {"enum": ["replies", "thread"]}}},
@@ -407,7 +424,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "ThreadPage": {
         "type": "object",
-        "required": ["thread", "comments", "next_cursor"],
+        "required": ["thread", "featured", "comments", "next_cursor"],
         "properties": {
             "thread": {
                 "type": "object",
@@ -420,6 +437,13 @@ SCHEMAS: dict[str, Any] = {
                     "count": INT,
                     "feedback_count": INT,
                 },
+            },
+            "featured": {
+                "type": "array",
+                "items": ref("Comment"),
+                "maxItems": 10,
+                "description": "The Featured strip: approved featured comments, newest "
+                "featured first, without their replies (each is also in place in the thread)",
             },
             "comments": {"type": "array", "items": ref("Comment")},
             "next_cursor": {"type": ["string", "null"]},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from commentsvc import schedule
 from commentsvc.auth.passwords import MAX_PASSWORD_CHARS
 from commentsvc.bans import BAN_KINDS
 from commentsvc.decisions import ACTIONS
@@ -101,6 +102,18 @@ def _policy_field(name: str, request: bool) -> dict[str, Any]:
         if not request:
             return number
         return {"anyOf": [number, {"type": "string", "pattern": int_string_pattern(lo, hi)}]}
+    if name == "timezone":
+        return {"enum": sorted(schedule.time_zones())} if request else STR
+    if name == "hold_schedule":
+        window = {"type": "string", "pattern": schedule.WINDOW_PATTERN}
+        return {
+            "type": "array",
+            "items": window if request else STR,
+            **({"maxItems": schedule.MAX_WINDOWS} if request else {}),
+            "description": 'Local-time windows that hold every comment: "mon-fri 18:00-08:00" '
+            '(an end at or before the start runs past midnight), "sat,sun 00:00-24:00", '
+            '"daily 22:00-06:00"',
+        }
     if name == "toxicity_threshold":
         number = {"type": "number", "minimum": 0, "maximum": 1}
         if not request:
