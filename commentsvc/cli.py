@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from commentsvc import cli_moderators, cli_people, cli_threads
-from commentsvc.config import ConfigError, Settings, load_settings
+from commentsvc.config import ConfigError, Settings, env_name, load_settings
 from commentsvc.policy import Policy, PolicyError
 from commentsvc.transfer import cli as cli_transfer
 
@@ -74,11 +74,10 @@ def use_uvloop() -> None:
 
 
 def _run_web(settings: Settings, *, with_workers: bool) -> int:
-    from aiohttp import web
-
     from commentsvc.web.accesslog import BUFFER as ACCESS_LOG
     from commentsvc.web.accesslog import JsonRequestLog, RequestLog
     from commentsvc.web.app import create_app
+    from commentsvc.web.serve import serve
 
     background = []
     if with_workers:
@@ -93,15 +92,8 @@ def _run_web(settings: Settings, *, with_workers: bool) -> int:
         f"  data dir:      {settings.data_dir.resolve()}"
     )
     use_uvloop()
-    web.run_app(
-        app,
-        host=settings.host,
-        port=settings.port,
-        access_log_class=JsonRequestLog if settings.log_format == "json" else RequestLog,
-        print=lambda _: print(banner, flush=True),
-        shutdown_timeout=10.0,
-        handle_signals=True,
-    )
+    access_log_class = JsonRequestLog if settings.log_format == "json" else RequestLog
+    asyncio.run(serve(app, settings, access_log_class=access_log_class, banner=banner))
     ACCESS_LOG.flush()
     return 0
 
@@ -116,6 +108,7 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from commentsvc.runtime import open_runtime
+    from commentsvc.schema import SchemaWatch
     from workers.moderation import build_pipeline, run_moderation
     from workers.notifier import run_notifier
     from workers.sweeper import Sweeper
@@ -128,6 +121,12 @@ async def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     moderate = args.kind in ("moderation", "all")
     notify = args.kind in ("notify", "all")
     async with open_runtime(settings, migrate=False) as runtime:
+        if args.burst:
+            schema = SchemaWatch(runtime.store.db, "nothing was run")
+            if await schema.problem() is not None:
+                return 1
+        elif not await SchemaWatch(runtime.store.db, "the workers wait for it").wait_ready(stop):
+            return 0
         gc.collect()
         gc.freeze()  # long-lived start-up objects stay out of every later collection
         if args.burst:  # in order: what moderation approves, the notifier sends
@@ -253,6 +252,18 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--host", help="address to bind (default 127.0.0.1)")
         p.add_argument("--port", type=int, help="port (default 8080)")
+        p.add_argument(
+            "--max-connections-per-ip",
+            type=int,
+            metavar="N",
+            help="open connections one address may hold (default 64; 0: no limit)",
+        )
+        p.add_argument(
+            "--header-timeout-s",
+            type=float,
+            metavar="S",
+            help="seconds a request head may take to arrive (default 10; 0: no limit)",
+        )
 
     p = sub.add_parser("worker", help="run workers without the API")
     p.add_argument("kind", choices=["moderation", "notify", "all"])
@@ -310,8 +321,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = dict(os.environ)
     if getattr(args, "host", None):
         env["COMMENTSVC_HOST"] = args.host
-    if getattr(args, "port", None) is not None:
-        env["COMMENTSVC_PORT"] = str(args.port)
+    for name in ("port", "max_connections_per_ip", "header_timeout_s"):
+        if getattr(args, name, None) is not None:
+            env[env_name(name)] = str(getattr(args, name))
     try:
         settings = load_settings(env, args.config)
     except ConfigError as exc:

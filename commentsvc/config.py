@@ -63,6 +63,9 @@ class Settings:
     trusted_proxies: tuple[IPNetwork, ...] = ()
     host: str = "127.0.0.1"
     port: int = 8080
+    max_connections_per_ip: int = 64
+    header_timeout_s: float = 10.0
+    keepalive_timeout_s: float = 75.0
     log_format: str = "text"
     log_level: str = "INFO"
     max_body_bytes: int = 65_536
@@ -237,6 +240,9 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "trusted_proxies": _parse_proxies,
     "host": str.strip,
     "port": _parse_int(0, 65_535),
+    "max_connections_per_ip": _parse_int(0, 1_000_000),
+    "header_timeout_s": _parse_float(0.0, 600.0),
+    "keepalive_timeout_s": _parse_float(0.0, 3600.0),
     "log_format": _parse_choice("text", "json"),
     "log_level": _parse_level,
     "max_body_bytes": _parse_int(1024, 16 * 1024 * 1024),

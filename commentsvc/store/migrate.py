@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,20 @@ def alembic_config() -> Config:
     return config
 
 
+@functools.cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = _scripts().get_current_head()
     if head is None:  # pragma: no cover - the package ships its revisions
         raise RuntimeError("no migrations found")
     return head
+
+
+def _known(revision: str) -> bool:
+    return any(script.revision == revision for script in _scripts().walk_revisions())
 
 
 def _upgrade(connection: sa.Connection) -> None:
@@ -44,6 +54,26 @@ def _current(connection: sa.Connection) -> str | None:
 async def current_revision(db: Database) -> str | None:
     async with db.read() as conn:
         return await conn.run_sync(_current)
+
+
+async def schema_problem(db: Database) -> str | None:
+    """Why this code can't work on the database's schema, or None when it can.
+
+    No schema, or one older than this release's newest revision, is a problem. A
+    revision this release doesn't know is newer: a later release migrated it
+    before rolling out (deploy/README.md, Upgrades), and this one goes on serving
+    until it is replaced.
+    """
+    current = await current_revision(db)
+    if current is None:
+        return "database schema not migrated: run `commentsvc migrate`"
+    head = head_revision()
+    if current == head or not _known(current):
+        return None
+    return (
+        f"database schema not migrated to this release (at {current}, needs {head}): "
+        "run `commentsvc migrate`"
+    )
 
 
 async def migrate(db: Database) -> str:

@@ -100,11 +100,12 @@ class RequestLog(AbstractAccessLogger):
         if client is None:
             try:
                 client = request.app[RUNTIME].keys.ip_hash(remote)[:12]  # type: ignore[attr-defined]
-            except (KeyError, AttributeError):
-                client = "-"
-            if len(_clients) > 4096:
-                _clients.clear()
-            _clients[remote] = client
+            except (KeyError, AttributeError, AssertionError):
+                client = "-"  # no app: aiohttp's own answer to a request it could not parse
+            else:
+                if len(_clients) > 4096:
+                    _clients.clear()
+                _clients[remote] = client
         path = loggable_path(request.path)
         if self.json_format:
             line = orjson.dumps(

@@ -11,8 +11,9 @@ from aiohttp import web
 
 from commentsvc.config import Settings
 from commentsvc.runtime import open_runtime
+from commentsvc.schema import SchemaWatch
 from commentsvc.web.handlers.live import setup_live
-from commentsvc.web.keys import METRICS, RUNTIME, SETTINGS
+from commentsvc.web.keys import METRICS, RUNTIME, SCHEMA, SETTINGS
 from commentsvc.web.metrics import Metrics
 from commentsvc.web.middlewares import (
     cors_middleware,
@@ -44,6 +45,8 @@ def create_app(
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
         async with open_runtime(settings, migrate=migrate) as runtime:
             app[RUNTIME] = runtime
+            app[SCHEMA] = SchemaWatch(runtime.store.db, "API calls answer 503 until then")
+            await app[SCHEMA].problem()  # an unmigrated database is logged at start
             yield
 
     app.cleanup_ctx.append(runtime_ctx)

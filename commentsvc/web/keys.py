@@ -9,6 +9,7 @@ from commentsvc.config import Settings
 from commentsvc.decisions import Decisions
 from commentsvc.rights.service import PeopleService
 from commentsvc.runtime import Runtime
+from commentsvc.schema import SchemaWatch
 from commentsvc.web.live import LiveHub
 from commentsvc.web.metrics import Metrics
 
@@ -20,3 +21,4 @@ ACCOUNTS = web.AppKey("accounts", Accounts)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 DECISIONS = web.AppKey("decisions", Decisions)
 PEOPLE = web.AppKey("people", PeopleService)
+SCHEMA = web.AppKey("schema", SchemaWatch)

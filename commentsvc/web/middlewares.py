@@ -15,7 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from commentsvc.errors import RateLimited, ServiceError, Unavailable
 from commentsvc.redisguard import REDIS_DOWN
 from commentsvc.web.accesslog import loggable_path
-from commentsvc.web.keys import METRICS, RUNTIME
+from commentsvc.web.keys import METRICS, RUNTIME, SCHEMA
 from commentsvc.web.problems import problem
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ CORS_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 CORS_HEADERS = "Content-Type, Authorization, If-None-Match"
 CORS_MAX_AGE_S = "600"
 STREAMING_ROUTES = frozenset({"/api/v1/stream"})
+SCHEMA_RETRY_AFTER_S = 30
 
 
 def route_name(request: web.Request) -> str:
@@ -90,21 +91,40 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
                 + " bytes"
             )
         return problem(exc.status, detail, headers=headers)
-    except (*REDIS_DOWN, OperationalError, PoolTimeoutError, ConnectionError) as exc:
-        log.warning("%s %s: dependency down: %s", request.method, loggable_path(request.path), exc)
-        return problem(503, "a dependency is down; try again shortly", headers={"Retry-After": "5"})
     except DBAPIError as exc:
-        if exc.connection_invalidated:
-            return problem(
-                503, "the database is unreachable; try again shortly", headers={"Retry-After": "5"}
-            )
-        log.exception("database error on %s %s", request.method, loggable_path(request.path))
-        return problem(500, "the server hit an unexpected error; it has been logged")
+        return await _database_error(request, exc)
+    except (*REDIS_DOWN, PoolTimeoutError, ConnectionError) as exc:
+        return _dependency_down(request, exc)
     except asyncio.CancelledError:
         raise
     except Exception:
         log.exception("unhandled error on %s %s", request.method, loggable_path(request.path))
         return problem(500, "the server hit an unexpected error; it has been logged")
+
+
+def _dependency_down(request: web.Request, exc: BaseException) -> web.Response:
+    log.warning("%s %s: dependency down: %s", request.method, loggable_path(request.path), exc)
+    return problem(503, "a dependency is down; try again shortly", headers={"Retry-After": "5"})
+
+
+async def _database_error(request: web.Request, exc: DBAPIError) -> web.Response:
+    """503 naming the migration when the schema is behind (logged once a minute), else as before."""
+    unmigrated = None if exc.connection_invalidated else await request.app[SCHEMA].problem()
+    if unmigrated is not None:
+        return problem(
+            503,
+            unmigrated,
+            slug="schema-not-migrated",
+            headers={"Retry-After": str(SCHEMA_RETRY_AFTER_S)},
+        )
+    if isinstance(exc, OperationalError):
+        return _dependency_down(request, exc)
+    if exc.connection_invalidated:
+        return problem(
+            503, "the database is unreachable; try again shortly", headers={"Retry-After": "5"}
+        )
+    log.exception("database error on %s %s", request.method, loggable_path(request.path))
+    return problem(500, "the server hit an unexpected error; it has been logged")
 
 
 def _origin_allowed(request: web.Request, origin: str) -> bool:

@@ -671,6 +671,25 @@ def test_nginx_essentials() -> None:
     assert "limit_req_zone" in conf and re.search(r"location /api/v1/ \{[^}]*limit_req ", conf)
 
 
+def test_nginx_connection_limits_match_the_service() -> None:
+    conf = (DEPLOY / "nginx" / "commentsvc.conf").read_text(encoding="utf-8")
+    settings = Settings()
+    assert "limit_conn_zone $binary_remote_addr" in conf
+    assert (
+        re.findall(r"limit_conn commentsvc_conn (\d+);", conf)
+        == [str(settings.max_connections_per_ip)] * 2
+    )
+    assert "limit_conn_status 429;" in conf
+    assert (
+        re.findall(r"client_header_timeout (\d+)s;", conf) == [f"{settings.header_timeout_s:g}"] * 2
+    )
+    assert f"keepalive_timeout {settings.keepalive_timeout_s:g}s;" in conf
+    upstream = re.search(r"upstream commentsvc_api \{(.*?)\}", conf, flags=re.S)
+    assert upstream
+    idle = re.search(r"keepalive_timeout (\d+)s;", upstream.group(1))
+    assert idle and int(idle.group(1)) < settings.keepalive_timeout_s, "nginx must let go first"
+
+
 # ----- Kubernetes ------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable
 
 import orjson
 from aiohttp import web
@@ -11,7 +12,7 @@ from aiohttp import web
 from commentsvc import stats
 from commentsvc.queue.constants import STATS_DECISIONS, STATS_EMAILS, STREAM_DEADLETTER
 from commentsvc.redisguard import REDIS_DOWN
-from commentsvc.web.keys import METRICS, RUNTIME
+from commentsvc.web.keys import METRICS, RUNTIME, SCHEMA
 from commentsvc.web.openapi import openapi_spec
 
 READY_TIMEOUT_S = 2.0
@@ -22,19 +23,32 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-async def _check(name: str, probe: asyncio.Future[object] | object) -> tuple[str, str | None]:
+class NotReady(Exception):
+    """A dependency answers but can't serve yet; the message says why."""
+
+
+async def _check(name: str, probe: Awaitable[object]) -> tuple[str, str | None]:
     try:
-        await asyncio.wait_for(probe, READY_TIMEOUT_S)  # type: ignore[arg-type]
+        await asyncio.wait_for(probe, READY_TIMEOUT_S)
+    except NotReady as exc:
+        return name, str(exc)
     except Exception as exc:
         return name, f"{type(exc).__name__}: {exc}"[:200]
     return name, None
 
 
+async def _database(request: web.Request) -> None:
+    await request.app[RUNTIME].store.ping()
+    problem = await request.app[SCHEMA].problem(fresh=True)
+    if problem is not None:
+        raise NotReady(problem)
+
+
 async def readyz(request: web.Request) -> web.Response:
-    """GET /readyz — 200 when the database and Redis answer, else 503 naming what is down."""
+    """GET /readyz — 200 when the database (migrated) and Redis answer, else 503 naming why."""
     runtime = request.app[RUNTIME]
     results = await asyncio.gather(
-        _check("database", runtime.store.ping()),
+        _check("database", _database(request)),
         _check("redis", runtime.redis.ping()),
     )
     down = {name: error for name, error in results if error is not None}

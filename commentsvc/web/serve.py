@@ -1,0 +1,73 @@
+"""Serve the app on a TCP port until SIGINT or SIGTERM, with the connection limits.
+
+What `web.run_app` does, with an `AppRunner` whose server is a `LimitedServer`
+(`commentsvc.web.connections`): `run_app` offers no way to choose the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Any
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+from commentsvc.config import Settings
+from commentsvc.web.connections import ConnectionLimits, LimitedServer
+
+SHUTDOWN_TIMEOUT_S = 10.0
+
+
+class LimitedAppRunner(web.AppRunner):
+    """An `AppRunner` serving through a `LimitedServer`."""
+
+    __slots__ = ("limits",)
+
+    def __init__(self, app: web.Application, limits: ConnectionLimits, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self.limits = limits
+
+    async def _make_server(self) -> web.Server:
+        built = await super()._make_server()  # starts the app; its server is rebuilt below
+        return LimitedServer(
+            self.limits,
+            built.request_handler,
+            request_factory=built.request_factory,
+            handler_cancellation=built.handler_cancellation,
+            **self._kwargs,
+        )
+
+
+def runner_for(
+    app: web.Application, settings: Settings, access_log_class: type[AbstractAccessLogger]
+) -> LimitedAppRunner:
+    return LimitedAppRunner(
+        app,
+        ConnectionLimits.from_settings(settings),
+        access_log_class=access_log_class,
+        keepalive_timeout=settings.keepalive_timeout_s,
+        shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+    )
+
+
+async def serve(
+    app: web.Application,
+    settings: Settings,
+    *,
+    access_log_class: type[AbstractAccessLogger],
+    banner: str,
+) -> None:
+    """Serve on `settings.host:port`; on a signal, stop accepting and shut the app down."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    runner = runner_for(app, settings, access_log_class)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.host, settings.port).start()
+        print(banner, flush=True)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
