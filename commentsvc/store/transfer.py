@@ -7,7 +7,8 @@ twice, or run again after being killed, ends with the same rows.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+import operator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +32,15 @@ from commentsvc.store.tables import (
 )
 
 CHUNK = 500  # ids per IN (...) list
+SQLITE_JSON_ROWS = 1000  # rows per INSERT ... FROM json_each (SQLite parses it whole)
+
+
+# While an import writes on SQLite: a page cache that holds the hot parts of the comments
+# indexes (the default 2 MB makes every insert a read), and no fsync per commit. A killed
+# process loses nothing committed (the WAL is in the OS's hands); `finish_import` goes back
+# to the service's settings and checkpoints with fsync, so the import is durable when done.
+SQLITE_IMPORT_PRAGMAS = ("PRAGMA cache_size=-65536", "PRAGMA synchronous=OFF")
+SQLITE_SERVICE_PRAGMAS = ("PRAGMA cache_size=-2000", "PRAGMA synchronous=NORMAL")
 
 
 def _sqlite_datetime(value: datetime | None) -> str | None:
@@ -39,22 +49,11 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column")
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _sqlite_json(value: Any) -> str:
-    return orjson.dumps(value).decode()  # None is stored as JSON null, as sa.JSON does
-
-
-def _sqlite_bool(value: Any) -> int:
-    return 1 if value else 0
-
-
-_SQLITE_CONVERT: dict[str, Callable[[Any], Any]] = {
-    "UTCDateTime": _sqlite_datetime,
-    "JSON": _sqlite_json,
-    "Boolean": _sqlite_bool,
-}
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    if value.year < 1000:
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 @dataclass(slots=True)
@@ -96,24 +95,83 @@ class TransferStore:
         return postgresql.insert(table).on_conflict_do_nothing()
 
     async def _insert(
-        self, conn: AsyncConnection, table: sa.Table, rows: list[dict[str, Any]]
+        self,
+        conn: AsyncConnection,
+        table: sa.Table,
+        rows: list[dict[str, Any]],
+        site_id: str | None = None,
     ) -> None:
-        """Insert rows, skipping any that are there already. On SQLite straight through the
-        driver (one executemany, values converted the way the column types store them): the
-        bulk of an import's time is here."""
-        if not self.db.is_sqlite:
-            await conn.execute(self._insert_ignore(table), rows)
-            return
+        """Insert rows, skipping any that are there already. With `site_id`, each row's
+        thread_id is that of its `_thread` (a thread key of the site).
+
+        On SQLite the whole list goes as one JSON parameter that SQLite itself spreads into
+        rows: one statement per thousand rows, with Python's lock let go meanwhile (an
+        executemany takes it back for every row, and waits for it behind the thread that
+        parses the file). Values are as the column types store them: dates as naive UTC
+        text with microseconds, JSON columns as JSON text, booleans as 0 and 1."""
         names = [c.name for c in table.columns if c.name in rows[0]]
-        convert = [_SQLITE_CONVERT.get(type(table.c[n].type).__name__) for n in names]
-        # Names are our own table's columns; every value is a parameter.
-        columns, marks = ", ".join(names), ", ".join("?" * len(names))
-        sql = f"INSERT INTO {table.name} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING"  # noqa: S608
-        params = [
-            tuple(row[n] if f is None else f(row[n]) for n, f in zip(names, convert, strict=True))
-            for row in rows
-        ]
-        await conn.exec_driver_sql(sql, params)
+        if not self.db.is_sqlite:
+            if site_id is None:
+                await conn.execute(
+                    self._insert_ignore(table), [{n: row[n] for n in names} for row in rows]
+                )
+                return
+            names = [n for n in names if n != "thread_id"]
+            thread_ids = self.thread_ids
+            await conn.execute(
+                self._insert_ignore(table),
+                [
+                    {
+                        **{n: row[n] for n in names},
+                        "thread_id": thread_ids[(site_id, row["_thread"])],
+                    }
+                    for row in rows
+                ],
+            )
+            return
+        names = []
+        keys: list[str] = []
+        picks: list[str] = []
+        for column in table.columns:
+            name = column.name
+            if site_id is not None and name == "thread_id":
+                continue
+            if name in rows[0]:
+                # -> is the value as JSON text ('null' for None, as sa.JSON stores it).
+                arrow = "->" if isinstance(column.type, sa.JSON) else "->>"
+                picks.append(f"value {arrow} {len(keys)}")
+                names.append(name)
+                keys.append(name)
+        if site_id is not None:
+            picks.append(
+                f"(SELECT id FROM threads WHERE site_id = ?2 AND key = value ->> {len(keys)})"  # noqa: S608
+            )
+            names.append("thread_id")
+            keys.append("_thread")
+        get = operator.itemgetter(*keys)
+        memo: dict[datetime, str | None] = {}  # the same dates over and over (import time)
+
+        def encode(value: Any) -> Any:
+            if isinstance(value, datetime):
+                found = memo.get(value)
+                if found is None:
+                    found = memo[value] = _sqlite_datetime(value)
+                return found
+            raise TypeError(f"cannot store {type(value).__name__} in {table.name}")
+
+        # Names are our own table's columns; every value is in the parameters.
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {', '.join(picks)} "  # noqa: S608
+            "FROM json_each(?1) WHERE true ON CONFLICT DO NOTHING"
+        )
+        for i in range(0, len(rows), SQLITE_JSON_ROWS):
+            # Rows as arrays (a position is found faster than a name), made in C.
+            data = orjson.dumps(
+                [get(row) for row in rows[i : i + SQLITE_JSON_ROWS]],
+                default=encode,
+                option=orjson.OPT_PASSTHROUGH_DATETIME,
+            ).decode()
+            await conn.exec_driver_sql(sql, (data, site_id) if site_id is not None else (data,))
 
     async def _ensure_threads(
         self, conn: AsyncConnection, site_id: str, specs: Sequence[ThreadSpec], now: Any
@@ -156,22 +214,23 @@ class TransferStore:
                     sa.select(comments.c.id).where(comments.c.id.in_(ids[i : i + CHUNK]))
                 )
                 present.update(r[0] for r in rows)
+            thread_ids = self.thread_ids
+            site_id = batch.site_id
             new_rows = []
             touched: set[int] = set()
             for row in batch.comments:
-                thread_id = self.thread_ids[(batch.site_id, row["_thread"])]
-                touched.add(thread_id)
-                if row["id"] in present:
-                    continue
-                out = {k: v for k, v in row.items() if k != "_thread"}
-                out["thread_id"] = thread_id
-                new_rows.append(out)
+                touched.add(thread_ids[(site_id, row["_thread"])])
+                if row["id"] not in present:
+                    new_rows.append(row)
             if new_rows:
-                await self._insert(conn, comments, new_rows)
+                # Parents first (the foreign key is checked per row), then in id order: the
+                # primary key's b-tree is filled from one side.
+                new_rows.sort(key=lambda r: (r.get("depth") or 0, r["id"]))
+                await self._insert(conn, comments, new_rows, site_id)
             inserted = {r["id"] for r in new_rows}
             by_table: dict[str, tuple[sa.Table, list[dict[str, Any]]]] = {}
-            for comment_id in inserted:
-                for table, values in batch.extras.get(comment_id, ()):
+            for row in new_rows:
+                for table, values in batch.extras.get(row["id"], ()):
                     by_table.setdefault(table.name, (table, []))[1].append(values)
             for table, rows_ in by_table.values():
                 await self._insert(conn, table, rows_)
@@ -192,22 +251,45 @@ class TransferStore:
                 await self._recount(conn, sorted(touched))
         return BatchResult(len(new_rows), len(present), inserted)
 
+    async def start_import(self) -> None:
+        """SQLite: the import's settings on the (pooled) connection its writes will use."""
+        await self._pragmas(SQLITE_IMPORT_PRAGMAS)
+
+    async def finish_import(self) -> None:
+        """Back to the service's SQLite settings, the import's pages checkpointed (synced)."""
+        await self._pragmas((*SQLITE_SERVICE_PRAGMAS, "PRAGMA wal_checkpoint(TRUNCATE)"))
+
+    async def _pragmas(self, pragmas: Sequence[str]) -> None:
+        if not self.db.is_sqlite:
+            return
+        # Outside any transaction (SQLite refuses to change synchronous inside one).
+        async with self.db.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            for pragma in pragmas:
+                await driver.execute(pragma)
+
     async def _recount(self, conn: AsyncConnection, thread_ids: list[int]) -> None:
-        """Approved counts from the rows themselves (so a rerun can never count twice)."""
-        approved = sa.and_(
-            comments.c.thread_id == threads.c.id, comments.c.status == Status.APPROVED.value
-        )
-        count = sa.select(sa.func.count()).where(approved).scalar_subquery()
-        feedback = (
-            sa.select(sa.func.count())
-            .where(approved, comments.c.kind == Kind.FEEDBACK.value)
-            .scalar_subquery()
-        )
+        """Approved counts from the rows themselves (so a rerun can never count twice): one
+        UPDATE ... FROM an aggregate of the touched threads' comments."""
+        approved = comments.c.status == Status.APPROVED.value
         for i in range(0, len(thread_ids), CHUNK):
+            agg = (
+                sa.select(
+                    comments.c.thread_id,
+                    sa.func.count().filter(approved).label("n"),
+                    sa.func.count()
+                    .filter(sa.and_(approved, comments.c.kind == Kind.FEEDBACK.value))
+                    .label("f"),
+                )
+                .where(comments.c.thread_id.in_(thread_ids[i : i + CHUNK]))
+                .group_by(comments.c.thread_id)
+                .subquery()
+            )
             await conn.execute(
                 threads.update()
-                .where(threads.c.id.in_(thread_ids[i : i + CHUNK]))
-                .values(count=count, feedback_count=feedback, version=threads.c.version + 1)
+                .where(threads.c.id == agg.c.thread_id)
+                .values(count=agg.c.n, feedback_count=agg.c.f, version=threads.c.version + 1)
             )
 
     # ----- sites and bans (our own format) -------------------------------------------

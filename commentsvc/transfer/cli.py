@@ -38,7 +38,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--moderate", action="store_true", help="run imported comments through moderation again"
     )
-    p.add_argument("--batch-size", type=int, default=2000, help=argparse.SUPPRESS)
+    p.add_argument("--batch-size", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--json", action="store_true", help="the summary as one JSON object")
     p.add_argument(
         "--progress", action="store_true", help="show the progress bar even off a terminal"
@@ -56,11 +56,11 @@ async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from commentsvc.security import Keys
     from commentsvc.store import Store
     from commentsvc.store.transfer import TransferStore
-    from commentsvc.transfer.importer import ImportEngine, Summary
+    from commentsvc.transfer.importer import BATCH_SIZE, ImportEngine, Summary
     from commentsvc.transfer.progress import Progress
     from commentsvc.transfer.records import TransferError
 
-    if args.batch_size < 1:
+    if args.batch_size is not None and args.batch_size < 1:
         print("commentsvc import: --batch-size must be at least 1", file=sys.stderr)
         return 2
     if not args.file.is_file():
@@ -91,7 +91,7 @@ async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                     args.format,
                     dry_run=args.dry_run,
                     moderate=args.moderate,
-                    batch_size=args.batch_size,
+                    batch_size=args.batch_size or BATCH_SIZE,
                     progress=progress,
                     position=position,
                 )
@@ -138,6 +138,7 @@ def _reader(args: argparse.Namespace) -> tuple[Any, Any, Any]:
 
 
 async def _import_native(args: argparse.Namespace, transfer: Any, progress: Any) -> Any:
+    from commentsvc.transfer.importer import BATCH_SIZE
     from commentsvc.transfer.native import NativeImporter
     from commentsvc.transfer.source import SourceFile
 
@@ -148,7 +149,7 @@ async def _import_native(args: argparse.Namespace, transfer: Any, progress: Any)
             source,
             site_filter=args.site,
             dry_run=args.dry_run,
-            batch_size=args.batch_size,
+            batch_size=args.batch_size or BATCH_SIZE,
             progress=progress,
         )
         return await importer.run()

@@ -11,6 +11,8 @@ email to subscribers: they are settled).
 from __future__ import annotations
 
 import asyncio
+import gc
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,7 +32,9 @@ from commentsvc.transfer.records import Record, Skipped, SourceComment, SourceTh
 from commentsvc.transfer.text import clean_email, clean_name, convert
 from commentsvc.validation import MAX_KEY_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 10_000  # comments per transaction
+SWITCH_INTERVAL = 0.0005  # seconds
+CACHE_LIMIT = 100_000  # remembered addresses (IP hashes, cleaned emails) before starting over
 ORPHAN = "replies whose parent is not in the file (imported as top-level)"
 
 
@@ -118,15 +122,35 @@ class ImportEngine:
         self._new_threads: dict[str, ThreadSpec] = {}
         self._flushing: asyncio.Task[None] | None = None
         self._seen = 0
+        self._ip_hashes: dict[str, str] = {}
+        self._emails: dict[str, str | None] = {}
 
     async def run(self, records: Iterable[Record]) -> Summary:
         """Read the next batch in a thread while the one before is written."""
         it = iter(records)
         more = True
-        while more:
-            more = await asyncio.to_thread(self._fill, it)
-            await self._flush()
-        await self._wait_flush()
+        if not self.dry_run:
+            await self.store.start_import()
+        # The writer's thread needs Python's lock back after each statement it steps while
+        # this process parses in another thread: hand it over sooner than every 5 ms.
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        # No cycle collection meanwhile: parsing makes millions of short-lived objects (none in
+        # cycles), and each full collection would walk the batches waiting to be written.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            while more:
+                more = await asyncio.to_thread(self._fill, it)
+                await self._flush()
+            await self._wait_flush()
+        finally:
+            sys.setswitchinterval(interval)
+            if collecting:
+                gc.enable()
+            if not self.dry_run:
+                await self._wait_flush_quietly()
+                await self.store.finish_import()
         if self.progress is not None:
             self.progress.close(self._seen)
         return self.summary
@@ -211,13 +235,10 @@ class ImportEngine:
             self._new_threads[key] = ThreadSpec(
                 key, thread.url[:MAX_URL_CHARS], thread.title[:MAX_TITLE_CHARS], thread.closed
             )
-        email = clean_email(c.author_email)
+        email = self._email(c.author_email) if c.author_email else None
         if c.author_email and email is None:
             self.summary.notes["author emails that are not addresses (dropped)"] += 1
-        if c.ip:
-            ip_hash: str | None = self.keys.ip_hash(("hashed:" if c.ip_is_hashed else "") + c.ip)
-        else:
-            ip_hash = None
+        ip_hash = self._ip_hash(("hashed:" if c.ip_is_hashed else "") + c.ip) if c.ip else None
         self._rows.append(
             {
                 "id": comment_id,
@@ -277,6 +298,22 @@ class ImportEngine:
         ]
         return placed
 
+    def _ip_hash(self, ip: str) -> str:
+        found = self._ip_hashes.get(ip)
+        if found is None:
+            if len(self._ip_hashes) >= CACHE_LIMIT:
+                self._ip_hashes.clear()
+            found = self._ip_hashes[ip] = self.keys.ip_hash(ip)
+        return found
+
+    def _email(self, address: str) -> str | None:
+        if address in self._emails:
+            return self._emails[address]
+        if len(self._emails) >= CACHE_LIMIT:
+            self._emails.clear()
+        found = self._emails[address] = clean_email(address)
+        return found
+
     # ----- writing -----------------------------------------------------------------
 
     async def _flush(self) -> None:
@@ -293,6 +330,12 @@ class ImportEngine:
         result = await self.store.write_batch(batch, self.now)
         self.summary.inserted += result.inserted
         self.summary.present += result.present
+
+    async def _wait_flush_quietly(self) -> None:
+        """After a failure: let the batch being written end (its error is not the news)."""
+        if self._flushing is not None:
+            task, self._flushing = self._flushing, None
+            await asyncio.gather(task, return_exceptions=True)
 
     async def _wait_flush(self) -> None:
         if self._flushing is not None:

@@ -47,14 +47,16 @@ class SourceFile:
         self.raw.close()
 
 
-_LOCAL: dict[str, str] = {}
+# Tags without their namespace, remembered (a file has few distinct tags); hot loops look
+# here first and call local() only for a tag not seen yet.
+LOCAL_NAMES: dict[str, str] = {}
 
 
 def local(tag: str) -> str:
-    """A tag without its namespace (remembered: a file has few distinct tags)."""
-    name = _LOCAL.get(tag)
+    """A tag without its namespace."""
+    name = LOCAL_NAMES.get(tag)
     if name is None:
-        name = _LOCAL[tag] = tag.rpartition("}")[2]
+        name = LOCAL_NAMES[tag] = tag.rpartition("}")[2]
     return name
 
 

@@ -24,9 +24,13 @@ _CLEANER = nh3.Cleaner(
 )
 _BLOCK = re.compile(r"<\s*(p|div|blockquote|ul|ol|li|pre|h[1-6]|table)\b", re.IGNORECASE)
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n+")
+# A block's end is a blank line, <br> a newline ("< br>" counted as a block, as it always was).
 _BLOCK_END = re.compile(
-    r"</\s*(p|div|blockquote|li|pre|h[1-6]|tr)\s*>|<\s*br\s*/?\s*>", re.IGNORECASE
+    r"</\s*(p|div|blockquote|li|pre|h[1-6]|tr)\s*>|<\s+br\s*/?\s*>", re.IGNORECASE
 )
+_BREAK = re.compile(r"<br\s*/?\s*>", re.IGNORECASE)
+# Characters nh3 would change in text between our own <p> and <br> (escape or drop).
+_ESCAPED = re.compile("[<>&\x00\xa0]")
 _TAG = re.compile(r"<[^>]*>")
 _ANCHOR = re.compile(r"<a\b[^>]*\bhref\s*=\s*([\"'])(.*?)\1[^>]*>(.*?)</a\s*>", re.I | re.S)
 _SPACES = re.compile(r"[ \t]+")
@@ -38,34 +42,44 @@ def sanitize_html(raw: str) -> str:
 
     Text without block markup gets WordPress's automatic paragraphs (blank line: a new
     paragraph, newline: a line break), as the source displayed it."""
-    text = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
-    if not _BLOCK.search(text):
-        paragraphs = [p.strip("\n") for p in _PARAGRAPH_BREAK.split(text) if p.strip()]
-        text = "".join("<p>" + p.replace("\n", "<br>") + "</p>" for p in paragraphs)
-    cleaned: str = _CLEANER.clean(text)
+    text = raw.replace("\r\n", "\n").replace("\r", "\n").strip() if "\r" in raw else raw.strip()
+    if "<" in text and _BLOCK.search(text):
+        cleaned: str = _CLEANER.clean(text)
+        return cleaned
+    paragraphs = [p.strip("\n") for p in _PARAGRAPH_BREAK.split(text) if p.strip()]
+    text = "".join("<p>" + p.replace("\n", "<br>") + "</p>" for p in paragraphs)
+    if not _ESCAPED.search(raw):
+        return text  # only our <p> and <br> round text nh3 would give back unchanged
+    cleaned = _CLEANER.clean(text)
     return cleaned
+
+
+def _link(match: re.Match[str]) -> str:
+    href, label = html.unescape(match.group(2)), _TAG.sub("", match.group(3))
+    label = html.unescape(label).strip()
+    if not label or label == href or not href.lower().startswith(("http://", "https://")):
+        return label or href
+    return f"{label} ({href})"
 
 
 def html_to_plain(raw: str) -> str:
     """Plain text of source HTML: paragraphs as blank lines, a link as its text and URL."""
-
-    def link(match: re.Match[str]) -> str:
-        href, label = html.unescape(match.group(2)), _TAG.sub("", match.group(3))
-        label = html.unescape(label).strip()
-        if not label or label == href or not href.lower().startswith(("http://", "https://")):
-            return label or href
-        return f"{label} ({href})"
-
-    text = raw.replace("\r\n", "\n").replace("\r", "\n")
-    if _BLOCK.search(text) or "<br" in text.lower():
-        text = text.replace("\n", " ")
-    text = _ANCHOR.sub(link, text)
-    text = _BLOCK_END.sub(
-        lambda m: "\n" if m.group(0).lower().lstrip("<").startswith("br") else "\n\n", text
-    )
-    text = html.unescape(_TAG.sub("", text))
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    return _MANY_BREAKS.sub("\n\n", "\n".join(lines)).strip()
+    text = raw.replace("\r\n", "\n").replace("\r", "\n") if "\r" in raw else raw
+    if "<" in text:  # every pattern here starts with "<"
+        lower = text.lower()
+        if "<br" in lower or _BLOCK.search(text):
+            text = text.replace("\n", " ")
+        if "<a" in lower:
+            text = _ANCHOR.sub(_link, text)
+        text = _TAG.sub("", _BLOCK_END.sub("\n\n", _BREAK.sub("\n", text)))
+    if "&" in text:
+        text = html.unescape(text)
+    if "\t" in text or "  " in text:
+        text = _SPACES.sub(" ", text)
+    text = "\n".join([line.strip() for line in text.split("\n")])
+    if "\n\n\n" in text:
+        text = _MANY_BREAKS.sub("\n\n", text)
+    return text.strip()
 
 
 def convert(text: str, is_html: bool) -> tuple[str, str]:

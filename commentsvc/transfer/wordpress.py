@@ -29,7 +29,7 @@ from commentsvc.transfer.records import (
     ThreadDone,
     TransferError,
 )
-from commentsvc.transfer.source import SourceFile, local, xml_events
+from commentsvc.transfer.source import LOCAL_NAMES, SourceFile, local, xml_events
 from commentsvc.transfer.text import html_to_plain, url_path_key
 
 WPDISCUZ_VOTES = "wpdiscuz_votes"
@@ -101,8 +101,10 @@ class WordPressReader:
 
     def __iter__(self) -> Iterator[Record]:
         saw_rss = False
+        names = LOCAL_NAMES
         for _event, element in xml_events(self.source):
-            name = local(element.tag)
+            tag = element.tag
+            name = names.get(tag) or local(tag)
             if name == "item":
                 saw_rss = True
                 yield from self._item(element)
@@ -178,19 +180,23 @@ class WordPressReader:
     def _comment(self, ref: str, element: Element) -> Record:
         f: dict[str, str] = {}
         meta: dict[str, str] = {}
+        names = LOCAL_NAMES
         for child in element:
-            name = local(child.tag)
-            if name == "commentmeta":
-                key = value = ""
-                for part in child:
-                    if local(part.tag) == "meta_key":
-                        key = (part.text or "").strip()
-                    elif local(part.tag) == "meta_value":
-                        value = part.text or ""
-                if key:
-                    meta[key] = value
-            else:
+            tag = child.tag
+            name = names.get(tag) or local(tag)
+            if name != "commentmeta":
                 f[name] = child.text or ""
+                continue
+            key = value = ""
+            for part in child:
+                tag = part.tag
+                part_name = names.get(tag) or local(tag)
+                if part_name == "meta_key":
+                    key = (part.text or "").strip()
+                elif part_name == "meta_value":
+                    value = part.text or ""
+            if key:
+                meta[key] = value
         kind = f.get("comment_type", "").strip().lower()
         if kind in ("pingback", "trackback"):
             return Skipped(kind + "s")
