@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench bench-api bench-words bench-notify bench-import clean
+.PHONY: run test lint typecheck unit bench bench-api bench-words bench-notify bench-import bench-outage clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("commentsvc needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
@@ -43,6 +43,10 @@ bench-words: $(STAMP)
 
 bench-notify: $(STAMP)
 	$(PY) benchmarks/notify.py
+
+## bench-outage: POSTs through a Redis outage (its own redis-server), a killed worker's jobs
+bench-outage: $(STAMP)
+	$(PY) benchmarks/redis_outage.py
 
 ## bench-import: a generated 200,000-comment WXR through `commentsvc import` (SQLite; PostgreSQL with PG=url)
 bench-import: $(STAMP)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
+import os
+import sys
 from collections.abc import Collection
 from pathlib import Path
 
@@ -13,11 +17,13 @@ from redis.exceptions import ResponseError
 from commentsvc.queue.constants import health_key, job_error_key
 from commentsvc.queue.consumer import run_consumer
 from commentsvc.queue.streams import Job, JobQueue
+from commentsvc.runtime import redis_client, redis_guard
 from tests.queue.helpers import QueueServer, wait_idle, wait_until
 from tests.servers import RedisProcess
 
 GROUP = "workers"
 IDLE_MS = 150
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_queue(client: aioredis.Redis, stream: str, consumer: str = "c1") -> JobQueue:
@@ -186,7 +192,10 @@ async def test_stream_of_another_type_is_an_error_not_a_retry(
 
 
 @pytest.mark.parametrize("keeps_data", [True, False], ids=["append-only", "data-lost"])
-async def test_consumer_survives_a_redis_restart(tmp_path: Path, keeps_data: bool) -> None:
+async def test_consumer_survives_a_redis_restart(
+    tmp_path: Path, keeps_data: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
     server = RedisProcess(tmp_path / "redis", appendonly=keeps_data)
     server.start()
     client = aioredis.Redis.from_url(server.url, decode_responses=True)
@@ -215,3 +224,125 @@ async def test_consumer_survives_a_redis_restart(tmp_path: Path, keeps_data: boo
 
     assert handler.payloads() == ["before", "after"]
     assert handled_count == 2
+    started, ended = outage_lines(caplog, "t")  # without a guard: backoff, quietly
+    assert (len(started), len(ended)) == (1, 1)
+
+
+def outage_lines(caplog: pytest.LogCaptureFixture, name: str) -> tuple[list[str], list[str]]:
+    messages = [r.getMessage() for r in caplog.records if r.name == "commentsvc.queue.consumer"]
+    return (
+        [m for m in messages if m.startswith(f"{name}: Redis unavailable")],
+        [m for m in messages if m.startswith(f"{name}: Redis is reachable again")],
+    )
+
+
+async def test_an_outage_is_logged_once_when_met_and_once_when_over(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    server = RedisProcess(tmp_path / "redis")
+    server.start()
+    guard, probe = redis_guard(server.url)
+    client = redis_client(server.url, guard)
+    queue = JobQueue(client, "test:outage", GROUP, "c1", idle_timeout_ms=IDLE_MS, guard=guard)
+    handler = Recorder()
+    stop = asyncio.Event()
+    consumer = asyncio.create_task(run_consumer(queue, handler, name="t", stop=stop, block_ms=50))
+    try:
+        await queue.publish({"n": "before"})
+        await wait_until(lambda: _handled(handler, 1))
+        server.stop()
+
+        async def probed_a_while() -> bool:  # many retries' worth of outage, not one
+            return guard.down and guard.probes >= 4
+
+        await wait_until(probed_a_while)
+        server.start()
+        async with asyncio.timeout(10):
+            await guard.wait_up()
+        await queue.publish({"n": "after"})
+        await wait_until(lambda: _handled(handler, 2), timeout_s=20)
+    finally:
+        stop.set()
+        async with asyncio.timeout(10):
+            await consumer
+        await guard.close()
+        await client.aclose()
+        await probe.aclose()
+        server.stop()
+
+    started, ended = outage_lines(caplog, "t")
+    assert len(started) == 1, started
+    assert len(ended) == 1, ended
+    assert " after " in ended[0]
+    assert not [
+        r
+        for r in caplog.records
+        if r.name == "commentsvc.queue.consumer"
+        and r.levelno >= logging.WARNING
+        and r.getMessage() not in started
+    ]
+
+
+async def _handled(handler: Recorder, count: int) -> bool:
+    return len(handler.jobs) >= count
+
+
+async def test_a_dead_consumers_jobs_are_taken_long_before_the_idle_timeout(
+    server: QueueServer, stream: str
+) -> None:
+    survivor = JobQueue(server.client, stream, GROUP, "survivor", idle_timeout_ms=3_600_000)
+    await survivor.ensure_group()
+    ids = await survivor.publish_many([{"n": str(n)} for n in range(3)])
+    doomed = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(Path(__file__).with_name("beat_and_hang.py")),
+        server.url,
+        stream,
+        GROUP,
+        "doomed",
+        "300",
+        stdout=asyncio.subprocess.PIPE,
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
+    handler = Recorder()
+    stop = asyncio.Event()
+    try:
+        assert doomed.stdout is not None
+        async with asyncio.timeout(15):
+            taken = json.loads(await doomed.stdout.readline())
+        assert taken == ids
+        # Alive but slow: held well past its heartbeat's expiry time, its jobs stay its own.
+        await wait_idle(server.client, stream, GROUP, 1_000, 3)
+        assert await survivor.consume(10) == []
+    finally:
+        doomed.kill()  # SIGKILL: the heartbeat stops with it
+        await doomed.wait()
+
+    consumer = asyncio.create_task(
+        run_consumer(survivor, handler, name="t", stop=stop, block_ms=50)
+    )
+    try:
+        await wait_until(lambda: _handled(handler, 3), timeout_s=30)
+    finally:
+        stop.set()
+        async with asyncio.timeout(10):
+            await consumer
+    assert sorted((job.id, job.deliveries) for job in handler.jobs) == [(i, 2) for i in ids]
+    assert (await survivor.stats()).pending == 0
+
+
+async def test_a_consumer_restarted_under_its_old_name_takes_its_jobs_back(
+    server: QueueServer, stream: str
+) -> None:
+    first_life = JobQueue(server.client, stream, GROUP, "pod-1", idle_timeout_ms=3_600_000)
+    await first_life.ensure_group()
+    ids = await first_life.publish_many([{"n": "a"}, {"n": "b"}])
+    assert len(await first_life.consume(10)) == 2  # then the process dies holding them
+
+    second_life = JobQueue(server.client, stream, GROUP, "pod-1", idle_timeout_ms=3_600_000)
+    jobs = await second_life.consume(10)
+
+    assert [(job.id, job.deliveries) for job in jobs] == [(i, 2) for i in ids]
+    assert await second_life.consume(10) == []  # once: after that, what it holds is in hand
