@@ -321,7 +321,7 @@ def outage_scenario(args: argparse.Namespace) -> bool:
                 time.sleep(0.2)
             left = undecided(service.database, ids)
             decided = decisions(service.database, ids)
-            outage_lines = service.log_lines("unreachable", "reachable again", "unavailable")
+            outage_lines = service.log_lines(" WARNING ", " ERROR ", "reachable again")
             return report(args, run, decided, left, outage_lines, redis)
         finally:
             service.stop()
@@ -359,7 +359,7 @@ def report(
         f"  Redis back → last outage comment decided: {last_s:.2f} s "
         f"({len(times)} of {len(during)} decided; {left} of all posts undecided)"
     )
-    print(f"  outage log lines ({len(outage_lines)}):")
+    print(f"  service log lines at WARNING or above, and recoveries ({len(outage_lines)}):")
     for line in outage_lines[:12]:
         print(f"    {line[:160]}")
     ratio = figures["down"][1] / figures["up"][1]
