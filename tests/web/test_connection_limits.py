@@ -2,7 +2,8 @@
 
 The real app behind the real runner (`commentsvc.web.serve`) on 127.0.0.1, with
 raw connections from other loopback addresses (Linux routes 127.0.0.0/8 to lo):
-127.0.0.2 is the greedy client, 127.0.0.1 everyone else.
+127.0.0.2 is the greedy client, 127.0.0.1 everyone else. The last test runs
+`commentsvc api` itself, to see the command line reach the limits.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from aiohttp import web
 from commentsvc.web.accesslog import RequestLog
 from commentsvc.web.app import create_app
 from commentsvc.web.serve import runner_for
+from tests.processes import ServiceProcess, service_env
 from tests.support import make_settings
 
 GREEDY = "127.0.0.2"
@@ -202,3 +205,27 @@ async def test_a_malformed_request_is_one_warning_and_a_problem(
     assert [r.levelname for r in server] == ["WARNING"], server
     assert server[0].exc_info is None and "\n" not in server[0].getMessage()
     close(conn)
+
+
+def test_the_command_line_sets_the_cap(tmp_path: Path, redis_url: str) -> None:
+    """`commentsvc api --max-connections-per-ip N` as a real process."""
+    env = service_env(tmp_path, COMMENTSVC_REDIS_URL=redis_url)
+    svc = ServiceProcess(
+        env, "api", "--max-connections-per-ip", "2", log_path=tmp_path / "api.log"
+    ).start()
+    held = []
+    try:
+        for _ in range(2):
+            sock = socket.create_connection(("127.0.0.1", svc.port), WAIT_S, (GREEDY, 0))
+            held.append(sock)
+        with socket.create_connection(("127.0.0.1", svc.port), WAIT_S, (GREEDY, 0)) as refused:
+            answer = b""
+            while chunk := refused.recv(4096):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 429 ")
+        assert svc.request("GET", "/healthz")[0] == 200  # from 127.0.0.1: served
+    finally:
+        for sock in held:
+            sock.close()
+        assert svc.terminate() == 0
+    assert "Traceback" not in svc.log()
