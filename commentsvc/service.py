@@ -279,9 +279,7 @@ class CommentService:
         if not thread.auto_close or policy.auto_close_days <= 0:
             return False
         opened = await self.store.desk.opened_at(thread)
-        return schedule.is_closed_by_age(
-            policy.timezone, policy.auto_close_days, opened, now_utc()
-        )
+        return schedule.is_closed_by_age(policy.timezone, policy.auto_close_days, opened, now_utc())
 
     async def _thread_for_post(self, site_id: str, new: NewComment) -> Thread:
         """The thread to post in, from a short in-process cache (dropped when it changes)."""

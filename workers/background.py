@@ -11,6 +11,7 @@ from aiohttp import web
 
 from commentsvc.runtime import Runtime
 from commentsvc.web.keys import RUNTIME
+from workers.desk import run_desk
 from workers.moderation import build_pipeline, run_moderation
 from workers.notifier import run_notifier
 from workers.sweeper import Sweeper
@@ -58,4 +59,7 @@ def all_workers(*, notify: bool = True) -> list[Callable[[web.Application], Asyn
     if notify:
         workers.append(task_context("notifier", lambda rt, stop: run_notifier(rt, stop=stop)))
     workers.append(task_context("sweeper", lambda rt, stop: Sweeper(rt, notify=notify).run(stop)))
+    # Issue 14: auto-close and webhooks, with the notifier (they email admins through it).
+    if notify:
+        workers.append(task_context("desk", lambda rt, stop: run_desk(rt, stop=stop)))
     return workers

@@ -66,6 +66,7 @@ from commentsvc.store.deliveries import (
 )
 from commentsvc.store.subscriptions import Subscription
 from commentsvc.store.tables import now_utc
+from commentsvc.webhooks import alert as webhook_alert
 
 log = logging.getLogger(__name__)
 
@@ -436,6 +437,10 @@ class Notifier:
             site = batch.sites.get(str(first.data.get("site", "")), batch.sites["default"])
             stop = self._url("/u/" + self.tokens.unsubscribe_delivery(first.id, first.recipient))
             return mine.compose(self.composer, self.person_links, first, site, stop, self.clock())
+        if first.template == webhook_alert.TEMPLATE:  # issue 14: an endpoint was disabled
+            site = batch.sites.get(str(first.data.get("site", "")), batch.sites["default"])
+            stop = self._url("/u/" + self.tokens.unsubscribe_delivery(first.id, first.recipient))
+            return webhook_alert.compose(self.composer, first, site, stop, self.clock())
         raise ValueError(f"unknown template {first.template!r}")
 
     def _where(self, comment: Comment, batch: _Batch) -> tuple[Site, Thread]:

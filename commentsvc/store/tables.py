@@ -287,9 +287,7 @@ webhook_deliveries = sa.Table(
     "webhook_deliveries",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column(
-        "endpoint_id", sa.Integer, sa.ForeignKey("webhook_endpoints.id"), nullable=False
-    ),
+    sa.Column("endpoint_id", sa.Integer, sa.ForeignKey("webhook_endpoints.id"), nullable=False),
     # "e123" for the audit event 123, "t45.7" for thread 45 closed at its version 7.
     sa.Column("event_key", sa.String(64), nullable=False),
     sa.Column("event", sa.String(32), nullable=False),

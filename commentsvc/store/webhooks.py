@@ -240,9 +240,12 @@ class WebhookStore:
             )
         return found is not None
 
-    async def max_event_id(self) -> int:
+    async def max_event_id(self, before: datetime | None = None) -> int:
+        query = sa.select(sa.func.max(events.c.id))
+        if before is not None:
+            query = query.where(events.c.at < before)
         async with self.db.read() as conn:
-            return int(await conn.scalar(sa.select(sa.func.max(events.c.id))) or 0)
+            return int(await conn.scalar(query) or 0)
 
     async def events_after(self, after_id: int, limit: int) -> list[tuple[EventRecord, str]]:
         """Audit events past the cursor, oldest first, with each comment's site."""

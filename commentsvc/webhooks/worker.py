@@ -98,9 +98,10 @@ class WebhookWorker:
         cursor = await store.cursor()
         endpoints = await store.endpoints()
         if cursor == 0 and not await store.has_cursor():
-            # First run: start from now, not from the history before any endpoint existed.
-            await store.plan([], now, await store.max_event_id())
-            return 0
+            # First run: skip the history from before the oldest endpoint existed.
+            oldest = min((e.created_at for e in endpoints), default=None)
+            cursor = await store.max_event_id(before=oldest - LAG if oldest else None)
+            await store.plan([], now, cursor)
         planned = 0
         fresh = await store.events_after(cursor, BATCH)
         recent = await store.recent_events(cursor, now - LAG, BATCH)

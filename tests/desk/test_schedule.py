@@ -28,8 +28,8 @@ from tests.support import drain, runtime_of
 from tests.web.helpers import expect_problem, post, thread
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 # ----- the windows, pure -----------------------------------------------------------------

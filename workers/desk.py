@@ -1,0 +1,33 @@
+"""The desk worker (issue 14): auto-close sweeps and webhook deliveries."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from commentsvc import desk
+from commentsvc.runtime import Runtime
+from commentsvc.webhooks.worker import WebhookWorker
+
+log = logging.getLogger(__name__)
+
+AUTO_CLOSE_EVERY_S = 60.0
+
+
+async def run_desk(runtime: Runtime, *, stop: asyncio.Event) -> None:
+    """Until `stop`: close threads whose time has come (every minute), and run webhooks."""
+    webhooks = asyncio.create_task(
+        WebhookWorker(runtime.settings, runtime.store, runtime.keys).run(stop), name="webhooks"
+    )
+    try:
+        while not stop.is_set():
+            try:
+                await desk.close_due_threads(runtime.service)
+            except Exception:
+                log.exception("auto-close sweep failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), AUTO_CLOSE_EVERY_S)
+    finally:
+        stop.set()
+        await webhooks
