@@ -59,6 +59,7 @@ async def test_unknown_thread_is_empty(client: Client) -> None:
             "count": 0,
             "feedback_count": 0,
         },
+        "featured": [],
         "comments": [],
         "next_cursor": None,
     }
