@@ -39,8 +39,14 @@ SQLITE_JSON_ROWS = 1000  # rows per INSERT ... FROM json_each (SQLite parses it 
 # indexes (the default 2 MB makes every insert a read), and no fsync per commit. A killed
 # process loses nothing committed (the WAL is in the OS's hands); `finish_import` goes back
 # to the service's settings and checkpoints with fsync, so the import is durable when done.
-SQLITE_IMPORT_PRAGMAS = ("PRAGMA cache_size=-65536", "PRAGMA synchronous=OFF")
-SQLITE_SERVICE_PRAGMAS = ("PRAGMA cache_size=-2000", "PRAGMA synchronous=NORMAL")
+SQLITE_IMPORT_PRAGMAS = (
+    "PRAGMA cache_size=-65536",
+    "PRAGMA synchronous=OFF",
+)
+SQLITE_SERVICE_PRAGMAS = (
+    "PRAGMA cache_size=-2000",
+    "PRAGMA synchronous=NORMAL",
+)
 
 
 def _sqlite_datetime(value: datetime | None) -> str | None:
