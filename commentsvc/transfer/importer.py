@@ -135,14 +135,16 @@ class ImportEngine:
         # this process parses in another thread: hand it over sooner than every 5 ms.
         interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL)
-        # No cycle collection meanwhile: parsing makes millions of short-lived objects (none in
-        # cycles), and each full collection would walk the batches waiting to be written.
+        # No automatic cycle collection meanwhile: parsing makes millions of short-lived
+        # objects (none in cycles), and each full collection would walk the batches waiting
+        # to be written. The young generations are collected once per batch instead.
         collecting = gc.isenabled()
         gc.disable()
         try:
             while more:
                 more = await asyncio.to_thread(self._fill, it)
                 await self._flush()
+                gc.collect(1)  # the few cycles a batch leaves (tasks, futures), young ones only
             await self._wait_flush()
         finally:
             sys.setswitchinterval(interval)
