@@ -44,6 +44,7 @@ from commentsvc.models import Comment, Status
 from commentsvc.modviews import event_json, mod_comment
 from commentsvc.policy import Policy, PolicyError
 from commentsvc.render import render_body
+from commentsvc.review.replay import Replayer
 from commentsvc.service import CommentService, body_fingerprint, policy_of
 from commentsvc.store.comments import CursorError
 from commentsvc.store.records import Transition
@@ -77,6 +78,7 @@ ACTIONS: dict[str, Rule] = {
 STATS_WINDOW = timedelta(hours=24)
 STATS_ACTIONS = ("moderate", "flagged", *ACTIONS)
 MAX_CAS_ATTEMPTS = 3
+MAX_TREE = 500  # comments read for one thread view
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,7 @@ class Decisions:
         self.service = service
         self.store = service.store
         self.bans = Banning(service, self._reject_for_ban, self._site)
+        self.replays = Replayer(service)
 
     async def close(self) -> None:
         await self.bans.close()
@@ -153,6 +156,43 @@ class Decisions:
         if not items:
             raise NotFound("no such comment")
         return (await self._views(items))[0]
+
+    async def thread(self, who: Principal, comment_id: str) -> dict[str, Any]:
+        """A comment in its thread: the parents above it and every reply below it."""
+        comment = await self._load(who, comment_id)
+        tree = await self.store.review.tree(comment.root_id, MAX_TREE + 1)
+        truncated = len(tree) > MAX_TREE
+        by_id = {i.comment.id: i for i in tree[:MAX_TREE]}
+        if comment.id not in by_id:  # past the cap: the comment itself and its parents
+            by_id.update({i.comment.id: i for i in await self.store.review.items([comment.id])})
+        chain: list[ReviewItem] = []
+        parent = comment.parent_id
+        while parent is not None and parent in by_id and len(chain) <= MAX_TREE:
+            chain.insert(0, by_id[parent])
+            parent = by_id[parent].comment.parent_id
+        children: dict[str, list[ReviewItem]] = {}
+        for item in tree[:MAX_TREE]:  # oldest first
+            if item.comment.parent_id is not None:
+                children.setdefault(item.comment.parent_id, []).append(item)
+        replies: list[ReviewItem] = []
+        stack = list(reversed(children.get(comment.id, [])))
+        while stack:  # depth first, so each reply follows the one it answers
+            item = stack.pop()
+            replies.append(item)
+            stack.extend(reversed(children.get(item.comment.id, [])))
+        views = await self._views([*chain, by_id[comment.id], *replies])
+        focus = by_id[comment.id]
+        return {
+            "thread": {
+                "key": focus.thread.key,
+                "title": focus.thread.title,
+                "url": focus.thread.url,
+            },
+            "ancestors": views[: len(chain)],
+            "comment": views[len(chain)],
+            "replies": views[len(chain) + 1 :],
+            "truncated": truncated,
+        }
 
     async def events(self, who: Principal, comment_id: str) -> list[dict[str, Any]]:
         comment = await self._load(who, comment_id)

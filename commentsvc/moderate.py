@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import timedelta
 
 from commentsvc.jobs import by_comment as jobs_by_comment
 from commentsvc.models import Comment, Reason, Status, Verdict
-from commentsvc.moderation.pipeline import Pipeline
+from commentsvc.moderation.pipeline import Pipeline, default_stages
+from commentsvc.moderation.toxicity import load_toxicity_stage
 from commentsvc.moderation.types import BanRule, Facts, Item
+from commentsvc.moderation.word_stage import WordStage
+from commentsvc.policy import Policy
 from commentsvc.queue.constants import STATS_DECISIONS
 from commentsvc.queue.streams import Job
 from commentsvc.render import render_body
@@ -21,6 +24,16 @@ from commentsvc.store.tables import now_utc
 from commentsvc.views import rfc3339
 
 log = logging.getLogger(__name__)
+
+
+def standard_pipeline() -> Pipeline:
+    """The stage pipeline of DESIGN.md §5 with every stage available here.
+
+    The toxicity stage needs the optional extra `commentsvc[toxicity]`; without
+    it a warning says so and every other stage runs. The worker and a policy
+    replay (`commentsvc/review/replay.py`) both judge with this pipeline.
+    """
+    return Pipeline(default_stages(words=WordStage(), toxicity=load_toxicity_stage()))
 
 
 def summarize(verdict: Verdict) -> str:
@@ -56,12 +69,7 @@ class Moderator:
 
     async def moderate(self, comments: Sequence[Comment]) -> list[str]:
         """Moderate received comments; return the ids handled (moderated, or moved on meanwhile)."""
-        items = await self._items(comments)
-        verdicts = [
-            # Desk hours (issue 14): held when received inside one of the site's windows.
-            with_schedule(v, i.policy.timezone, i.policy.hold_schedule, c.created_at)
-            for c, i, v in zip(comments, items, self.pipeline.run_safely(items), strict=True)
-        ]
+        verdicts = self.verdicts(comments, await self.items(comments))
         transitions = [self._transition(c, v) for c, v in zip(comments, verdicts, strict=True)]
         try:
             results = await self.service.transition_many(transitions)
@@ -77,11 +85,38 @@ class Moderator:
         await count(self.service.redis, STATS_DECISIONS, rules)
         return [c.id for c in comments]
 
-    async def _items(self, comments: Sequence[Comment]) -> list[Item]:
-        """Each comment with its site's policy and the facts the stages need, in a few queries."""
+    def verdicts(self, comments: Sequence[Comment], items: Sequence[Item]) -> list[Verdict]:
+        """The pure part: the stages, then desk hours (no I/O; a replay runs it in a thread)."""
+        return [
+            # Desk hours (issue 14): held when received inside one of the site's windows.
+            with_schedule(v, i.policy.timezone, i.policy.hold_schedule, c.created_at)
+            for c, i, v in zip(comments, items, self.pipeline.run_safely(items), strict=True)
+        ]
+
+    async def items(
+        self,
+        comments: Sequence[Comment],
+        policies: Mapping[str, Policy] | None = None,
+        arriving: Collection[Comment] = (),
+    ) -> list[Item]:
+        """Each comment with its site's policy and the facts the stages need, in a few queries.
+
+        `policies` (site -> policy) stands in for the stored ones, and `arriving` names
+        comments judged as if they arrived again (a replay: their own approvals do not
+        count as their authors' history). For the worker both are empty: its comments
+        are `received`, so none of them counts as approved anyway.
+        """
         service = self.service
         store = service.store
-        policies = {s: await service.policy(s) for s in {c.site_id for c in comments}}
+        policies = dict(policies or {})
+        for site_id in {c.site_id for c in comments} - set(policies):
+            policies[site_id] = await service.policy(site_id)
+        discount: dict[tuple[str, str | None, str | None], int] = {}
+        for c in arriving or comments:
+            if c.status is Status.APPROVED:
+                key = _trust_key(c)
+                discount[key] = discount.get(key, 0) + 1
+        approved_by: dict[tuple[str, str | None, str | None], int] = {}
         bans = {
             s: tuple(BanRule(b.kind, b.value, b.reason) for b in await store.bans.active(s))
             for s in policies
@@ -121,17 +156,20 @@ class Moderator:
                 for other_id, ip_hash, at in same_ip
                 if ip_hash == c.ip_hash and other_id < c.id and at >= flood_since
             )
-            approved = (
-                await store.comments.count_approved_by_author(
-                    c.author_name, c.author_email, c.ip_hash
-                )
-                if policy.hold_first_time
-                else 0
-            )
+            approved = 0
+            if policy.hold_first_time:
+                key = _trust_key(c)
+                if key not in approved_by:  # one query per author, not per comment
+                    counted = await store.comments.count_approved_by_author(
+                        c.author_name, c.author_email, c.ip_hash
+                    )
+                    approved_by[key] = max(0, counted - discount.get(key, 0))
+                approved = approved_by[key]
             items.append(
                 Item(
                     body=c.body,
                     author_name=c.author_name,
+                    site_id=c.site_id,
                     author_email=c.author_email,
                     ip_hash=c.ip_hash,
                     honeypot=c.honeypot,
@@ -170,6 +208,13 @@ class Moderator:
             # not inherit it. The edit rang its own doorbell; the sweeper backs that up.
             expected_version=comment.version,
         )
+
+
+def _trust_key(c: Comment) -> tuple[str, str | None, str | None]:
+    """Whom `count_approved_by_author` counts as the same author (email and name, else address)."""
+    if c.author_email:
+        return (c.author_name, c.author_email.lower(), None)
+    return (c.author_name, None, c.ip_hash)
 
 
 def _censored_spans(reasons: Sequence[Reason]) -> list[list[int]]:

@@ -48,6 +48,7 @@ class Policy:
     duplicate_min_chars: int = 30
     ban_action: BanAction = "spam"
     toxicity_threshold: float | None = None
+    learn_from_moderators: bool = True
     flag_threshold: int = 3
     edit_window_s: int = 900
     max_body_chars: int = 10_000
@@ -99,6 +100,106 @@ class Policy:
         return Policy.from_json(merged)
 
 
+# Each field's label and help text, as the policy editor on /moderate and the OpenAPI
+# description show them. A field missing here still appears, under its name.
+FIELD_HELP: dict[str, tuple[str, str]] = {
+    "mode": (
+        "Moderation mode",
+        "auto publishes comments no rule objects to; premoderate holds every comment.",
+    ),
+    "profanity": (
+        "Profanity",
+        "What a listed word does: censor masks it and publishes, hold sends the comment "
+        "to review, reject rejects it.",
+    ),
+    "words_add": ("Extra words", "Words treated as profanity besides the list; one a line."),
+    "words_allow": ("Allowed words", "Words on the list this site lets through; one a line."),
+    "ordinary_words_pass": (
+        "Ordinary news words pass",
+        "Listed words that are ordinary in news (murder, Nazi) are not profanity.",
+    ),
+    "moderation_keys": (
+        "Moderation keys",
+        "A comment holding one (in name, email, text or a link, even inside a word) waits "
+        "for review; one a line.",
+    ),
+    "disallowed_keys": (
+        "Disallowed keys",
+        "Like moderation keys, but the comment is marked spam; one a line.",
+    ),
+    "max_links": ("Link limit", "This many links or more: the comment waits (0: no limit)."),
+    "hold_first_time": (
+        "Hold first-time authors",
+        "Hold comments by authors with no approved comment yet.",
+    ),
+    "all_caps_min_letters": (
+        "Shouting: letters",
+        "A comment with at least this many letters, 90% upper-case, waits for review.",
+    ),
+    "flood_window_s": ("Flood window (s)", "Seconds in which one address's comments count."),
+    "flood_max": (
+        "Flood limit",
+        "Comments from one address in the flood window before the next one waits.",
+    ),
+    "duplicate_window_s": (
+        "Duplicate window (s)",
+        "The same text again on this site within this many seconds is spam (0: off).",
+    ),
+    "duplicate_min_chars": (
+        "Duplicate: characters",
+        "Only texts at least this long count as duplicates.",
+    ),
+    "ban_action": (
+        "Banned authors",
+        "What a comment from a banned email, address, domain or name becomes.",
+    ),
+    "toxicity_threshold": (
+        "Toxicity threshold",
+        "Hold comments the toxicity model scores at or above this (0 to 1); empty: off.",
+    ),
+    "flag_threshold": (
+        "Reader reports",
+        "Distinct reports that send an approved comment back to review.",
+    ),
+    "edit_window_s": (
+        "Author edit window (s)",
+        "Seconds in which authors may edit or delete their own comment.",
+    ),
+    "max_body_chars": ("Longest comment", "The most characters a comment may have."),
+    "require_name": ("Name required", "Readers must give a name."),
+    "require_email": ("Email required", "Readers must give an email address."),
+    "notify_author_on_approval": (
+        "Tell authors on approval",
+        "Email authors when a moderator approves their held comment.",
+    ),
+    "digest_window_s": (
+        "Digest window (s)",
+        "At most one email per reader and thread in this many seconds; then a digest.",
+    ),
+    "erase_comments": (
+        "Erasing a reader",
+        "What erasing a reader's data does to their comments: delete, or anonymise.",
+    ),
+    "timezone": (
+        "Time zone",
+        "For desk hours and auto-close: an IANA name such as Europe/London.",
+    ),
+    "hold_schedule": (
+        "Desk hours off",
+        "Hold every comment received in these local windows (mon-fri 18:00-08:00); one a line.",
+    ),
+    "auto_close_days": (
+        "Auto-close after (days)",
+        "Close a thread this many days after its first comment (0: never).",
+    ),
+}
+
+
+def field_help(name: str) -> tuple[str, str]:
+    """A field's label and help text; without an entry, its name and no help."""
+    return FIELD_HELP.get(name, (name.replace("_", " ").capitalize(), ""))
+
+
 _CHOICES: dict[str, tuple[str, ...]] = {
     "mode": get_args(Mode),
     "profanity": get_args(ProfanityAction),
@@ -112,6 +213,7 @@ _BOOLS = {
     "require_email",
     "notify_author_on_approval",
     "ordinary_words_pass",
+    "learn_from_moderators",
 }
 _INT_RANGES: dict[str, tuple[int, int]] = {
     "max_links": (0, 1000),

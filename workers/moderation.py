@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from commentsvc.moderate import Moderator
-from commentsvc.moderation.pipeline import Pipeline, default_stages
-from commentsvc.moderation.toxicity import load_toxicity_stage
-from commentsvc.moderation.word_stage import WordStage
+from commentsvc.moderate import Moderator, standard_pipeline
+from commentsvc.moderation.pipeline import Pipeline
 from commentsvc.queue.consumer import run_consumer
 from commentsvc.runtime import Runtime
 
@@ -16,12 +14,8 @@ log = logging.getLogger(__name__)
 
 
 def build_pipeline() -> Pipeline:
-    """The stage pipeline of DESIGN.md §5 with every stage available here.
-
-    The toxicity stage needs the optional extra `commentsvc[toxicity]`; without
-    it a warning at start-up says so and every other stage runs.
-    """
-    return Pipeline(default_stages(words=WordStage(), toxicity=load_toxicity_stage()))
+    """The stage pipeline of DESIGN.md §5 (`commentsvc.moderate.standard_pipeline`)."""
+    return standard_pipeline()
 
 
 async def run_moderation(

@@ -177,6 +177,29 @@ class ReviewStore:
             )
         return [_item(r) for r in rows]
 
+    async def tree(self, root_id: str, limit: int) -> list[ReviewItem]:
+        """A top-level comment and every reply below it, oldest first (at most `limit`)."""
+        query = _item_query().where(sa.or_(comments.c.root_id == root_id, comments.c.id == root_id))
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query.order_by(comments.c.id).limit(limit))).mappings().all()
+        return [_item(r) for r in rows]
+
+    async def recent(self, site_id: str, since: datetime, limit: int) -> list[ReviewItem]:
+        """A site's comments since `since`, not deleted: the newest `limit`, oldest first."""
+        query = (
+            _item_query()
+            .where(
+                comments.c.site_id == site_id,
+                comments.c.created_at >= since,
+                comments.c.status != Status.DELETED.value,
+            )
+            .order_by(comments.c.id.desc())
+            .limit(limit)
+        )
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [_item(r) for r in reversed(rows)]
+
     async def flags(self, comment_ids: Sequence[str]) -> dict[str, FlagSummary]:
         """Reader reports per comment: how many, by reason, and the latest notes."""
         if not comment_ids:

@@ -61,6 +61,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("PATCH", "/api/v1/moderation/comments/{id}", moderation.edit_comment),
     ("POST", "/api/v1/moderation/comments/{id}/decision", moderation.decide),
     ("GET", "/api/v1/moderation/comments/{id}/events", moderation.comment_events),
+    ("GET", "/api/v1/moderation/comments/{id}/thread", moderation.comment_thread),
     ("POST", "/api/v1/moderation/decisions", moderation.decide_many),
     ("GET", "/api/v1/moderation/bans", moderation.list_bans),
     ("POST", "/api/v1/moderation/bans", moderation.add_ban),
@@ -70,6 +71,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/api/v1/moderation/people/erase", people.erase_person),
     ("GET", "/api/v1/sites/{site}/policy", moderation.get_policy),
     ("PUT", "/api/v1/sites/{site}/policy", moderation.put_policy),
+    ("POST", "/api/v1/sites/{site}/policy/replay", moderation.replay_policy),
     *desk.ROUTES,  # issue 14: featuring, staff replies, webhook endpoints
     # operations
     ("GET", "/healthz", ops.healthz),

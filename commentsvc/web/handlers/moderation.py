@@ -13,6 +13,8 @@ from commentsvc.auth import Principal
 from commentsvc.bans import BAN_KINDS, NewBan
 from commentsvc.decisions import ACTIONS, QueueQuery
 from commentsvc.errors import BadRequest, NotFound, ServiceError
+from commentsvc.policy import Policy, PolicyError
+from commentsvc.review.replay import DEFAULT_DAYS, MAX_DAYS, ReplayRequest
 from commentsvc.store.review import QUEUE_STATUSES
 from commentsvc.validation import MAX_BODY_CHARS, Fields, is_plain_int, is_site_id, json_int
 from commentsvc.web.auth_middleware import moderator_only
@@ -172,6 +174,12 @@ async def comment_events(request: web.Request, who: Principal) -> web.Response:
     return json_response({"events": found})
 
 
+@moderator_only
+async def comment_thread(request: web.Request, who: Principal) -> web.Response:
+    """GET /api/v1/moderation/comments/{id}/thread — the comment with its parents and replies."""
+    return json_response(await request.app[DECISIONS].thread(who, request.match_info["id"]))
+
+
 # ----- bans -----------------------------------------------------------------------------
 
 
@@ -267,6 +275,31 @@ async def put_policy(request: web.Request, who: Principal) -> web.Response:
     site = _site_in_path(request)
     data = await request.app[DECISIONS].set_policy(who, site, await read_json(request))
     return json_response(data)
+
+
+@moderator_only
+async def replay_policy(request: web.Request, who: Principal) -> web.Response:
+    """POST /api/v1/sites/{site}/policy/replay — what a proposed policy would change (admins)."""
+    site = _site_in_path(request)
+    who.require_admin(site)  # before the body: an outsider learns nothing from a 422
+    f = Fields(await read_json(request))
+    raw_days = f.data.get("days")
+    days = DEFAULT_DAYS if raw_days is None else json_int(raw_days)
+    if days is None or not 1 <= days <= MAX_DAYS:
+        f.fail("days", f"must be an integer from 1 to {MAX_DAYS}")
+    raw = f.data.get("policy")
+    policy = Policy()
+    if not isinstance(raw, dict):
+        f.fail("policy", "must be an object: the proposed policy")
+    else:
+        try:
+            policy = Policy.from_json(raw)
+        except PolicyError as exc:
+            for field, message in exc.errors:
+                f.fail(f"policy.{field}", message)
+    f.done()
+    replay = ReplayRequest(site, policy, days or DEFAULT_DAYS)
+    return json_response(await request.app[DECISIONS].replays.replay(who, replay))
 
 
 # ----- the page ---------------------------------------------------------------------------

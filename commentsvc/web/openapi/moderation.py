@@ -8,7 +8,16 @@ from commentsvc import schedule
 from commentsvc.auth.passwords import MAX_PASSWORD_CHARS
 from commentsvc.bans import BAN_KINDS
 from commentsvc.decisions import ACTIONS
-from commentsvc.policy import _BOOLS, _CHOICES, _INT_RANGES, _LISTS, _MAX_ITEM_CHARS, policy_fields
+from commentsvc.policy import (
+    _BOOLS,
+    _CHOICES,
+    _INT_RANGES,
+    _LISTS,
+    _MAX_ITEM_CHARS,
+    field_help,
+    policy_fields,
+)
+from commentsvc.review.replay import CHANGES, DEFAULT_DAYS, MAX_COMMENTS, MAX_DAYS
 from commentsvc.store.review import QUEUE_STATUSES
 from commentsvc.validation import MAX_BODY_CHARS, MAX_EMAIL_CHARS, MAX_KEY_CHARS, MAX_SITE_CHARS
 from commentsvc.web.handlers.moderation import MAX_BULK_IDS, MAX_NOTE_CHARS, MAX_QUERY_CHARS
@@ -131,19 +140,159 @@ def _policy_field(name: str, request: bool) -> dict[str, Any]:
     raise ValueError(f"no schema for policy field {name!r}")  # a new kind of field
 
 
+def _documented(name: str, request: bool) -> dict[str, Any]:
+    """A field's schema with its label (`title`) and help (`description`) from policy.py."""
+    schema = _policy_field(name, request)
+    label, help_text = field_help(name)
+    form = schema.get("description")
+    described = " ".join(t for t in (help_text, f"({form})" if form else "") if t)
+    return {**schema, "title": label, **({"description": described} if described else {})}
+
+
 def policy_schemas() -> dict[str, Any]:
-    """Policy (every field, as the service answers) and NewPolicy (what PUT accepts)."""
+    """Policy (every field, as the service answers) and NewPolicy (what PUT accepts).
+
+    Each property carries the field's label as `title` and its help as `description`:
+    the policy editor on /moderate builds its form from these.
+    """
     return {
         "Policy": {
             "type": "object",
             "required": policy_fields(),
-            "properties": {name: _policy_field(name, False) for name in policy_fields()},
+            "properties": {name: _documented(name, False) for name in policy_fields()},
         },
         "NewPolicy": {
             "type": "object",
             "description": "Fields left out take their defaults; an unknown field is refused",
             "additionalProperties": False,
-            "properties": {name: _policy_field(name, True) for name in policy_fields()},
+            "properties": {name: _documented(name, True) for name in policy_fields()},
+        },
+    }
+
+
+def replay_schemas() -> dict[str, Any]:
+    """What POST /api/v1/sites/{site}/policy/replay takes and answers."""
+    reason = {
+        "type": "object",
+        "required": ["rule", "detail", "action"],
+        "properties": {"rule": STR, "detail": STR, "action": STR},
+    }
+    highlight = {
+        "type": "object",
+        "required": ["start", "end", "rule", "detail"],
+        "properties": {"start": INT, "end": INT, "rule": STR, "detail": STR},
+    }
+    status = {"enum": [s for s in ALL_STATUSES if s != "deleted"]}
+    change = {"enum": list(CHANGES)}
+    count = {"type": "integer", "minimum": 0}
+    return {
+        "PolicyReplayRequest": {
+            "type": "object",
+            "required": ["policy"],
+            "properties": {
+                "policy": ref("NewPolicy"),
+                "days": {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 1, "maximum": MAX_DAYS},
+                        {"type": "null"},
+                    ],
+                    "default": DEFAULT_DAYS,
+                    "description": f"how many days back (1 to {MAX_DAYS}; null: {DEFAULT_DAYS})",
+                },
+            },
+        },
+        "PolicyReplay": {
+            "type": "object",
+            "description": "What the proposed policy would change, against the saved one, on "
+            f"the site's comments of the last `days` days (not deleted; the newest "
+            f"{MAX_COMMENTS} when there are more: `truncated`). hold: would newly wait for "
+            "review; release: would newly be approved; reject: would newly be spam or "
+            "rejected; other: spam and rejected swapped. Nothing is saved or changed.",
+            "required": [
+                "site",
+                "days",
+                "since",
+                "until",
+                "comments",
+                "truncated",
+                "changed",
+                "counts",
+                "by_rule",
+                "moves",
+                "examples",
+                "elapsed_ms",
+            ],
+            "properties": {
+                "site": STR,
+                "days": INT,
+                "since": {"type": "string", "format": "date-time"},
+                "until": {"type": "string", "format": "date-time"},
+                "comments": count,
+                "truncated": {"type": "boolean"},
+                "changed": count,
+                "counts": {
+                    "type": "object",
+                    "required": list(CHANGES),
+                    "properties": dict.fromkeys(CHANGES, count),
+                },
+                "by_rule": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["change", "rule", "count"],
+                        "properties": {"change": change, "rule": STR, "count": count},
+                    },
+                },
+                "moves": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["from", "to", "count"],
+                        "properties": {"from": status, "to": status, "count": count},
+                    },
+                },
+                "examples": {
+                    "type": "array",
+                    "description": "A few comments for each change, with the reasons that "
+                    "would fire (for a release: those that no longer would)",
+                    "items": {
+                        "type": "object",
+                        "required": [
+                            "change",
+                            "rules",
+                            "id",
+                            "author_name",
+                            "created_at",
+                            "thread",
+                            "status",
+                            "was",
+                            "would_be",
+                            "body",
+                            "reasons",
+                            "highlights",
+                        ],
+                        "properties": {
+                            "change": change,
+                            "rules": {"type": "array", "items": STR},
+                            "id": STR,
+                            "author_name": STR,
+                            "created_at": {"type": "string", "format": "date-time"},
+                            "thread": {
+                                "type": "object",
+                                "required": ["key", "title", "url"],
+                                "properties": {"key": STR, "title": STR, "url": STR},
+                            },
+                            "status": status,
+                            "was": status,
+                            "would_be": status,
+                            "body": STR,
+                            "reasons": {"type": "array", "items": reason},
+                            "highlights": {"type": "array", "items": highlight},
+                        },
+                    },
+                },
+                "elapsed_ms": {"type": "number", "minimum": 0},
+            },
         },
     }
 
@@ -209,6 +358,7 @@ def moderation_operations() -> None:
     auth: list[dict[str, list[str]]] = [{"session": []}, {"apiToken": []}]
     nullable_str = {"type": ["string", "null"]}
     SCHEMAS.update(policy_schemas())
+    SCHEMAS.update(replay_schemas())
     SCHEMAS.update(
         {
             "ModComment": comment_schema(
@@ -452,6 +602,34 @@ def moderation_operations() -> None:
         },
     )
     describe(
+        "GET",
+        "/api/v1/moderation/comments/{id}/thread",
+        "The comment in its thread: its parents (top first) and every reply below it "
+        "(depth first), as moderators see them; `truncated` past 500 comments in the tree",
+        tag=tag,
+        security=auth,
+        responses={
+            "200": json_body(
+                {
+                    "type": "object",
+                    "required": ["thread", "ancestors", "comment", "replies", "truncated"],
+                    "properties": {
+                        "thread": {
+                            "type": "object",
+                            "required": ["key", "title", "url"],
+                            "properties": {"key": STR, "title": STR, "url": STR},
+                        },
+                        "ancestors": {"type": "array", "items": ref("ModComment")},
+                        "comment": ref("ModComment"),
+                        "replies": {"type": "array", "items": ref("ModComment")},
+                        "truncated": {"type": "boolean"},
+                    },
+                }
+            ),
+            **problems(401, 403, 404),
+        },
+    )
+    describe(
         "POST",
         "/api/v1/moderation/decisions",
         "One decision on many comments; each id reports `ok` or a problem (403 as a whole "
@@ -605,6 +783,23 @@ def moderation_operations() -> None:
         body=ref("NewPolicy"),
         responses={
             "200": json_body(ref("Policy")),
+            **problems(400, 401, 403, 404, 413, 415, 422),
+        },
+    )
+
+    describe(
+        "POST",
+        "/api/v1/sites/{site}/policy/replay",
+        "What if: judge the site's recent comments again under a proposed policy, through "
+        "the worker's own stages, and report what would change against the saved policy "
+        "(admins). Nothing is saved; no comment changes. A policy field that breaks a rule "
+        "is a 422 naming `policy.<field>`",
+        tag=tag,
+        security=auth,
+        params=[SITE_PATH],
+        body=ref("PolicyReplayRequest"),
+        responses={
+            "200": json_body(ref("PolicyReplay")),
             **problems(400, 401, 403, 404, 413, 415, 422),
         },
     )

@@ -1,0 +1,1 @@
+"""What moderators do beyond single decisions: policy replay."""
