@@ -44,6 +44,10 @@ bench-words: $(STAMP)
 bench-notify: $(STAMP)
 	$(PY) benchmarks/notify.py
 
+## bench-toxicity: what the toxicity model holds of the held-out corpora, and its speed
+bench-toxicity: $(STAMP)
+	$(PY) benchmarks/toxicity.py
+
 ## bench-outage: POSTs through a Redis outage (its own redis-server), a killed worker's jobs
 bench-outage: $(STAMP)
 	$(PY) benchmarks/redis_outage.py

@@ -36,6 +36,7 @@ class Item:
 
     body: str
     author_name: str = "Guest"
+    site_id: str = ""
     author_email: str | None = None
     ip_hash: str | None = None
     honeypot: bool = False

@@ -1,77 +1,160 @@
-"""The optional toxicity stage: one model call per batch, holds at the site's threshold."""
+"""The toxicity stage with the shipped sentence model: what it holds, and why.
+
+The model loads once per test process (`load_toxicity_model` caches it). Rates
+on the held-out corpora are floors a regression would break, not timings; the
+figures themselves are printed by `make bench-toxicity`.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Sequence
 
+import numpy as np
 import pytest
 
 from commentsvc.models import Action
-from commentsvc.moderation.toxicity import MODEL_PACKAGE, ToxicityStage, load_toxicity_stage
+from commentsvc.moderation import sentence_model, toxicity
+from commentsvc.moderation.learning import Example, SiteMemory, report
+from commentsvc.moderation.toxicity import ToxicityModel, ToxicityStage, load_toxicity_stage
+from commentsvc.moderation.train import read
 from commentsvc.moderation.types import Item
+from commentsvc.moderation.word_stage import WordStage
 from commentsvc.policy import Policy
+from tests.moderation.corpora import load, load_kinds
+
+pytest.importorskip("onnxruntime", reason="the toxicity extra is not installed")
 
 
-class Scores:
-    """A stand-in model with fixed scores that records each call (for the batching rules)."""
-
-    def __init__(self, scores: dict[str, float]) -> None:
-        self.scores = scores
-        self.calls: list[list[str]] = []
-
-    def __call__(self, texts: list[str]) -> Sequence[float]:
-        self.calls.append(texts)
-        return [self.scores[t] for t in texts]
+@pytest.fixture(scope="module")
+def model() -> ToxicityModel:
+    return toxicity.load_toxicity_model()
 
 
-def at(threshold: float | None) -> Policy:
-    return Policy(toxicity_threshold=threshold)
+def at(threshold: float | None, learn: bool = True) -> Policy:
+    return Policy(toxicity_threshold=threshold, learn_from_moderators=learn)
 
 
-def test_scores_the_batch_in_one_call_and_holds_at_the_threshold() -> None:
-    model = Scores({"a": 0.95, "b": 0.80, "c": 0.79, "d": 0.99})
-    stage = ToxicityStage(model)
-    found = stage.evaluate(
-        [Item("a", policy=at(0.8)), Item("b", policy=at(0.8)), Item("c", policy=at(0.8)), Item("d")]
+def test_holds_at_the_threshold_and_names_score_threshold_and_phrase(model: ToxicityModel) -> None:
+    text = "Thanks for the update. You are a worthless, brainless clown and everyone here knows it."
+    held, thanks, unscored = ToxicityStage(model).evaluate(
+        [
+            Item(text, policy=at(0.5)),
+            Item("Thanks for the report, a fair summary of the meeting.", policy=at(0.5)),
+            Item(text),  # its site has no threshold: not scored
+        ]
     )
-    assert model.calls == [["a", "b", "c"]]  # "d": its site has no threshold
-    held_a, held_b, not_c, not_d = found
-    assert [r.action for r in held_a] == [Action.HOLD]
-    assert held_a[0].rule == "toxicity"
-    assert held_a[0].detail == "toxicity score 0.95 (threshold 0.80)"
-    assert [r.action for r in held_b] == [Action.HOLD]  # at the threshold
-    assert not_c == [] and not_d == []
+    assert [r.action for r in held] == [Action.HOLD]
+    reason = held[0]
+    assert reason.rule == "toxicity"
+    assert reason.detail.startswith("toxicity score ")
+    assert "(threshold 0.50)" in reason.detail and "driven by" in reason.detail
+    (span,) = reason.spans
+    phrase = text[span.start : span.end]
+    assert f'"{phrase}"' in reason.detail
+    assert any(w in phrase for w in ("worthless", "brainless", "clown"))
+    assert thanks == [] and unscored == []
 
 
-def test_no_call_when_no_site_asks_for_a_score() -> None:
-    model = Scores({})
-    assert ToxicityStage(model).evaluate([Item("x"), Item("y")]) == [[], []]
-    assert model.calls == []
+def test_a_long_comment_is_judged_by_its_worst_sentence(model: ToxicityModel) -> None:
+    civil = "The council published the budget for the new library on Monday. " * 12
+    [score_civil] = model.scores([civil])
+    [score_mixed] = model.scores([civil + "Honestly, you are a pathetic little man."])
+    assert score_civil < 0.5 <= score_mixed
 
 
 def test_unavailable_without_the_extra(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setitem(sys.modules, MODEL_PACKAGE, None)  # import fails as if not installed
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails as if not installed
+    monkeypatch.setattr(sentence_model, "_loaded", None)
+    monkeypatch.setattr(toxicity, "_model", None)
     with caplog.at_level(logging.WARNING, logger="commentsvc.moderation.toxicity"):
         assert load_toxicity_stage() is None
     assert "toxicity stage unavailable" in caplog.text
     assert "commentsvc[toxicity]" in caplog.text
 
 
-def test_the_shipped_model_holds_a_threat() -> None:
-    pytest.importorskip(
-        MODEL_PACKAGE, reason="the toxicity extra (alt-profanity-check) is not installed"
+def test_held_out_corpora(model: ToxicityModel) -> None:
+    """Abuse with no listed word is held; heated-but-civil and clean comments pass."""
+    abusive = [t for _, t in load_kinds("abusive.tsv")]
+    civil = [t for _, t in load_kinds("civil.tsv")]
+    clean = load("clean.txt")
+    assert len(abusive) >= 400 and len(civil) >= 400
+    held = [np.mean([s >= model.threshold for s in model.scores(c)]) for c in (abusive, civil)]
+    clean_held = np.mean([s >= model.threshold for s in model.scores(clean)])
+    assert held[0] >= 0.80  # measured 83% (make bench-toxicity)
+    assert held[1] <= 0.01
+    assert clean_held <= 0.01
+
+
+def test_corpora_hold_no_listed_word_and_stay_apart_from_training(model: ToxicityModel) -> None:
+    words = WordStage()
+    strict = Policy(ordinary_words_pass=False)
+    test_lines = [t for name in ("abusive.tsv", "civil.tsv") for _, t in load_kinds(name)]
+    assert [t for t in test_lines if words.check(Item(t, policy=strict))] == []
+    training = [t for name in ("toxic.tsv", "fine.tsv") for _, t in read(name)]
+    assert not set(training) & set(test_lines)
+    near = model.sentences.vectors(test_lines) @ model.sentences.vectors(training).T
+    assert float(near.max()) < 0.97  # no test line is a paraphrase-copy of a training line
+
+
+NEW_KIND = [  # a site-specific taunt the shipped model lets through
+    f"Another lovely day at the {place}, {name}. The {thing} misses you."
+    for place in ("allotments", "lido", "bowls club", "harbour wall", "bandstand")
+    for name in (
+        "Gerald",
+        "Maureen",
+        "Trevor",
+        "Sandra",
+        "Clive",
+        "Denise",
+        "Nigel",
+        "Pam",
+        "Keith",
+        "Joy",
     )
-    stage = load_toxicity_stage()
-    assert stage is not None
-    threat, thanks = stage.evaluate(
-        [
-            Item("you are an idiot and should die", policy=at(0.8)),
-            Item("Thanks for the report, a fair summary of the meeting.", policy=at(0.8)),
-        ]
+    for thing in ("pond",)
+]
+
+
+def test_a_sites_rejections_teach_it_a_new_kind_of_abuse(model: ToxicityModel) -> None:
+    assert len(NEW_KIND) == 50
+    fresh = [
+        "Another lovely day at the cricket pavilion, Brian. The pond misses you.",
+        "Another lovely day at the boating lake, Linda. The pond misses you.",
+    ]
+    civil = "Another lovely day at the allotments, the runner beans are finally up."
+    stage_policy = at(0.5)
+    before = ToxicityStage(model).evaluate([Item(t, policy=stage_policy) for t in fresh])
+    assert before == [[], []]
+
+    vectors = model.sentences.vectors(NEW_KIND)
+    examples = [Example(f"c{i}", t, 1, i) for i, t in enumerate(NEW_KIND)]
+
+    class One:
+        def __init__(self) -> None:
+            self.memory = SiteMemory(examples, vectors)
+
+        def consult(self, site_id: str, vector: np.ndarray, logit: float):  # type: ignore[no-untyped-def]
+            return self.memory.adjust(vector, logit) if site_id == "news" else None
+
+    memories = One()
+    stage = ToxicityStage(model, memories)
+    after = stage.evaluate(
+        [Item(t, site_id="news", policy=stage_policy) for t in fresh]
+        + [Item(fresh[0], site_id="other", policy=stage_policy)]
+        + [Item(fresh[0], site_id="news", policy=at(0.5, learn=False))]
+        + [Item(civil, site_id="news", policy=stage_policy)]
     )
-    assert [r.action for r in threat] == [Action.HOLD]
-    assert thanks == []
+    for reasons in after[:2]:
+        (reason,) = reasons
+        assert reason.rule == "toxicity"
+        assert "learned from 50 moderator decisions on this site" in reason.detail
+        assert "they rejected" in reason.detail
+    assert after[2:] == [[], [], []]  # another site, learning off, a civil line alike in form
+
+    summary = report(model, memories.memory, 0.5)
+    assert summary["learned_from"] == 50 and summary["last"] == 50
+    assert summary["shipped_model"]["held"] < 10
+    assert summary["with_learning"]["held_and_rejected"] >= 45
