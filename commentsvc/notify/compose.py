@@ -5,6 +5,10 @@ any of them by putting a file of the same name in
 `<data dir>/templates/<site id>/`. Each email is three templates:
 `NAME.subject.txt`, `NAME.txt` and `NAME.html` (HTML autoescaped).
 
+Every message comes from the catalogue of the recipient's language
+(`commentsvc.i18n`, `_()` / `_n()` in templates; a site overrides messages
+in `<data dir>/i18n/<site id>/<lang>.json`).
+
 Every header value that could carry user text (names, titles, site names)
 goes through `header_text`, which turns line breaks and other control
 characters into spaces, and is then written by `unstructured` or `phrase`:
@@ -49,6 +53,7 @@ from jinja2 import (
 from markupsafe import Markup
 
 from commentsvc.config import Settings
+from commentsvc.i18n import DEFAULT, Catalogues
 from commentsvc.models import Comment, Site, Thread
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
@@ -198,6 +203,7 @@ class Composer:
         self.domain = settings.mail_from.rpartition("@")[2].strip("<> ") or "localhost"
         self.override_root = settings.data_dir / "templates"
         self._envs: dict[str, Environment] = {}
+        self.catalogues = Catalogues(settings.data_dir)
         self._headers: dict[tuple[str, str, str], bytes] = {}
 
     def environment(self, site_id: str) -> Environment:
@@ -217,8 +223,13 @@ class Composer:
             self._envs[site_id] = env
         return env
 
-    def render(self, site_id: str, name: str, context: dict[str, Any]) -> Rendered:
+    def render(
+        self, site_id: str, name: str, context: dict[str, Any], lang: str = DEFAULT
+    ) -> Rendered:
+        """One email in `lang` (a shipped language, else English) with the site's
+        template and message overrides; templates get `_`, `_n`, `lang` and `dir`."""
         env = self.environment(site_id)
+        context = {**self.catalogues.get(site_id, lang).context(), **context}
         return Rendered(
             subject=header_text(env.get_template(f"{name}.subject.txt").render(context)),
             text=env.get_template(f"{name}.txt").render(context),
