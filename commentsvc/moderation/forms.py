@@ -181,6 +181,20 @@ def fragments(key: str) -> Iterator[str]:
                 yield piece
 
 
+def compound_fragments(stem: str) -> Iterator[str]:
+    """The last piece of an inflected stem split inside the stem: "ck" + "ish" of
+    "pri ckish", "itch" + "y" of "b itchy" (the matcher joins them back). A compound
+    split inside its stem ("s hitbag") is joined only when its second half stands
+    apart ("s hit bag"): with every second half here the gate's set would triple."""
+    for cut in range(1, len(stem)):
+        rest = stem[cut:]
+        for tail in INFLECTIONS:
+            piece = rest + tail
+            if not is_piece_a_word(piece):
+                yield piece
+
+
+@functools.cache
 def is_piece_a_word(piece: str) -> bool:
     """Whether a piece of a split word is an everyday word ("hard", "on"; not "ck", "s")."""
     if len(piece) == 1:

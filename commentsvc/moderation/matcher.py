@@ -30,6 +30,7 @@ from commentsvc.moderation.forms import (
     INFLECTIONS,
     common_skeletons,
     compound_forms,
+    compound_fragments,
     doubled_forms,
     fragments,
     is_piece_a_word,
@@ -145,6 +146,8 @@ class WordMatcher:
         for key in itertools.chain(plain, evasion, fuzzy):
             if key not in allowed_words and len(key) >= 3:
                 pieces.update(fragments(key))
+        for key in heads:  # a split compound: "pri ckish", "s hitbag" (see `_joins`)
+            pieces.update(compound_fragments(key))
 
         common = common_skeletons()
         extra = {form for form in extra if skeleton(form) not in common}
@@ -343,7 +346,7 @@ class WordMatcher:
                     entry = self._fuzzy.get(text)
                 if entry is None:
                     compound = split_compound(text, self._heads)
-                    if compound is not None:
+                    if compound is not None and _tail_may_join(compound[1], parts):
                         entry = compound[0]
                 if entry is not None and text not in self._allowed_words:
                     found.append(_match(original, entry, span, how))
@@ -583,6 +586,14 @@ def compile_matcher(
 ) -> WordMatcher:
     """The matcher for a site's list, compiled once per (additions, allowlist)."""
     return WordMatcher((*default_words(), *words_add), words_allow)
+
+
+def _tail_may_join(tail: str, parts: Sequence[Word]) -> bool:
+    """Whether a split compound's tail is one the gate looks for: an inflection
+    ("pri ckish") or its own word(s) ("s hit bag"); see `forms.compound_fragments`."""
+    if tail in INFLECTIONS:
+        return True
+    return any(tail == "".join(w.text for w in parts[m:]) for m in range(1, len(parts)))
 
 
 def find(text: str) -> list[Match]:
