@@ -38,12 +38,12 @@ def _bool(f: Fields, name: str, default: bool | None) -> bool | None:
 @moderator_only
 async def feature(request: web.Request, who: Principal) -> web.Response:
     """POST /api/v1/moderation/comments/{id}/feature — {"featured": true|false}."""
+    decisions = request.app[DECISIONS]
+    comment = await decisions._load(who, request.match_info["id"])  # 404/403 before the body
     f = Fields(await read_json(request))
     if not isinstance(f.data.get("featured"), bool):
         f.fail("featured", "must be true or false")
     f.done()
-    decisions = request.app[DECISIONS]
-    comment = await decisions._load(who, request.match_info["id"])
     await desk.set_featured(request.app[RUNTIME].service, comment.id, f.data["featured"], who.actor)
     return json_response(await decisions.comment(who, comment.id))
 
@@ -51,11 +51,11 @@ async def feature(request: web.Request, who: Principal) -> web.Response:
 @moderator_only
 async def staff_reply(request: web.Request, who: Principal) -> web.Response:
     """POST /api/v1/moderation/comments/{id}/replies — reply as staff, approved at once."""
+    parent = await request.app[DECISIONS]._load(who, request.match_info["id"])  # before the body
     f = Fields(await read_json(request))
     body = f.text("body", required=True, max_chars=MAX_BODY_CHARS, min_chars=1, multiline=True)
     name = f.text("author_name", max_chars=MAX_NAME_CHARS)
     f.done()
-    parent = await request.app[DECISIONS]._load(who, request.match_info["id"])
     comment = await desk.staff_reply(request.app[RUNTIME].service, parent, body, name, who.actor)
     return json_response(views.public_comment(comment), status=201)
 
