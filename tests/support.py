@@ -7,12 +7,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from commentsvc.config import Settings, parse_settings
 from commentsvc.runtime import Runtime
 from commentsvc.web.app import create_app
+from commentsvc.web.connections import ConnectionLimits
 from commentsvc.web.keys import RUNTIME
+from commentsvc.web.serve import LimitedAppRunner
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
@@ -29,11 +32,23 @@ def make_settings(tmp_path: Path, database_url: str, redis_url: str, **env: str)
     return parse_settings(values)
 
 
+class ServedTestServer(TestServer):
+    """A `TestServer` on the production server (`commentsvc.web.serve`): its connection
+    limits, head timeout and problem+json answers to requests aiohttp can't parse."""
+
+    def __init__(self, app: web.Application, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self._limits = ConnectionLimits.from_settings(settings)
+
+    async def _make_runner(self, **kwargs: Any) -> web.AppRunner:
+        return LimitedAppRunner(self.app, self._limits, **kwargs)
+
+
 @contextlib.asynccontextmanager
 async def live_client(settings: Settings, **app_kwargs: Any) -> AsyncIterator[TestClient[Any, Any]]:
     """The real app on a loopback port, with a client; the database is migrated first."""
     app = create_app(settings, migrate=True, **app_kwargs)
-    server = TestServer(app, host="127.0.0.1")
+    server = ServedTestServer(app, settings, host="127.0.0.1")
     client: TestClient[Any, Any] = TestClient(server)
     await client.start_server()
     try:

@@ -7,6 +7,7 @@ What `web.run_app` does, with an `AppRunner` whose server is a `LimitedServer`
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from typing import Any
 
@@ -15,6 +16,7 @@ from aiohttp.abc import AbstractAccessLogger
 
 from commentsvc.config import Settings
 from commentsvc.web.connections import ConnectionLimits, LimitedServer
+from commentsvc.web.supervisor import watch_parent
 
 SHUTDOWN_TIMEOUT_S = 10.0
 
@@ -30,13 +32,12 @@ class LimitedAppRunner(web.AppRunner):
 
     async def _make_server(self) -> web.Server:
         built = await super()._make_server()  # starts the app; its server is rebuilt below
-        return LimitedServer(
-            self.limits,
-            built.request_handler,
-            request_factory=built.request_factory,
-            handler_cancellation=built.handler_cancellation,
+        kwargs = {
             **self._kwargs,
-        )
+            "request_factory": built.request_factory,
+            "handler_cancellation": built.handler_cancellation,
+        }
+        return LimitedServer(self.limits, built.request_handler, **kwargs)
 
 
 def runner_for(
@@ -57,17 +58,48 @@ async def serve(
     *,
     access_log_class: type[AbstractAccessLogger],
     banner: str,
+    child: bool = False,
 ) -> None:
-    """Serve on `settings.host:port`; on a signal, stop accepting and shut the app down."""
+    """Serve on `settings.host:port`; on a signal, stop accepting and shut the app down.
+
+    A `child` of `serve --processes N` (`commentsvc.web.supervisor`) binds with
+    SO_REUSEPORT beside its siblings, prints no banner (the parent does) and
+    stops when its parent is gone.
+    """
+    stop = _stop_event(child)
+    runner = runner_for(app, settings, access_log_class)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.host, settings.port, reuse_port=child or None).start()
+        if not child:
+            print(banner, flush=True)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+async def run_background(app: web.Application) -> None:
+    """The app's start-up and clean-up (its workers) without HTTP: the workers' child process."""
+    stop = _stop_event(True)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def _stop_event(child: bool) -> asyncio.Event:
+    """Set on SIGINT or SIGTERM, and for a child, when its parent is gone."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    runner = runner_for(app, settings, access_log_class)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, settings.host, settings.port).start()
-        print(banner, flush=True)
-        await stop.wait()
-    finally:
-        await runner.cleanup()
+    if child:
+        task = loop.create_task(watch_parent(stop, os.getppid()), name="watch-parent")
+        _WATCHERS.add(task)
+        task.add_done_callback(_WATCHERS.discard)
+    return stop
+
+
+_WATCHERS: set[asyncio.Task[None]] = set()

@@ -207,6 +207,19 @@ async def test_a_malformed_request_is_one_warning_and_a_problem(
     close(conn)
 
 
+async def test_a_request_line_over_the_limit_is_a_problem(serve: Serve) -> None:
+    """aiohttp refuses a request line over 8190 bytes itself; the answer is still ours."""
+    port = await serve()
+    conn = await connect(port, GREEDY)
+    long_query = b"%C4%A9" * 2000
+    conn[1].write(b"GET /api/v1/counts?thread=" + long_query + b" HTTP/1.1\r\nHost: c.test\r\n\r\n")
+    status, headers, body = await answer(conn)
+    assert status == 400
+    assert headers["content-type"] == "application/problem+json"
+    assert "8190" in problem_of(body)["detail"]
+    close(conn)
+
+
 def test_the_command_line_sets_the_cap(tmp_path: Path, redis_url: str) -> None:
     """`commentsvc api --max-connections-per-ip N` as a real process."""
     env = service_env(tmp_path, COMMENTSVC_REDIS_URL=redis_url)
