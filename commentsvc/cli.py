@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from commentsvc import cli_moderators, cli_people, cli_threads
+from commentsvc import cli_moderators, cli_people, cli_threads, cli_webhooks
 from commentsvc.config import ConfigError, Settings, env_name, load_settings
 from commentsvc.policy import Policy, PolicyError
 from commentsvc.transfer import cli as cli_transfer
@@ -73,42 +73,85 @@ def use_uvloop() -> None:
 # ----- serve / api / worker -------------------------------------------------
 
 
-def _run_web(settings: Settings, *, with_workers: bool) -> int:
+def _run_web(
+    settings: Settings, *, with_workers: bool, role: str | None = None, child: bool = False
+) -> int:
     from commentsvc.web.accesslog import BUFFER as ACCESS_LOG
     from commentsvc.web.accesslog import JsonRequestLog, RequestLog
     from commentsvc.web.app import create_app
-    from commentsvc.web.serve import serve
+    from commentsvc.web.serve import run_background, serve
 
     background = []
     if with_workers:
         from workers.background import all_workers
 
         background = all_workers()
-    app = create_app(settings, background=background, migrate=with_workers)
-    url = settings.resolved_public_url
-    banner = (
-        f"commentsvc serving on http://{settings.host}:{settings.port}\n"
-        f"  demo article:  {url}/demo\n  moderation:    {url}/moderate\n"
-        f"  data dir:      {settings.data_dir.resolve()}"
-    )
+    app = create_app(settings, background=background, migrate=with_workers and not child)
     use_uvloop()
+    if role == "workers":  # the workers' child of `serve --processes N`: no HTTP
+        asyncio.run(run_background(app))
+        return 0
     access_log_class = JsonRequestLog if settings.log_format == "json" else RequestLog
-    asyncio.run(serve(app, settings, access_log_class=access_log_class, banner=banner))
+    banner = _banner(settings)
+    asyncio.run(serve(app, settings, access_log_class=access_log_class, banner=banner, child=child))
     ACCESS_LOG.flush()
     return 0
 
 
+def _banner(settings: Settings) -> str:
+    url = settings.resolved_public_url
+    return (
+        f"commentsvc serving on http://{settings.host}:{settings.port}\n"
+        f"  demo article:  {url}/demo\n  moderation:    {url}/moderate\n"
+        f"  data dir:      {settings.data_dir.resolve()}"
+    )
+
+
+def _run_processes(args: argparse.Namespace, settings: Settings, *, with_workers: bool) -> int:
+    """`--processes N`: one process (as before) for N = 1, else a parent and its children."""
+    from commentsvc.web.supervisor import ROLE_WORKERS, default_processes, supervise
+
+    if args.child_role:  # started by the parent below
+        return _run_web(
+            settings,
+            with_workers=args.child_role == ROLE_WORKERS,
+            role=args.child_role,
+            child=True,
+        )
+    processes = args.processes if args.processes is not None else 1
+    if processes == 0:  # `--processes 0`: one per CPU
+        processes = default_processes()
+    if processes < 1:
+        print("commentsvc: --processes must be 0 (one per CPU) or more", file=sys.stderr)
+        return 2
+    if processes == 1:
+        return _run_web(settings, with_workers=with_workers)
+    use_uvloop()
+    return asyncio.run(
+        supervise(
+            settings,
+            args.child_env,
+            command=args.command,
+            processes=processes,
+            with_workers=with_workers,
+            config=args.config,
+            banner=_banner(settings),
+        )
+    )
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    return _run_web(settings, with_workers=True)
+    return _run_processes(args, settings, with_workers=True)
 
 
 def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
-    return _run_web(settings, with_workers=False)
+    return _run_processes(args, settings, with_workers=False)
 
 
 async def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from commentsvc.runtime import open_runtime
     from commentsvc.schema import SchemaWatch
+    from workers.desk import run_desk, run_desk_once
     from workers.moderation import build_pipeline, run_moderation
     from workers.notifier import run_notifier
     from workers.sweeper import Sweeper
@@ -120,6 +163,7 @@ async def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         loop.add_signal_handler(sig, stop.set)
     moderate = args.kind in ("moderation", "all")
     notify = args.kind in ("notify", "all")
+    desk = args.kind in ("desk", "all")  # issue 14: auto-close and webhooks
     async with open_runtime(settings, migrate=False) as runtime:
         if args.burst:
             schema = SchemaWatch(runtime.store.db, "nothing was run")
@@ -132,6 +176,8 @@ async def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         if args.burst:  # in order: what moderation approves, the notifier sends
             if moderate:
                 await run_moderation(runtime, burst=True, pipeline=pipeline)
+            if desk:  # before the notifier: it sends the admins' alerts the desk queues
+                await run_desk_once(runtime)
             if notify:
                 await run_notifier(runtime, burst=True)
             return 0
@@ -140,6 +186,8 @@ async def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
             tasks.append(run_moderation(runtime, stop=stop, pipeline=pipeline))
         if notify:
             tasks.append(run_notifier(runtime, stop=stop))
+        if desk:
+            tasks.append(run_desk(runtime, stop=stop))
         await asyncio.gather(*tasks)
     return 0
 
@@ -264,9 +312,19 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="S",
             help="seconds a request head may take to arrive (default 10; 0: no limit)",
         )
+        p.add_argument(
+            "--processes",
+            type=int,
+            metavar="N",
+            help="API processes sharing the port (default 1: this process does it all; "
+            + "0: one per CPU"
+            + ("; with more than 1, the workers run in one more" if name == "serve" else "")
+            + "). Each process keeps its own /metrics and connection cap",
+        )
+        p.add_argument("--child-role", choices=["api", "workers"], help=argparse.SUPPRESS)
 
     p = sub.add_parser("worker", help="run workers without the API")
-    p.add_argument("kind", choices=["moderation", "notify", "all"])
+    p.add_argument("kind", choices=["moderation", "notify", "desk", "all"])
     p.add_argument("--burst", action="store_true", help="drain the queue and exit")
 
     sub.add_parser("migrate", help="bring the database schema up to date (idempotent)")
@@ -306,6 +364,7 @@ EXTRA_COMMANDS: list[Callable[[Any], None]] = [
     cli_threads.register,
     cli_transfer.register,
     cli_people.register,
+    cli_webhooks.register,
 ]
 EXTRA_HANDLERS: dict[str, Command] = {
     "moderator": cli_moderators.cmd_moderator,
@@ -313,6 +372,7 @@ EXTRA_HANDLERS: dict[str, Command] = {
     "import": cli_transfer.cmd_import,
     "export": cli_transfer.cmd_export,
     "person": cli_people.cmd_person,
+    "webhook": cli_webhooks.cmd_webhook,
 }
 
 
@@ -330,6 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"commentsvc: configuration error: {exc}", file=sys.stderr)
         return 2
     setup_logging(settings)
+    args.child_env = env  # what `--processes N` hands its children
     if args.command == "serve":
         return cmd_serve(args, settings)
     if args.command == "api":

@@ -15,6 +15,25 @@ log = logging.getLogger(__name__)
 AUTO_CLOSE_EVERY_S = 60.0
 
 
+async def run_desk_once(runtime: Runtime) -> int:
+    """`worker desk --burst`: one auto-close sweep, then every webhook delivery due now
+    (until no new event is left and nothing is due); returns the deliveries tried.
+    A failed delivery waits for its retry time, so it is left to a later run."""
+    await desk.close_due_threads(runtime.service)
+    worker = WebhookWorker(runtime.settings, runtime.store, runtime.keys)
+    tried = 0
+    try:
+        while True:
+            cursor = await runtime.store.webhooks.cursor()
+            await worker.dispatch()
+            sent = await worker.send_due()
+            tried += sent
+            if sent == 0 and await runtime.store.webhooks.cursor() == cursor:
+                return tried
+    finally:
+        await worker.close()
+
+
 async def run_desk(runtime: Runtime, *, stop: asyncio.Event) -> None:
     """Until `stop`: close threads whose time has come (every minute), and run webhooks."""
     webhooks = asyncio.create_task(
