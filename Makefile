@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench bench-api bench-words bench-notify bench-import bench-outage clean
+.PHONY: run test lint typecheck unit bench bench-api bench-words bench-notify bench-import bench-outage bench-replay bench-toxicity bench-quality clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("commentsvc needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
@@ -55,6 +55,10 @@ bench-outage: $(STAMP)
 ## bench-import: a generated 200,000-comment WXR through `commentsvc import` (SQLite; PostgreSQL with PG=url)
 bench-import: $(STAMP)
 	$(PY) benchmarks/import_wxr.py $(if $(PG),--postgres $(PG))
+
+## bench-replay: "what if" of a rule change over 10,000 comments of one site (target < 2 s)
+bench-replay: $(STAMP)
+	$(PY) benchmarks/replay.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from commentsvc.moderate import Moderator, standard_pipeline
+from commentsvc.moderation.learning import ModeratorMemory
 from commentsvc.moderation.pipeline import Pipeline
 from commentsvc.queue.consumer import run_consumer
 from commentsvc.runtime import Runtime
@@ -26,12 +28,31 @@ async def run_moderation(
     pipeline: Pipeline | None = None,
 ) -> int:
     """Moderate until `stop` is set (or, in burst mode, until the queue is empty)."""
-    moderator = Moderator(runtime.service, pipeline or build_pipeline())
-    return await run_consumer(
-        runtime.moderate_queue,
-        moderator.handle,
-        name="moderation",
-        stop=stop,
-        burst=burst,
-        batch_size=runtime.settings.batch_size,
-    )
+    pipeline = pipeline or build_pipeline()
+    moderator = Moderator(runtime.service, pipeline)
+    # What moderators taught the toxicity stage, per site (commentsvc.moderation.learning).
+    memories = [
+        m for s in pipeline.stages if isinstance(m := getattr(s, "memories", None), ModeratorMemory)
+    ]
+    learning: asyncio.Task[None] | None = None
+    if memories and not burst and stop is not None:
+        learning = asyncio.create_task(memories[0].run(runtime.service, stop))
+    elif memories:
+        try:
+            await memories[0].refresh(runtime.service)
+        except Exception:
+            log.exception("refreshing what moderators taught the toxicity model failed")
+    try:
+        return await run_consumer(
+            runtime.moderate_queue,
+            moderator.handle,
+            name="moderation",
+            stop=stop,
+            burst=burst,
+            batch_size=runtime.settings.batch_size,
+        )
+    finally:
+        if learning is not None:
+            learning.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await learning

@@ -198,10 +198,18 @@ def load_toxicity_model() -> ToxicityModel:
 
 
 def load_toxicity_stage(memories: SiteMemories | None = None) -> ToxicityStage | None:
-    """The stage with the shipped model, or None (logged) when the extra is not installed."""
+    """The stage with the shipped model, or None (logged) when the extra is not installed.
+
+    Without `memories` the stage gets an empty `learning.ModeratorMemory`, which
+    the moderation worker refreshes in the background (`ModeratorMemory.run`).
+    """
     try:
         model = load_toxicity_model()
     except ModelUnavailable as exc:
         log.warning("toxicity stage unavailable: %s", exc)
         return None
+    if memories is None:
+        from commentsvc.moderation.learning import ModeratorMemory
+
+        memories = ModeratorMemory(model)
     return ToxicityStage(model, memories)
