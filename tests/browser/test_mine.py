@@ -50,7 +50,7 @@ async def wait_for_status(service: Client, comment_id: str, *statuses: Status) -
 async def wait_for_mail(maildir: Path, to: str) -> EmailMessage:
     """The first email to `to` in the service's Maildir (the notifier writes it)."""
     for _ in range(STEP_MS // 20):
-        if maildir.exists():
+        if all((maildir / sub).is_dir() for sub in ("tmp", "new", "cur")):  # made one by one
             for raw in mailbox.Maildir(maildir, create=False):
                 message = message_from_bytes(raw.as_bytes(), policy=policy.default)
                 if message["To"] == to:

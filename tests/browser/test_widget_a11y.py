@@ -35,6 +35,8 @@ TAG_CONTROLS = """() => {
       const control = el.matches('a[href], button, input, select, textarea, [tabindex]');
       if (!control || el.disabled || el.getAttribute('tabindex') === '-1') continue;
       if (!el.getClientRects().length || getComputedStyle(el).visibility === 'hidden') continue;
+      // inside a closed <details>: laid out (content-visibility) but neither shown nor focusable
+      if (!el.checkVisibility({ contentVisibilityAuto: true, visibilityProperty: true })) continue;
       el.setAttribute('data-probe', String(found.length));
       found.push(el.getAttribute('aria-label') || el.textContent.trim().slice(0, 40) || el.tagName);
     }
