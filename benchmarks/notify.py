@@ -101,8 +101,8 @@ class Run:
 async def _seed(runtime: Any, thread_key: str, subscribers: int) -> str:
     """N confirmed subscribers of a new thread, and one comment, approved: returns its id."""
     from commentsvc import ids
+    from commentsvc.comments.lifecycle import Act, step
     from commentsvc.models import Status
-    from commentsvc.store.records import Transition
     from commentsvc.store.tables import now_utc, subscriptions
 
     store = runtime.store
@@ -151,7 +151,7 @@ async def _seed(runtime: Any, thread_key: str, subscribers: int) -> str:
         ]
     )
     result = await runtime.service.transition(
-        Transition(comment_id, frozenset({"received"}), Status.APPROVED, "system", "moderate")
+        step(Act.MODERATE).transition(comment_id, Status.RECEIVED, "system", to=Status.APPROVED)
     )
     if result is None or not result.first_approval:
         raise RuntimeError("the benchmark comment was not approved")

@@ -2,6 +2,6 @@
 
 import sys
 
-from commentsvc.cli import main
+from commentsvc.cli.commands import main
 
 sys.exit(main())

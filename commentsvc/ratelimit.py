@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 
 from commentsvc.config import RateLimit
 from commentsvc.queue.constants import rate_key
-from commentsvc.redisguard import REDIS_DOWN
+from commentsvc.queue.redisguard import REDIS_DOWN
 
 log = logging.getLogger(__name__)
 

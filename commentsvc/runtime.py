@@ -17,8 +17,11 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff, NoBackoff
 
+from commentsvc.comments.events import EventBus
+from commentsvc.comments.reader_actions import ReaderActions
+from commentsvc.comments.reading import ThreadReader
+from commentsvc.comments.service import CommentService
 from commentsvc.config import Settings
-from commentsvc.events import EventBus
 from commentsvc.queue.constants import (
     GROUP_MODERATE,
     GROUP_NOTIFY,
@@ -26,13 +29,10 @@ from commentsvc.queue.constants import (
     STREAM_NOTIFY,
 )
 from commentsvc.queue.embedded import EmbeddedRedis
+from commentsvc.queue.redisguard import REDIS_DOWN, GuardedRetry, RedisGuard
 from commentsvc.queue.streams import JobQueue
 from commentsvc.ratelimit import RateLimiter
-from commentsvc.reader_actions import ReaderActions
-from commentsvc.reading import ThreadReader
-from commentsvc.redisguard import REDIS_DOWN, GuardedRetry, RedisGuard
 from commentsvc.security import Keys
-from commentsvc.service import CommentService
 from commentsvc.store import Store
 
 log = logging.getLogger(__name__)

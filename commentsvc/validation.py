@@ -175,7 +175,7 @@ class NewComment:
     notify: NotifyChoice
     anchor: Anchor | None
     honeypot: bool
-    thread_published: str = ""  # the embed's article date, a hint (commentsvc/desk.py)
+    thread_published: str = ""  # the embed's article date, a hint (commentsvc/review/desk.py)
 
 
 def parse_new_comment(data: Any) -> NewComment:

@@ -219,8 +219,8 @@ async def test_while_redis_is_down_posts_skip_it_and_are_decided_once_it_is_back
             )
     finally:
         server.stop()
-    assert len(_log_lines(caplog, "commentsvc.redisguard", "unreachable")) == 1
-    assert len(_log_lines(caplog, "commentsvc.redisguard", "reachable again")) == 1
+    assert len(_log_lines(caplog, "commentsvc.queue.redisguard", "unreachable")) == 1
+    assert len(_log_lines(caplog, "commentsvc.queue.redisguard", "reachable again")) == 1
     assert not _log_lines(caplog, "commentsvc.queue.doorbell", "sweeper will re-enqueue")
     per_logger = Counter(r.name for r in caplog.records if r.levelno >= logging.WARNING)
     assert per_logger["commentsvc.queue.consumer"] <= 2, "one line per consumer at the start"

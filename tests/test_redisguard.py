@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from commentsvc.redisguard import Outage, RedisDown, RedisGuard
+from commentsvc.queue.redisguard import Outage, RedisDown, RedisGuard
 from commentsvc.runtime import redis_client, redis_guard
 from tests.servers import RedisProcess
 
@@ -51,7 +51,7 @@ async def test_calls_fail_at_once_while_down_and_work_again_after(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     guard, client = guarded
-    caplog.set_level(logging.INFO, logger="commentsvc.redisguard")
+    caplog.set_level(logging.INFO, logger="commentsvc.queue.redisguard")
     outages: list[Outage] = []
 
     async def remember(outage: Outage) -> None:

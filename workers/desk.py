@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 
-from commentsvc import desk
+from commentsvc.review import desk
 from commentsvc.runtime import Runtime
 from commentsvc.webhooks.worker import WebhookWorker
 

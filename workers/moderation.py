@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 
-from commentsvc.moderate import Moderator, standard_pipeline
+from commentsvc.comments import lessons
+from commentsvc.comments.automod import AutoModerator, standard_pipeline
 from commentsvc.moderation.learning import ModeratorMemory
 from commentsvc.moderation.pipeline import Pipeline
 from commentsvc.queue.consumer import run_consumer
@@ -16,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 def build_pipeline() -> Pipeline:
-    """The stage pipeline of DESIGN.md §5 (`commentsvc.moderate.standard_pipeline`)."""
+    """The stage pipeline of DESIGN.md §5 (`commentsvc.comments.automod.standard_pipeline`)."""
     return standard_pipeline()
 
 
@@ -29,17 +30,17 @@ async def run_moderation(
 ) -> int:
     """Moderate until `stop` is set (or, in burst mode, until the queue is empty)."""
     pipeline = pipeline or build_pipeline()
-    moderator = Moderator(runtime.service, pipeline)
+    moderator = AutoModerator(runtime.service, pipeline)
     # What moderators taught the toxicity stage, per site (commentsvc.moderation.learning).
     memories = [
         m for s in pipeline.stages if isinstance(m := getattr(s, "memories", None), ModeratorMemory)
     ]
     learning: asyncio.Task[None] | None = None
     if memories and not burst and stop is not None:
-        learning = asyncio.create_task(memories[0].run(runtime.service, stop))
+        learning = asyncio.create_task(lessons.keep_fresh(memories[0], runtime.service, stop))
     elif memories:
         try:
-            await memories[0].refresh(runtime.service)
+            await lessons.refresh(memories[0], runtime.service)
         except Exception:
             log.exception("refreshing what moderators taught the toxicity model failed")
     try:

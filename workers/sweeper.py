@@ -17,7 +17,7 @@ import time
 from datetime import datetime, timedelta
 
 from commentsvc.models import Status
-from commentsvc.redisguard import REDIS_DOWN, Outage
+from commentsvc.queue.redisguard import REDIS_DOWN, Outage
 from commentsvc.runtime import Runtime
 from commentsvc.store.tables import now_utc
 

@@ -13,7 +13,7 @@ from collections import deque
 import redis.asyncio as aioredis
 
 from commentsvc.queue.constants import login_failures_key
-from commentsvc.redisguard import REDIS_DOWN
+from commentsvc.queue.redisguard import REDIS_DOWN
 
 MAX_LOCAL_SUBJECTS = 100_000
 

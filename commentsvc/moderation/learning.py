@@ -14,17 +14,16 @@ model's probability (which weighs `PRIOR`): several rejections of comments
 like it raise the score, approvals lower it, one alone does little, and
 comments unlike anything the moderators decided keep the shipped score.
 
-`ModeratorMemory` is the worker's: it refreshes every site whose policy
-scores toxicity and has `learn_from_moderators` on, in the background
-(`run`), embedding only examples it has not seen. `report` says what a site's
+`ModeratorMemory` is the worker's: `comments.lessons` reads the examples of
+every site whose policy scores toxicity and has `learn_from_moderators` on,
+in the background, and the memory embeds only examples it has not seen. `report` says what a site's
 memory has learned and what it would have done on the last 500 decisions
-(each judged without itself), for `commentsvc toxicity report SITE`.
+(each judged without itself), for the benchmark and the tests.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 from collections.abc import Sequence
@@ -32,14 +31,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sqlalchemy as sa
 
 from commentsvc.moderation.sentence_model import DIMENSIONS, Vector
-from commentsvc.store.tables import comments, events
 
 if TYPE_CHECKING:
     from commentsvc.moderation.toxicity import ToxicityModel
-    from commentsvc.service import CommentService
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +44,8 @@ NEAR = 0.5
 NEIGHBOURS = 10
 WEIGHT = 2.0
 PRIOR = 1.0
-REFRESH_S = 60.0
 LABELS = {"reject": 1, "approve": 0}
+"""A moderator's action on a comment, as an example's label."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,13 +145,9 @@ class ModeratorMemory:
         memory = self.sites.get(site_id)
         return memory.adjust(vector, logit) if memory is not None else None
 
-    async def refresh(self, service: CommentService) -> None:
-        """Read every learning site's examples again; embed the new ones (off the loop)."""
-        wanted: dict[str, list[Example]] = {}
-        for site in await service.store.sites.all():
-            policy = await service.policy(site.id)
-            if policy.toxicity_threshold is not None and policy.learn_from_moderators:
-                wanted[site.id] = await load_examples(service, site.id)
+    async def update(self, wanted: dict[str, list[Example]]) -> None:
+        """Take each learning site's examples (from `comments.lessons`); embed only the
+        new ones, off the event loop. A site left out forgets what it learned."""
         new = [
             e
             for found in wanted.values()
@@ -178,71 +170,6 @@ class ModeratorMemory:
         self.sites = sites
         for site_id, memory in sites.items():
             log.debug("site %s: learned from %d moderator decisions", site_id, len(memory))
-
-    async def run(
-        self, service: CommentService, stop: asyncio.Event, every_s: float = REFRESH_S
-    ) -> None:
-        """Refresh until `stop` is set; a failed refresh is logged and tried again later."""
-        while not stop.is_set():
-            try:
-                await self.refresh(service)
-            except Exception:
-                log.exception("refreshing what moderators taught the toxicity model failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), every_s)
-
-
-async def load_examples(
-    service: CommentService, site_id: str, limit: int = MAX_EXAMPLES
-) -> list[Example]:
-    """A site's newest moderator approvals and rejections, one per comment, oldest first.
-
-    A comment's latest such decision counts, and only while the comment still
-    has the status that decision gave it (a later restore or delete drops it).
-    """
-    query = (
-        sa.select(events.c.id, events.c.comment_id, events.c.action, comments.c.body)
-        .join(comments, comments.c.id == events.c.comment_id)
-        .where(
-            comments.c.site_id == site_id,
-            events.c.action.in_(list(LABELS)),
-            events.c.actor != "system",
-            comments.c.status.in_(["approved", "rejected"]),
-        )
-        .order_by(events.c.id.desc())
-        .limit(limit * 2)
-    )
-    async with service.store.db.read() as conn:
-        rows = (await conn.execute(query)).all()
-    statuses = {"approve": "approved", "reject": "rejected"}
-    current = await _statuses(service, list({r.comment_id for r in rows}))
-    seen: set[str] = set()
-    out: list[Example] = []
-    for row in rows:
-        if row.comment_id in seen:
-            continue
-        seen.add(row.comment_id)
-        if current.get(row.comment_id) != statuses[row.action]:
-            continue
-        out.append(Example(row.comment_id, row.body, LABELS[row.action], row.id))
-        if len(out) >= limit:
-            break
-    out.reverse()
-    return out
-
-
-async def _statuses(service: CommentService, ids: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for i in range(0, len(ids), 500):
-        part = ids[i : i + 500]
-        async with service.store.db.read() as conn:
-            rows = (
-                await conn.execute(
-                    sa.select(comments.c.id, comments.c.status).where(comments.c.id.in_(part))
-                )
-            ).all()
-        found.update({r.id: r.status for r in rows})
-    return found
 
 
 def report(

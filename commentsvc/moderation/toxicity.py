@@ -201,7 +201,7 @@ def load_toxicity_stage(memories: SiteMemories | None = None) -> ToxicityStage |
     """The stage with the shipped model, or None (logged) when the extra is not installed.
 
     Without `memories` the stage gets an empty `learning.ModeratorMemory`, which
-    the moderation worker refreshes in the background (`ModeratorMemory.run`).
+    the moderation worker refreshes in the background (`comments.lessons`).
     """
     try:
         model = load_toxicity_model()

@@ -36,10 +36,9 @@ from datetime import datetime, timedelta
 
 import redis.asyncio as aioredis
 
-from commentsvc import ids, stats
-from commentsvc.batching import Batcher
+from commentsvc import ids
+from commentsvc.comments.batching import Batcher
 from commentsvc.config import Settings
-from commentsvc.jobs import by_comment as jobs_by_comment
 from commentsvc.models import Comment, Site, Status, Thread
 from commentsvc.notify import mine, recipients
 from commentsvc.notify.compose import Composer, excerpt, html_to_text
@@ -47,8 +46,10 @@ from commentsvc.notify.sender import Destination, PermanentError, TransientError
 from commentsvc.notify.tokens import CONFIRM_TTL_S, Tokens
 from commentsvc.policy import Policy, PolicyError
 from commentsvc.queue.constants import STATS_EMAILS, moderator_alert_key
+from commentsvc.queue.jobs import by_comment as jobs_by_comment
+from commentsvc.queue.redisguard import REDIS_DOWN
 from commentsvc.queue.streams import Job
-from commentsvc.redisguard import REDIS_DOWN
+from commentsvc.review import stats
 from commentsvc.security import Keys
 from commentsvc.store import Store
 from commentsvc.store.deliveries import (

@@ -2,7 +2,7 @@
 
 An outage is logged twice, when the loop meets it and, with its length, when
 Redis answers again. Meanwhile the loop waits for the queue's guard (see
-`commentsvc.redisguard`) to see Redis back, so it resumes within one probe
+`commentsvc.queue.redisguard`) to see Redis back, so it resumes within one probe
 interval; without a guard it retries with capped backoff, quietly.
 """
 

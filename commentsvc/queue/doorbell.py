@@ -18,8 +18,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from commentsvc.queue.constants import MAX_HELD_DOORBELLS
+from commentsvc.queue.redisguard import REDIS_DOWN, Outage
 from commentsvc.queue.streams import JobQueue
-from commentsvc.redisguard import REDIS_DOWN, Outage
 
 log = logging.getLogger(__name__)
 

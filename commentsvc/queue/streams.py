@@ -57,7 +57,7 @@ from commentsvc.queue.constants import (
     job_error_key,
 )
 from commentsvc.queue.deadletters import deadletter_fields
-from commentsvc.redisguard import RedisGuard
+from commentsvc.queue.redisguard import RedisGuard
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class JobQueue:
         self.maxlen = maxlen
         self.deadletter_stream = deadletter_stream
         self.dead_after_ms = dead_after_ms
-        self.guard = guard  # the client's (see commentsvc.redisguard); None: no outage tracking
+        self.guard = guard  # the client's (queue.redisguard); None: no outage tracking
         self._errors_key = job_error_key(stream)
         self._alive_key = consumer_alive_key(stream, consumer)
         self._seen_key = consumer_seen_key(stream, consumer)

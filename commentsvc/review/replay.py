@@ -3,7 +3,7 @@
 The replay reads and never writes. It takes the site's comments of the last
 `days` days (not deleted; the newest `MAX_COMMENTS` when there are more),
 gathers the facts the stages need and runs the pipeline through the worker's
-own code (`Moderator.items` and `Moderator.verdicts`: the same pure stages,
+own code (`AutoModerator.items` and `AutoModerator.verdicts`: the same pure stages,
 the same desk hours) twice: under the site's policy as saved (the baseline)
 and under the proposed one. The difference between the two is what the change
 would do, so a comment a moderator has since decided by hand counts only if
@@ -28,12 +28,12 @@ from datetime import timedelta
 from typing import Any
 
 from commentsvc.auth.principal import Principal
+from commentsvc.comments.automod import AutoModerator
+from commentsvc.comments.service import CommentService, policy_of
 from commentsvc.errors import NotFound
 from commentsvc.models import Comment, Status, Verdict
-from commentsvc.moderate import Moderator
-from commentsvc.modviews import highlights
 from commentsvc.policy import Policy
-from commentsvc.service import CommentService, policy_of
+from commentsvc.review.modviews import highlights
 from commentsvc.store.review import ReviewItem
 from commentsvc.store.tables import now_utc
 from commentsvc.views import rfc3339
@@ -84,15 +84,15 @@ class ReplayRequest:
 class Replayer:
     """Runs replays for admins; the pipeline (word list, model) is built on the first one."""
 
-    def __init__(self, service: CommentService, moderator: Moderator | None = None) -> None:
+    def __init__(self, service: CommentService, moderator: AutoModerator | None = None) -> None:
         self.service = service
         self._moderator = moderator
 
-    def _judge(self) -> Moderator:
+    def _judge(self) -> AutoModerator:
         if self._moderator is None:
-            from commentsvc.moderate import standard_pipeline
+            from commentsvc.comments.automod import standard_pipeline
 
-            self._moderator = Moderator(self.service, standard_pipeline())
+            self._moderator = AutoModerator(self.service, standard_pipeline())
         return self._moderator
 
     async def replay(self, who: Principal, request: ReplayRequest) -> dict[str, Any]:

@@ -15,13 +15,15 @@ who asked, never what was erased.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from commentsvc.models import Comment, Status
+from commentsvc.comments.lifecycle import Act, step
+from commentsvc.comments.service import body_fingerprint
+from commentsvc.models import Comment
 from commentsvc.policy import EraseComments
-from commentsvc.service import body_fingerprint
 from commentsvc.store.records import Transition
 
 ANONYMOUS_NAME = "a reader"
@@ -71,7 +73,7 @@ def erase_transition(
         "edit_token_hash": "",
     }
     if mode == "delete":
-        to_status = Status.DELETED
+        act = Act.ERASE
         changes.update(
             body="",
             body_html="",
@@ -80,7 +82,7 @@ def erase_transition(
             moderation=_moderation_when_deleted(comment.moderation),
         )
     else:
-        to_status = comment.status
+        act = Act.ANONYMISE
         body = redact(comment.body)
         changes.update(
             body=body,
@@ -88,15 +90,11 @@ def erase_transition(
             body_html=redact(comment.body_html),
             moderation=_redact_json(comment.moderation, redact),
         )
-    return Transition(
-        comment_id=comment.id,
-        from_statuses=frozenset({comment.status.value}),
-        to_status=to_status,
-        actor=actor,
-        action=ACTION,
-        changes=changes,
-        expected_version=comment.version,
+    # Erasing a comment someone moved meanwhile must not undo their move: from its status only.
+    move = step(act).transition(
+        comment.id, comment.status, actor, changes=changes, expected_version=comment.version
     )
+    return dataclasses.replace(move, from_statuses=frozenset({comment.status}))
 
 
 def plan(

@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from commentsvc.comments.service import CommentService
 from commentsvc.errors import NotFound, RateLimited
 from commentsvc.notify.compose import article_url
 from commentsvc.notify.mine import TEMPLATE, PersonLinks
@@ -23,7 +24,6 @@ from commentsvc.ratelimit import RateLimiter
 from commentsvc.rights import erase as erasing
 from commentsvc.rights.records import person_document
 from commentsvc.security import Keys
-from commentsvc.service import CommentService
 from commentsvc.store import Store
 from commentsvc.store.people import Erased
 from commentsvc.store.subscriptions import canonical_email

@@ -478,7 +478,7 @@ async def _apply_transitions(
         before = current.get(t.comment_id)
         if (
             before is None
-            or before.status.value not in t.from_statuses
+            or before.status not in t.from_statuses
             or (t.expected_version is not None and before.version != t.expected_version)
         ):
             done.append(None)

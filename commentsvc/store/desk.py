@@ -123,11 +123,11 @@ class DeskStore:
             )
         return [comment_from_row(r) for r in rows]
 
-    async def insert_approved(
-        self, row: dict[str, Any], actor: str, action: str, note: str = ""
+    async def insert_and_move(
+        self, row: dict[str, Any], actor: str, move: Transition
     ) -> TransitionResult:
-        """Insert a comment and approve it in one transaction (a staff reply: no moderation,
-        no moment at which a worker could see it `received`)."""
+        """Insert a comment and apply `move` to it in one transaction (a staff reply is
+        approved with no moment at which a worker could see it `received`)."""
         async with self.db.write() as conn:
             await conn.execute(comments.insert().values(**row))
             await conn.execute(
@@ -141,10 +141,7 @@ class DeskStore:
                     at=row["created_at"],
                 )
             )
-            t = Transition(
-                row["id"], frozenset({Status.RECEIVED.value}), Status.APPROVED, actor, action, note
-            )
-            results: Sequence[TransitionResult | None] = await _apply_transitions(conn, [t])
+            results: Sequence[TransitionResult | None] = await _apply_transitions(conn, [move])
         result = results[0]
         if result is None:  # pragma: no cover - inserted in this transaction
             raise RuntimeError("a new staff reply could not be approved")

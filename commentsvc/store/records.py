@@ -78,7 +78,7 @@ class Transition:
     """A compare-and-set status change, with the audit event it writes."""
 
     comment_id: str
-    from_statuses: frozenset[str]
+    from_statuses: frozenset[Status]
     to_status: Status
     actor: str
     action: str

@@ -312,10 +312,9 @@ class WebhookStore:
                     )
         return written
 
-    async def thread_closed(self, thread: Thread, by: str, now: datetime) -> int:
-        """One `thread.closed` delivery per endpoint of the thread's site that wants it."""
-        from commentsvc.webhooks.events import thread_closed_payload  # payloads live there
-
+    async def thread_closed(self, thread: Thread, payload: dict[str, Any], now: datetime) -> int:
+        """One `thread.closed` delivery per endpoint of the thread's site that wants it
+        (`payload`: `webhooks.events.thread_closed_payload`)."""
         wanted = [
             e
             for e in await self.endpoints(thread.site_id)
@@ -323,7 +322,6 @@ class WebhookStore:
         ]
         if not wanted:
             return 0
-        payload = thread_closed_payload(thread, by, now)
         return await self.plan(
             [
                 Planned(e.id, f"t{thread.id}.{thread.version}", "thread.closed", payload)

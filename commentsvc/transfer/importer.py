@@ -21,9 +21,9 @@ from typing import Any
 
 import orjson
 
+from commentsvc.comments.service import body_fingerprint
 from commentsvc.models import Kind, Status
 from commentsvc.security import Keys
-from commentsvc.service import body_fingerprint
 from commentsvc.store.tables import events, now_utc
 from commentsvc.store.transfer import Batch, ThreadSpec, TransferStore
 from commentsvc.transfer.ids import import_id

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from commentsvc.config import Settings
 from commentsvc.runtime import open_runtime
-from commentsvc.schema import SchemaWatch
+from commentsvc.store.schema_watch import SchemaWatch
 from commentsvc.web.handlers.live import setup_live
 from commentsvc.web.keys import METRICS, RUNTIME, SCHEMA, SETTINGS
 from commentsvc.web.metrics import Metrics

@@ -19,8 +19,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from commentsvc.auth import Accounts, Authenticator, Principal, SessionAuth
-from commentsvc.decisions import Decisions
 from commentsvc.errors import Forbidden, Unauthorized
+from commentsvc.review.decisions import Decisions
 from commentsvc.web.handlers.public import bearer_token
 from commentsvc.web.keys import ACCOUNTS, AUTHENTICATOR, DECISIONS, RUNTIME
 

@@ -6,10 +6,10 @@ from aiohttp import web
 
 from commentsvc.auth import Accounts, Authenticator
 from commentsvc.config import Settings
-from commentsvc.decisions import Decisions
+from commentsvc.review.decisions import Decisions
 from commentsvc.rights.service import PeopleService
 from commentsvc.runtime import Runtime
-from commentsvc.schema import SchemaWatch
+from commentsvc.store.schema_watch import SchemaWatch
 from commentsvc.web.live import LiveHub
 from commentsvc.web.metrics import Metrics
 

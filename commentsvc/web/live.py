@@ -22,7 +22,7 @@ from collections import deque
 
 import orjson
 
-from commentsvc.events import ThreadEvent
+from commentsvc.comments.events import ThreadEvent
 
 HEARTBEAT_S = 15.0
 RETRY_MS = 3000

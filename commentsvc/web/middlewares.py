@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from commentsvc.errors import RateLimited, ServiceError, Unavailable
-from commentsvc.redisguard import REDIS_DOWN
+from commentsvc.queue.redisguard import REDIS_DOWN
 from commentsvc.web.accesslog import loggable_path
 from commentsvc.web.keys import METRICS, RUNTIME, SCHEMA
 from commentsvc.web.problems import problem

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from commentsvc.cli import build_parser
+from commentsvc.cli.commands import build_parser
 from commentsvc.config import Settings, env_name, parse_settings
 from commentsvc.web.routes import ROUTES
 

@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
-from commentsvc import desk
 from commentsvc.models import Action, Status, Verdict
 from commentsvc.policy import Policy, PolicyError
+from commentsvc.review import desk
 from commentsvc.schedule import (
     closes_at,
     parse_published,

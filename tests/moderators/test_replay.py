@@ -6,8 +6,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from commentsvc.comments.automod import AutoModerator
 from commentsvc.models import Status
-from commentsvc.moderate import Moderator
 from commentsvc.review.replay import change_of
 from commentsvc.store import tables
 from tests.moderators.helpers import Client, moderator_token, post
@@ -60,7 +60,7 @@ async def _worker_again(client: Client, comment_ids: list[str]) -> dict[str, Sta
             .values(status=Status.RECEIVED.value)
         )
     again = await runtime.store.comments.get_many(comment_ids)
-    await Moderator(runtime.service, build_pipeline()).moderate(again)
+    await AutoModerator(runtime.service, build_pipeline()).moderate(again)
     return {c.id: c.status for c in await runtime.store.comments.get_many(comment_ids)}
 
 

@@ -13,14 +13,14 @@ import redis.asyncio as aioredis
 import sqlalchemy as sa
 
 from commentsvc.auth import Principal, Role
+from commentsvc.comments.automod import AutoModerator
+from commentsvc.comments.reader_actions import ReaderActions
 from commentsvc.errors import Conflict
 from commentsvc.models import Status, Verdict
-from commentsvc.moderate import Moderator
 from commentsvc.moderation.pipeline import Pipeline
 from commentsvc.moderation.types import Item
 from commentsvc.queue.constants import STREAM_DEADLETTER
 from commentsvc.queue.streams import Job
-from commentsvc.reader_actions import ReaderActions
 from commentsvc.store.tables import comments
 from commentsvc.web.keys import DECISIONS
 from tests.moderators.helpers import Client, moderator_token, post, post_held
@@ -48,7 +48,7 @@ async def test_an_edit_during_moderation_is_moderated_itself(any_client: Client)
 
     rt.store.bans.active = edit_while_moderating  # type: ignore[method-assign]
     try:
-        await Moderator(rt.service, build_pipeline()).handle(
+        await AutoModerator(rt.service, build_pipeline()).handle(
             [Job("1-1", {"comment_id": posted["id"]}, 1)]
         )
     finally:

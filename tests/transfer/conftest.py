@@ -13,9 +13,9 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
-from commentsvc.cli import build_parser
+from commentsvc.cli import transfer as transfer_cli
+from commentsvc.cli.commands import build_parser
 from commentsvc.config import Settings
-from commentsvc.transfer import cli as transfer_cli
 from tests.notify.conftest import GENEROUS_LIMITS, SMTPServer, smtp  # noqa: F401 - a fixture
 from tests.support import live_client, make_settings
 

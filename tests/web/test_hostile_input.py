@@ -15,7 +15,7 @@ import redis.asyncio as aioredis
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
-from commentsvc.reader_actions import MAX_VOTERS_PER_ADDRESS
+from commentsvc.comments.reader_actions import MAX_VOTERS_PER_ADDRESS
 from commentsvc.store.tables import comments
 from tests.support import live_client, make_settings, runtime_of
 from tests.web.conftest import GENEROUS_LIMITS

@@ -14,7 +14,7 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
-from commentsvc.events import EventBus, ThreadEvent
+from commentsvc.comments.events import EventBus, ThreadEvent
 from commentsvc.web.keys import LIVE
 from commentsvc.web.live import HubFull, LiveHub, TooManyStreams, encode
 from tests.support import live_client, make_settings, runtime_of

@@ -10,10 +10,10 @@ from typing import Any
 from aiohttp import web
 
 from commentsvc.auth import Principal
-from commentsvc.bans import BAN_KINDS, NewBan
-from commentsvc.decisions import ACTIONS, QueueQuery
 from commentsvc.errors import BadRequest, NotFound, ServiceError
 from commentsvc.policy import Policy, PolicyError
+from commentsvc.review.bans import BAN_KINDS, NewBan
+from commentsvc.review.decisions import ACTIONS, QueueQuery
 from commentsvc.review.replay import DEFAULT_DAYS, MAX_DAYS, ReplayRequest
 from commentsvc.store.review import QUEUE_STATUSES
 from commentsvc.validation import MAX_BODY_CHARS, Fields, is_plain_int, is_site_id, json_int

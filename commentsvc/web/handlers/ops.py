@@ -9,9 +9,9 @@ from collections.abc import Awaitable
 import orjson
 from aiohttp import web
 
-from commentsvc import stats
 from commentsvc.queue.constants import STATS_DECISIONS, STATS_EMAILS, STREAM_DEADLETTER
-from commentsvc.redisguard import REDIS_DOWN
+from commentsvc.queue.redisguard import REDIS_DOWN
+from commentsvc.review import stats
 from commentsvc.web.keys import METRICS, RUNTIME, SCHEMA
 from commentsvc.web.openapi import openapi_spec
 

@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 import orjson
 from aiohttp import web
 
+from commentsvc.comments.service import Client
 from commentsvc.errors import BadRequest, Forbidden, NotFound, RateLimited, UnsupportedMediaType
 from commentsvc.runtime import Runtime
-from commentsvc.service import Client
 from commentsvc.store.comments import Sort
 from commentsvc.validation import (
     has_control_chars,

@@ -6,8 +6,6 @@ from typing import Any
 
 from commentsvc import schedule
 from commentsvc.auth.passwords import MAX_PASSWORD_CHARS
-from commentsvc.bans import BAN_KINDS
-from commentsvc.decisions import ACTIONS
 from commentsvc.policy import (
     _BOOLS,
     _CHOICES,
@@ -17,6 +15,8 @@ from commentsvc.policy import (
     field_help,
     policy_fields,
 )
+from commentsvc.review.bans import BAN_KINDS
+from commentsvc.review.decisions import ACTIONS
 from commentsvc.review.replay import CHANGES, DEFAULT_DAYS, MAX_COMMENTS, MAX_DAYS
 from commentsvc.store.review import QUEUE_STATUSES
 from commentsvc.validation import MAX_BODY_CHARS, MAX_EMAIL_CHARS, MAX_KEY_CHARS, MAX_SITE_CHARS

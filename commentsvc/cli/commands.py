@@ -21,10 +21,13 @@ from typing import Any
 
 import orjson
 
-from commentsvc import cli_moderators, cli_people, cli_threads, cli_webhooks
+from commentsvc.cli import moderators as cli_moderators
+from commentsvc.cli import people as cli_people
+from commentsvc.cli import threads as cli_threads
+from commentsvc.cli import transfer as cli_transfer
+from commentsvc.cli import webhooks as cli_webhooks
 from commentsvc.config import ConfigError, Settings, env_name, load_settings
 from commentsvc.policy import Policy, PolicyError
-from commentsvc.transfer import cli as cli_transfer
 
 log = logging.getLogger("commentsvc")
 
@@ -150,7 +153,7 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from commentsvc.runtime import open_runtime
-    from commentsvc.schema import SchemaWatch
+    from commentsvc.store.schema_watch import SchemaWatch
     from workers.desk import run_desk, run_desk_once
     from workers.moderation import build_pipeline, run_moderation
     from workers.notifier import run_notifier

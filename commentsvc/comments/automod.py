@@ -6,7 +6,8 @@ import logging
 from collections.abc import Collection, Mapping, Sequence
 from datetime import timedelta
 
-from commentsvc.jobs import by_comment as jobs_by_comment
+from commentsvc.comments.lifecycle import Act, step
+from commentsvc.comments.service import CommentService
 from commentsvc.models import Comment, Reason, Status, Verdict
 from commentsvc.moderation.pipeline import Pipeline, default_stages
 from commentsvc.moderation.toxicity import load_toxicity_stage
@@ -14,11 +15,11 @@ from commentsvc.moderation.types import BanRule, Facts, Item
 from commentsvc.moderation.word_stage import WordStage
 from commentsvc.policy import Policy
 from commentsvc.queue.constants import STATS_DECISIONS
+from commentsvc.queue.jobs import by_comment as jobs_by_comment
 from commentsvc.queue.streams import Job
 from commentsvc.render import render_body
+from commentsvc.review.stats import count
 from commentsvc.schedule import with_schedule
-from commentsvc.service import CommentService
-from commentsvc.stats import count
 from commentsvc.store.records import Transition
 from commentsvc.store.tables import now_utc
 from commentsvc.views import rfc3339
@@ -42,7 +43,7 @@ def summarize(verdict: Verdict) -> str:
     return "; ".join(f"{r.rule}: {r.detail}" for r in verdict.reasons)
 
 
-class Moderator:
+class AutoModerator:
     """The moderation worker's handler: one call per batch of jobs."""
 
     def __init__(self, service: CommentService, pipeline: Pipeline) -> None:
@@ -196,12 +197,11 @@ class Moderator:
         changes: dict[str, object] = {"moderation": moderation}
         if verdict.censored_body is not None:
             changes["body_html"] = render_body(verdict.censored_body)
-        return Transition(
-            comment_id=comment.id,
-            from_statuses=frozenset({Status.RECEIVED.value}),
-            to_status=verdict.status,
-            actor="system",
-            action="moderate",
+        return step(Act.MODERATE).transition(
+            comment.id,
+            comment.status,
+            "system",
+            to=verdict.status,
             note=summarize(verdict),
             changes=changes,
             # The verdict is about the text read: an edit since (still `received`) must

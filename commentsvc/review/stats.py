@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import redis.asyncio as aioredis
 
-from commentsvc.redisguard import REDIS_DOWN
+from commentsvc.queue.redisguard import REDIS_DOWN
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,10 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from commentsvc import ids, schedule
-from commentsvc.batching import Batcher, Outcomes
-from commentsvc.cache import PageCache
+from commentsvc.comments.batching import Batcher, Outcomes
+from commentsvc.comments.events import EventBus, ThreadEvent
+from commentsvc.comments.memo import Memo
+from commentsvc.comments.pagecache import PageCache
 from commentsvc.config import Settings
 from commentsvc.errors import (
     Conflict,
@@ -29,8 +31,6 @@ from commentsvc.errors import (
     NotFound,
     RateLimited,
 )
-from commentsvc.events import EventBus, ThreadEvent
-from commentsvc.memo import Memo
 from commentsvc.models import (
     PUBLIC_STATUSES,
     Comment,
@@ -45,15 +45,16 @@ from commentsvc.notify.subscriptions import SubscriptionService
 from commentsvc.policy import Policy, PolicyError
 from commentsvc.queue.constants import dedupe_key
 from commentsvc.queue.doorbell import Doorbell
+from commentsvc.queue.redisguard import REDIS_DOWN
 from commentsvc.queue.streams import JobQueue
 from commentsvc.ratelimit import RateLimiter
-from commentsvc.redisguard import REDIS_DOWN
 from commentsvc.render import render_body
 from commentsvc.security import Keys, new_token, same_hash
 from commentsvc.store import Store
 from commentsvc.store.records import Transition, TransitionResult, comment_from_row
 from commentsvc.store.tables import now_utc
 from commentsvc.validation import NewComment
+from commentsvc.webhooks.events import thread_closed_payload
 
 log = logging.getLogger(__name__)
 
@@ -313,7 +314,9 @@ class CommentService:
                 ThreadEvent("thread.changed", site_id, thread_key, thread.version, "", thread.count)
             )
             if closed:
-                await self.store.webhooks.thread_closed(thread, "moderator", now_utc())
+                now = now_utc()
+                payload = thread_closed_payload(thread, "moderator", now)
+                await self.store.webhooks.thread_closed(thread, payload, now)
         return thread
 
     def _forget_thread(self, site_id: str, thread_key: str) -> None:
@@ -396,7 +399,7 @@ class CommentService:
         with contextlib.suppress(*REDIS_DOWN):
             await self.redis.delete(self._dedupe_key(thread_id, fingerprint, client, email))
 
-    # ----- reading (pages and views live in commentsvc/reading.py) ---------
+    # ----- reading (pages and views live in commentsvc/comments/reading.py) ---------
 
     async def counts(self, site_id: str, keys: Sequence[str]) -> dict[str, int]:
         return await self.store.threads.counts(site_id, keys)

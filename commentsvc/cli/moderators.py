@@ -7,7 +7,7 @@ import getpass
 import sys
 from typing import Any
 
-from commentsvc import cli_tokens
+from commentsvc.cli import tokens as cli_tokens
 from commentsvc.config import Settings
 
 

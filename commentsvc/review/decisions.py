@@ -31,7 +31,8 @@ from typing import Any
 
 from commentsvc import ids
 from commentsvc.auth.principal import Principal
-from commentsvc.bans import Banning
+from commentsvc.comments.lifecycle import DECISIONS, Act, Step, decision, edit_changes, step
+from commentsvc.comments.service import CommentService, policy_of
 from commentsvc.errors import (
     BadRequest,
     Conflict,
@@ -41,13 +42,11 @@ from commentsvc.errors import (
     ServiceError,
 )
 from commentsvc.models import Comment, Status
-from commentsvc.modviews import event_json, mod_comment
 from commentsvc.policy import Policy, PolicyError
-from commentsvc.render import render_body
+from commentsvc.review.bans import Banning
+from commentsvc.review.modviews import event_json, mod_comment
 from commentsvc.review.replay import Replayer
-from commentsvc.service import CommentService, body_fingerprint, policy_of
 from commentsvc.store.comments import CursorError
-from commentsvc.store.records import Transition
 from commentsvc.store.review import ReviewItem, author_key
 from commentsvc.store.tables import now_utc
 from commentsvc.views import rfc3339
@@ -57,24 +56,8 @@ log = logging.getLogger(__name__)
 S = Status
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
-    from_statuses: frozenset[str]
-    to_status: Status
-    done: str  # "approved", for messages
-
-
-def _rule(to: Status, done: str, *froms: Status) -> Rule:
-    return Rule(frozenset(s.value for s in froms), to, done)
-
-
-ACTIONS: dict[str, Rule] = {
-    "approve": _rule(S.APPROVED, "approved", S.RECEIVED, S.PENDING, S.SPAM, S.REJECTED),
-    "reject": _rule(S.REJECTED, "rejected", S.RECEIVED, S.PENDING, S.APPROVED, S.SPAM),
-    "spam": _rule(S.SPAM, "marked spam", S.RECEIVED, S.PENDING, S.APPROVED, S.REJECTED),
-    "delete": _rule(S.DELETED, "deleted", S.RECEIVED, S.PENDING, S.APPROVED, S.SPAM, S.REJECTED),
-    "restore": _rule(S.PENDING, "restored", S.DELETED, S.REJECTED, S.SPAM),
-}
+ACTIONS: tuple[str, ...] = tuple(a.value for a in DECISIONS)
+"""The decisions' names; what each may do is `comments.lifecycle.STEPS`."""
 STATS_WINDOW = timedelta(hours=24)
 STATS_ACTIONS = ("moderate", "flagged", *ACTIONS)
 MAX_CAS_ATTEMPTS = 3
@@ -250,7 +233,7 @@ class Decisions:
     async def _apply(
         self, who: Principal, comment: Comment, action: str, note: str, version: int | None
     ) -> Comment:
-        rule = ACTIONS.get(action)
+        rule = decision(action)
         if rule is None:
             raise Invalid(
                 "unknown action",
@@ -259,7 +242,7 @@ class Decisions:
         for _ in range(MAX_CAS_ATTEMPTS):
             if version is not None and comment.version != version:
                 raise Conflict(_stale(comment))
-            if comment.status.value not in rule.from_statuses:
+            if not rule.allows(comment.status):
                 raise Conflict(_refused(comment, action, rule))
             moderation = {
                 **comment.moderation,
@@ -269,12 +252,10 @@ class Decisions:
                 "note": note,
             }
             result = await self.service.transition(
-                Transition(
-                    comment_id=comment.id,
-                    from_statuses=rule.from_statuses,
-                    to_status=rule.to_status,
-                    actor=who.actor,
-                    action=action,
+                rule.transition(
+                    comment.id,
+                    comment.status,
+                    who.actor,
                     note=note,
                     changes={"moderation": moderation, "flags_reviewed": comment.flag_count},
                     expected_version=comment.version,
@@ -285,7 +266,7 @@ class Decisions:
             fresh = await self.store.comments.get(comment.id)
             if fresh is None:
                 raise NotFound("no such comment")
-            if fresh.status is not comment.status and fresh.status.value in rule.from_statuses:
+            if fresh.status is not comment.status and rule.allows(fresh.status):
                 # Someone decided otherwise first: theirs stands, and this moderator hears
                 # of it. (The same decision is "already approved" on the next turn; a vote
                 # or a flag meanwhile only changed the version: try again.)
@@ -305,8 +286,8 @@ class Decisions:
     ) -> dict[str, Any]:
         """A moderator rewrites a comment's body; audited with the previous text."""
         comment = await self._load(who, comment_id)
-        if comment.status is Status.DELETED:
-            raise Conflict("a deleted comment can't be edited; restore it first")
+        if not step(Act.EDIT).allows(comment.status):
+            raise Conflict(f"a {comment.status} comment can't be edited; restore it first")
         if version is not None and comment.version != version:
             raise Conflict(_stale(comment))
         now = now_utc()
@@ -324,20 +305,12 @@ class Decisions:
         }
         audit_note = (note + "\n\n" if note else "") + "previous text:\n" + comment.body
         result = await self.service.transition(
-            Transition(
-                comment_id=comment.id,
-                from_statuses=frozenset({comment.status.value}),
-                to_status=comment.status,
-                actor=who.actor,
-                action="edit",
+            step(Act.EDIT).transition(
+                comment.id,
+                comment.status,
+                who.actor,
                 note=audit_note,
-                changes={
-                    "body": body,
-                    "body_html": render_body(body),
-                    "body_hash": body_fingerprint(body),
-                    "edited_at": now,
-                    "moderation": moderation,
-                },
+                changes=edit_changes(body, moderation, now),
                 expected_version=comment.version,
             )
         )
@@ -426,9 +399,9 @@ def _stale(comment: Comment) -> str:
     )
 
 
-def _refused(comment: Comment, action: str, rule: Rule) -> str:
+def _refused(comment: Comment, action: str, rule: Step) -> str:
     status = comment.status.value
-    if comment.status is rule.to_status:
+    if comment.status in rule.targets:
         by = comment.moderation.get("decided_by")
         return f"the comment is already {rule.done}" + (f" by {by}" if by else "")
     return f"a {status} comment can't be {rule.done} (action {action!r})"

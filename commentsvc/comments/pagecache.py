@@ -2,7 +2,7 @@
 
 Each API process keeps the bytes it last rendered for a page. A thread's
 pages are dropped as soon as any process announces a change to it over Redis
-pub/sub (`commentsvc.events`), so a reader sees their approved comment at
+pub/sub (`commentsvc.comments.events`), so a reader sees their approved comment at
 once. Entries also carry a TTL as a safety net for lost announcements: an
 expired page is still served while one background task checks the thread's
 version (and re-renders only if it moved), so expiry never stalls readers.

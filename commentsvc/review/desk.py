@@ -13,15 +13,17 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from commentsvc import ids, schedule
+from commentsvc.comments.events import ThreadEvent
+from commentsvc.comments.lifecycle import Act, step
+from commentsvc.comments.service import NEW_COMMENT_DEFAULTS, CommentService, body_fingerprint
 from commentsvc.errors import Conflict, NotFound
-from commentsvc.events import ThreadEvent
 from commentsvc.models import Comment, Kind, Status, Thread
 from commentsvc.render import render_body
 from commentsvc.security import new_token
-from commentsvc.service import NEW_COMMENT_DEFAULTS, CommentService, body_fingerprint
-from commentsvc.store.records import Transition, TransitionResult
+from commentsvc.store.records import TransitionResult
 from commentsvc.store.tables import now_utc
 from commentsvc.validation import MAX_NAME_CHARS
+from commentsvc.webhooks.events import thread_closed_payload
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,9 @@ async def close_due_threads(service: CommentService, now: datetime | None = None
             await service.bus.publish(
                 ThreadEvent("thread.changed", site.id, after.key, after.version, "", after.count)
             )
-            await service.store.webhooks.thread_closed(after, "auto", now)
+            await service.store.webhooks.thread_closed(
+                after, thread_closed_payload(after, "auto", now), now
+            )
     return closed
 
 
@@ -71,12 +75,10 @@ async def set_featured(
             raise NotFound("no such comment")
         return TransitionResult(comment, comment.status, False, thread)
     result = await service.transition(
-        Transition(
+        step(Act.FEATURE if featured else Act.UNFEATURE).transition(
             comment.id,
-            frozenset({comment.status.value}),
             comment.status,
             actor,
-            FEATURE if featured else UNFEATURE,
             changes={"featured_at": now_utc() if featured else None},
             expected_version=comment.version,
         )
@@ -126,6 +128,7 @@ async def staff_reply(
         "edit_token_hash": service.keys.token_hash(new_token()),  # no author can edit it
         "staff": True,
     }
-    result = await service.store.desk.insert_approved(row, actor, STAFF_REPLY, "staff reply")
+    move = step(Act.STAFF_REPLY).transition(comment_id, Status.RECEIVED, actor, note="staff reply")
+    result = await service.store.desk.insert_and_move(row, actor, move)
     await service.after_transition(result)
     return result.comment

@@ -20,7 +20,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from commentsvc.queue.constants import CHANNEL_EVENTS
-from commentsvc.redisguard import REDIS_DOWN, RedisDown
+from commentsvc.queue.redisguard import REDIS_DOWN, RedisDown
 
 log = logging.getLogger(__name__)
 

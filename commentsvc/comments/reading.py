@@ -8,9 +8,9 @@ from typing import Any
 import orjson
 
 from commentsvc import views
+from commentsvc.comments.service import CommentService
 from commentsvc.errors import BadRequest, NotFound
 from commentsvc.models import Status
-from commentsvc.service import CommentService
 from commentsvc.store.comments import CursorError, Sort, decode_cursor
 
 

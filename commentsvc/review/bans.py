@@ -20,12 +20,12 @@ from datetime import datetime
 from typing import Any
 
 from commentsvc.auth.principal import Principal
+from commentsvc.comments.service import CommentService
 from commentsvc.errors import FieldError, Invalid, NotFound
 from commentsvc.models import Comment, Status
 from commentsvc.moderation.stages import BansStage
 from commentsvc.moderation.types import BanRule, Facts, Item
-from commentsvc.modviews import ban_json
-from commentsvc.service import CommentService
+from commentsvc.review.modviews import ban_json
 from commentsvc.store.bans import Ban
 from commentsvc.store.tables import now_utc
 

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from commentsvc.comments.lifecycle import Act, edit_changes, step
+from commentsvc.comments.service import Client, CommentService
 from commentsvc.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from commentsvc.models import Action, Comment, Reason, Status
 from commentsvc.policy import Policy
-from commentsvc.render import render_body
-from commentsvc.service import Client, CommentService, body_fingerprint
 from commentsvc.store.reactions import TooManyVoters
-from commentsvc.store.records import Transition
 from commentsvc.store.tables import now_utc
 
 MAX_VOTERS_PER_ADDRESS = 5
@@ -46,26 +45,17 @@ class ReaderActions:
                 "body too long",
                 errors=[FieldError("body", f"must be at most {policy.max_body_chars} characters")],
             )
-        if comment.status not in (Status.RECEIVED, Status.PENDING, Status.APPROVED):
+        editing = step(Act.EDIT_OWN)
+        if not editing.allows(comment.status):
             raise Conflict(f"a {comment.status.value} comment can't be edited")
         if await self.service.store.comments.has_replies(comment.id):
             raise Conflict("a comment with replies can't be edited")
         result = await self.service.transition(
-            Transition(
-                comment_id=comment.id,
-                from_statuses=frozenset(
-                    {Status.RECEIVED.value, Status.PENDING.value, Status.APPROVED.value}
-                ),
-                to_status=Status.RECEIVED,
-                actor="author",
-                action="edit",
-                changes={
-                    "body": body,
-                    "body_html": render_body(body),
-                    "body_hash": body_fingerprint(body),
-                    "edited_at": now_utc(),
-                    "moderation": {},
-                },
+            editing.transition(
+                comment.id,
+                comment.status,
+                "author",
+                changes=edit_changes(body, {}, now_utc()),
                 require_no_replies=True,
                 expected_version=comment.version,
             )
@@ -79,16 +69,11 @@ class ReaderActions:
 
     async def delete_own(self, comment_id: str, token: str | None) -> None:
         comment, _ = await self.own(comment_id, token)
-        if comment.status is Status.DELETED:
-            return
+        deleting = step(Act.DELETE_OWN)
+        if not deleting.allows(comment.status):
+            return  # already deleted: deleting again changes nothing
         result = await self.service.transition(
-            Transition(
-                comment_id=comment.id,
-                from_statuses=frozenset(s.value for s in Status if s is not Status.DELETED),
-                to_status=Status.DELETED,
-                actor="author",
-                action="delete",
-            )
+            deleting.transition(comment.id, comment.status, "author")
         )
         if result is None:
             raise Conflict("the comment changed meanwhile; reload and retry")
@@ -144,12 +129,10 @@ class ReaderActions:
                 Reason("flagged", f"{count} reader reports", Action.HOLD).to_json(),
             ]
             await self.service.transition(
-                Transition(
-                    comment_id=comment.id,
-                    from_statuses=frozenset({Status.APPROVED.value}),
-                    to_status=Status.PENDING,
-                    actor="readers",
-                    action="flagged",
+                step(Act.FLAGGED).transition(
+                    comment.id,
+                    comment.status,
+                    "readers",
                     note=f"{count} distinct flags (threshold {policy.flag_threshold})",
                     changes={"moderation": {**comment.moderation, "reasons": reasons}},
                 )
