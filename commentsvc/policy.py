@@ -7,11 +7,15 @@ is a sensible one. `Policy.from_json` lists every broken field at once.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from commentsvc import schedule
+from commentsvc.models import Site
 from commentsvc.validation import is_plain_int, json_int
+
+log = logging.getLogger(__name__)
 
 Mode = Literal["auto", "premoderate"]
 ProfanityAction = Literal["censor", "hold", "reject"]
@@ -299,3 +303,15 @@ def policy_fields() -> list[str]:
 
 
 DEFAULT_POLICY = Policy()
+
+
+def policy_of(site: Site | None) -> Policy:
+    """A site's stored policy; the defaults for no site, or (logged) for a stored policy
+    this release can't read, so one bad row never stops a service or a worker."""
+    if site is None:
+        return Policy()
+    try:
+        return Policy.from_json(site.policy)
+    except PolicyError as exc:
+        log.error("site %s has an invalid stored policy (%s); using defaults", site.id, exc)
+        return Policy()

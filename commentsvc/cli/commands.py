@@ -27,7 +27,7 @@ from commentsvc.cli import threads as cli_threads
 from commentsvc.cli import transfer as cli_transfer
 from commentsvc.cli import webhooks as cli_webhooks
 from commentsvc.config import ConfigError, Settings, env_name, load_settings
-from commentsvc.policy import Policy, PolicyError
+from commentsvc.policy import Policy
 
 log = logging.getLogger("commentsvc")
 
@@ -218,6 +218,8 @@ def _parse_value(raw: str) -> Any:
 
 
 async def cmd_site(args: argparse.Namespace, settings: Settings) -> int:
+    from commentsvc.errors import Invalid
+    from commentsvc.review.decisions import save_policy
     from commentsvc.store import Store
 
     store = Store.from_url(settings.resolved_database_url)
@@ -257,15 +259,15 @@ async def cmd_site(args: argparse.Namespace, settings: Settings) -> int:
         stored = dict(site.policy)
         for key in args.unset or []:
             stored.pop(key, None)
-        if changes or args.unset:
+        full = policy.to_json()
+        if changes or args.unset:  # "set" merges, as PATCH does (docs/design-notes.md)
             try:
-                policy = Policy.from_json({**stored, **changes})
-            except PolicyError as exc:
-                for field_name, message in exc.errors:
-                    print(f"{field_name}: {message}", file=sys.stderr)
+                full = await save_policy(store, args.site, {**stored, **changes})
+            except Invalid as exc:
+                for error in exc.errors:
+                    print(f"{error.field}: {error.message}", file=sys.stderr)
                 return 2
-            await store.sites.update(args.site, policy={**stored, **changes})
-        print(json.dumps(policy.to_json(), indent=2, sort_keys=True))
+        print(json.dumps(full, indent=2, sort_keys=True))
         return 0
     finally:
         await store.close()

@@ -42,7 +42,7 @@ from commentsvc.models import (
     Thread,
 )
 from commentsvc.notify.subscriptions import SubscriptionService
-from commentsvc.policy import Policy, PolicyError
+from commentsvc.policy import Policy, policy_of
 from commentsvc.queue.constants import dedupe_key
 from commentsvc.queue.doorbell import Doorbell
 from commentsvc.queue.redisguard import REDIS_DOWN
@@ -463,13 +463,3 @@ class CommentService:
         await self.bus.publish(
             ThreadEvent("comment.updated", site_id, thread_key, version, comment_id)
         )
-
-
-def policy_of(site: Site | None) -> Policy:
-    if site is None:
-        return Policy()
-    try:
-        return Policy.from_json(site.policy)
-    except PolicyError as exc:
-        log.error("site %s has an invalid stored policy (%s); using defaults", site.id, exc)
-        return Policy()

@@ -44,7 +44,7 @@ from commentsvc.notify import mine, recipients
 from commentsvc.notify.compose import Composer, excerpt, html_to_text
 from commentsvc.notify.sender import Destination, PermanentError, TransientError
 from commentsvc.notify.tokens import CONFIRM_TTL_S, Tokens
-from commentsvc.policy import Policy, PolicyError
+from commentsvc.policy import policy_of
 from commentsvc.queue.constants import STATS_EMAILS, moderator_alert_key
 from commentsvc.queue.jobs import by_comment as jobs_by_comment
 from commentsvc.queue.redisguard import REDIS_DOWN
@@ -87,15 +87,6 @@ HELD_WAIT_MAX = timedelta(days=7)
 HELD_AGAIN = (Status.PENDING, Status.RECEIVED)
 
 Clock = Callable[[], datetime]
-
-
-def policy_of(site: Site | None) -> Policy:
-    if site is None:
-        return Policy()
-    try:
-        return Policy.from_json(site.policy)
-    except PolicyError:
-        return Policy()
 
 
 @dataclass

@@ -32,7 +32,7 @@ from typing import Any
 from commentsvc import ids
 from commentsvc.auth.principal import Principal
 from commentsvc.comments.lifecycle import DECISIONS, Act, Step, decision, edit_changes, step
-from commentsvc.comments.service import CommentService, policy_of
+from commentsvc.comments.service import CommentService
 from commentsvc.errors import (
     BadRequest,
     Conflict,
@@ -42,10 +42,11 @@ from commentsvc.errors import (
     ServiceError,
 )
 from commentsvc.models import Comment, Status
-from commentsvc.policy import Policy, PolicyError
+from commentsvc.policy import Policy, PolicyError, policy_of
 from commentsvc.review.bans import Banning
 from commentsvc.review.modviews import event_json, mod_comment
 from commentsvc.review.replay import Replayer
+from commentsvc.store import Store
 from commentsvc.store.comments import CursorError
 from commentsvc.store.review import ReviewItem, author_key
 from commentsvc.store.tables import now_utc
@@ -365,26 +366,21 @@ class Decisions:
             raise NotFound(f"no site {site_id!r}")
         return policy_of(site).to_json()
 
-    async def set_policy(self, who: Principal, site_id: str, data: Any) -> dict[str, Any]:
-        """Replace a site's policy (fields left out take their defaults); 422 lists every error."""
+    async def set_policy(
+        self, who: Principal, site_id: str, data: Any, *, merge: bool = False
+    ) -> dict[str, Any]:
+        """Replace a site's policy (PUT: fields left out take their defaults), or with
+        `merge` set only the fields sent and keep the rest (PATCH); 422 lists every error."""
         who.require_admin(site_id)
-        if await self.store.sites.get(site_id) is None:
+        site = await self.store.sites.get(site_id)
+        if site is None:
             raise NotFound(f"no site {site_id!r}")
         if not isinstance(data, dict):
             raise Invalid(
                 "send the policy as a JSON object",
                 errors=[FieldError("policy", "must be an object")],
             )
-        try:
-            policy = Policy.from_json(data)
-        except PolicyError as exc:
-            errors = [FieldError(f, m) for f, m in exc.errors]
-            raise Invalid(
-                "; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors
-            ) from None
-        full = policy.to_json()
-        stored = {key: full[key] for key in data}
-        await self.store.sites.update(site_id, policy=stored)
+        full = await save_policy(self.store, site_id, {**site.policy, **data} if merge else data)
         self.service.forget_site(site_id)
         log.info("policy of site %s changed by moderator %d", site_id, who.moderator_id)
         return full
@@ -405,3 +401,16 @@ def _refused(comment: Comment, action: str, rule: Step) -> str:
         by = comment.moderation.get("decided_by")
         return f"the comment is already {rule.done}" + (f" by {by}" if by else "")
     return f"a {status} comment can't be {rule.done} (action {action!r})"
+
+
+async def save_policy(store: Store, site_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Validate and store `data` as the site's whole policy (what the API and the CLI
+    both do); the policy with every field, or `Invalid` naming each bad field."""
+    try:
+        policy = Policy.from_json(data)
+    except PolicyError as exc:
+        errors = [FieldError(f, m) for f, m in exc.errors]
+        raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors) from None
+    full = policy.to_json()
+    await store.sites.update(site_id, policy={key: full[key] for key in data})
+    return full

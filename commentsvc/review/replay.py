@@ -29,10 +29,10 @@ from typing import Any
 
 from commentsvc.auth.principal import Principal
 from commentsvc.comments.automod import AutoModerator
-from commentsvc.comments.service import CommentService, policy_of
+from commentsvc.comments.service import CommentService
 from commentsvc.errors import NotFound
 from commentsvc.models import Comment, Status, Verdict
-from commentsvc.policy import Policy
+from commentsvc.policy import Policy, policy_of
 from commentsvc.review.modviews import highlights
 from commentsvc.store.review import ReviewItem
 from commentsvc.store.tables import now_utc

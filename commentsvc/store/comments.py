@@ -201,23 +201,6 @@ class CommentStore:
         async with self.db.write() as conn:
             return await _apply_transitions(conn, ts)
 
-    async def record_event(
-        self, comment_id: str, actor: str, action: str, note: str = "", status: Status | None = None
-    ) -> None:
-        """An audit event that is not a status change (a moderator edit, a flag)."""
-        async with self.db.write() as conn:
-            await conn.execute(
-                events.insert().values(
-                    comment_id=comment_id,
-                    actor=actor,
-                    action=action,
-                    from_status=status.value if status else None,
-                    to_status=status.value if status else None,
-                    note=note,
-                    at=now_utc(),
-                )
-            )
-
     async def events(self, comment_id: str) -> list[EventRecord]:
         async with self.db.read() as conn:
             rows = (
@@ -296,14 +279,6 @@ class CommentStore:
                 .values(notified_at=now_utc())
             )
 
-    async def mark_notified(self, comment_id: str) -> None:
-        async with self.db.write() as conn:
-            await conn.execute(
-                comments.update()
-                .where(comments.c.id == comment_id, comments.c.notified_at.is_(None))
-                .values(notified_at=now_utc())
-            )
-
     async def count_approved_by_author(
         self, name: str, email: str | None, ip_hash: str | None
     ) -> int:
@@ -320,40 +295,6 @@ class CommentStore:
             return 0
         async with self.db.read() as conn:
             return int(await conn.scalar(query) or 0)
-
-    async def count_same_body(
-        self, site_id: str, body_hash: str, since: datetime, exclude_id: str
-    ) -> int:
-        async with self.db.read() as conn:
-            return int(
-                await conn.scalar(
-                    sa.select(sa.func.count()).where(
-                        comments.c.body_hash == body_hash,
-                        comments.c.created_at >= since,
-                        comments.c.site_id == site_id,
-                        comments.c.id != exclude_id,
-                        comments.c.status != Status.DELETED.value,
-                    )
-                )
-                or 0
-            )
-
-    async def count_recent_by_ip(
-        self, ip_hash: str | None, since: datetime, exclude_id: str
-    ) -> int:
-        if not ip_hash:
-            return 0
-        async with self.db.read() as conn:
-            return int(
-                await conn.scalar(
-                    sa.select(sa.func.count()).where(
-                        comments.c.ip_hash == ip_hash,
-                        comments.c.created_at >= since,
-                        comments.c.id != exclude_id,
-                    )
-                )
-                or 0
-            )
 
     async def recent_by_body(
         self, body_hashes: Sequence[str], since: datetime

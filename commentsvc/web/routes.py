@@ -71,6 +71,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/api/v1/moderation/people/erase", people.erase_person),
     ("GET", "/api/v1/sites/{site}/policy", moderation.get_policy),
     ("PUT", "/api/v1/sites/{site}/policy", moderation.put_policy),
+    ("PATCH", "/api/v1/sites/{site}/policy", moderation.patch_policy),
     ("POST", "/api/v1/sites/{site}/policy/replay", moderation.replay_policy),
     *desk.ROUTES,  # issue 14: featuring, staff replies, webhook endpoints
     # operations

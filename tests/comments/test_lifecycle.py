@@ -115,7 +115,8 @@ async def take(
     if act is Act.FLAGGED:
         await set_policy(client, flag_threshold=1)
         resp = await client.post(
-            f"/api/v1/comments/{comment_id}/flags", json={"reason": "abuse", "reporter": "reporter-0001"}
+            f"/api/v1/comments/{comment_id}/flags",
+            json={"reason": "abuse", "reporter": "reporter-0001"},
         )
         assert resp.status in (202, 404), await resp.text()
         return resp.status == 202

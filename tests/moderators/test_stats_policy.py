@@ -87,6 +87,36 @@ async def test_admins_read_and_replace_the_policy(client: Client) -> None:
     assert held is not None and held.status.value == "pending"
 
 
+async def test_patch_sets_the_fields_sent_and_put_replaces_the_rest(client: Client) -> None:
+    """Two verbs, two meanings: PATCH (and the CLI's `site policy --set`) merge, PUT replaces."""
+    admin = await moderator_token(client, "admin@example.org", role="admin", sites=("default",))
+    url = "/api/v1/sites/default/policy"
+    resp = await client.put(url, json={"max_links": 5, "flood_max": 10_000}, headers=admin)
+    assert resp.status == 200, await resp.text()
+
+    resp = await client.patch(url, json={"mode": "premoderate"}, headers=admin)
+    merged = await resp.json()
+    assert resp.status == 200, merged
+    assert merged["mode"] == "premoderate" and merged["max_links"] == 5  # kept
+    site = await runtime_of(client).store.sites.get("default")
+    assert site is not None
+    assert site.policy == {"max_links": 5, "flood_max": 10_000, "mode": "premoderate"}
+
+    resp = await client.patch(url, json={"max_links": -1}, headers=admin)
+    assert resp.status == 422
+    assert [e["field"] for e in (await resp.json())["errors"]] == ["max_links"]
+
+    resp = await client.put(url, json={"mode": "auto"}, headers=admin)
+    assert resp.status == 200
+    assert (await resp.json())["max_links"] == 2  # replaced: the default again
+    site = await runtime_of(client).store.sites.get("default")
+    assert site is not None and site.policy == {"mode": "auto"}
+
+    outsider = await moderator_token(client, "o@example.org", role="admin", sites=("other",))
+    resp = await client.patch(url, json={"mode": "auto"}, headers=outsider)
+    assert resp.status == 403
+
+
 async def test_a_bad_policy_lists_every_broken_field(client: Client) -> None:
     admin = await moderator_token(client, "strict@example.org", role="admin")
     before = await (await client.get("/api/v1/sites/default/policy", headers=admin)).json()

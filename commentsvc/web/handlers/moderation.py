@@ -278,6 +278,15 @@ async def put_policy(request: web.Request, who: Principal) -> web.Response:
 
 
 @moderator_only
+async def patch_policy(request: web.Request, who: Principal) -> web.Response:
+    """PATCH /api/v1/sites/{site}/policy — set the fields sent, keep the others (admins)."""
+    site = _site_in_path(request)
+    who.require_admin(site)
+    data = await request.app[DECISIONS].set_policy(who, site, await read_json(request), merge=True)
+    return json_response(data)
+
+
+@moderator_only
 async def replay_policy(request: web.Request, who: Principal) -> web.Response:
     """POST /api/v1/sites/{site}/policy/replay — what a proposed policy would change (admins)."""
     site = _site_in_path(request)

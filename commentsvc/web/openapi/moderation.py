@@ -788,6 +788,21 @@ def moderation_operations() -> None:
     )
 
     describe(
+        "PATCH",
+        "/api/v1/sites/{site}/policy",
+        "Set the fields sent and keep every other field as stored (admins); the result "
+        "is validated as a whole, as PUT validates it",
+        tag=tag,
+        security=auth,
+        params=[SITE_PATH],
+        body=ref("NewPolicy"),
+        responses={
+            "200": json_body(ref("Policy")),
+            **problems(400, 401, 403, 404, 413, 415, 422),
+        },
+    )
+
+    describe(
         "POST",
         "/api/v1/sites/{site}/policy/replay",
         "What if: judge the site's recent comments again under a proposed policy, through "
