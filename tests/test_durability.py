@@ -105,6 +105,7 @@ async def test_killed_worker_loses_nothing_and_repeats_nothing(
         sqlite_url,
         redis_url,
         COMMENTSVC_RATE_LIMITS="post=100000/60,post_hour=100000/3600",
+        COMMENTSVC_MAX_CONNECTIONS_PER_IP="0",  # 600 posts at once, all from 127.0.0.1
     )
     total = 600
     async with live_client(settings) as client:

@@ -15,7 +15,7 @@ from pathlib import Path
 from tests.processes import ServiceProcess, service_env
 from tests.test_e2e import wait_for_status
 
-GONE_WITHIN_S = 10.0
+GONE_WITHIN_S = 30.0  # a graceful stop, on a loaded machine
 
 
 def children_of(pid: int) -> dict[int, str]:
