@@ -10,19 +10,18 @@ address (which deletes its deliveries) also ends every link to it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from typing import Any
 
-from commentsvc.models import Site
 from commentsvc.notify.compose import Composer
 from commentsvc.security import Keys, same_hash
-from commentsvc.store.deliveries import Delivery
+from commentsvc.store.deliveries import Delivery, Template
 from commentsvc.validation import is_plain_int
 
 PURPOSE = "person-link"
 LINK_TTL_S = 86_400
 MAX_TOKEN_CHARS = 200
 CHECK_CHARS = 16
-TEMPLATE = "mine"  # the deliveries row (and email template) a link is sent in
+TEMPLATE = Template.MINE  # the deliveries row (and email template) a link is sent in
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,24 +64,10 @@ class PersonLinks:
         )
 
 
-def compose(
-    composer: Composer,
-    links: PersonLinks,
-    row: Delivery,
-    site: Site,
-    unsubscribe_url: str,
-    now: datetime,
-) -> bytes:
-    """The email that carries the link (template `mine`), for the row's recipient only."""
-    context = composer.base_context(site, None, unsubscribe_url)
-    context["link_url"] = f"{composer.public_url}/m/{links.token(row)}"
-    context["expires_hours"] = LINK_TTL_S // 3600
-    rendered = composer.render(site.id, TEMPLATE, context)
-    return composer.message(
-        site=site,
-        recipient=row.recipient,
-        rendered=rendered,
-        message_id=composer.other_message_id(TEMPLATE, str(row.id), row.recipient),
-        unsubscribe_url=unsubscribe_url,
-        now=now,
-    )
+def context(composer: Composer, links: PersonLinks, row: Delivery) -> dict[str, Any]:
+    """What the `mine` email adds to the common context: the link, for the row's recipient
+    only (`notify.messages` builds the email)."""
+    return {
+        "link_url": f"{composer.public_url}/m/{links.token(row)}",
+        "expires_hours": LINK_TTL_S // 3600,
+    }

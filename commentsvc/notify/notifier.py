@@ -18,8 +18,10 @@ Two halves, both idempotent:
   looked at again every few minutes; it goes out if the comment is approved
   again, and is dropped if it is rejected or stays held for a week.
 
-`housekeeping` mails moderators about newly pending comments (at most once per
-interval each) and deletes subscriptions left unconfirmed for 7 days.
+Which email a row becomes is `messages.py`; the lease on a claimed batch is
+`lease.py`; alerts to moderators and the sweep of unconfirmed subscriptions
+are `housekeeping.py`. What remains here is fan-out, the lease's use and the
+send loop.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import redis.asyncio as aioredis
@@ -39,15 +40,17 @@ import redis.asyncio as aioredis
 from commentsvc import ids
 from commentsvc.comments.batching import Batcher
 from commentsvc.config import Settings
-from commentsvc.models import Comment, Site, Status, Thread
+from commentsvc.models import Site, Status
 from commentsvc.notify import mine, recipients
-from commentsvc.notify.compose import Composer, excerpt, html_to_text
+from commentsvc.notify.compose import Composer
+from commentsvc.notify.housekeeping import Housekeeping
+from commentsvc.notify.lease import Lease
+from commentsvc.notify.messages import Batch, Messages
 from commentsvc.notify.sender import Destination, PermanentError, TransientError
-from commentsvc.notify.tokens import CONFIRM_TTL_S, Tokens
+from commentsvc.notify.tokens import Tokens
 from commentsvc.policy import policy_of
-from commentsvc.queue.constants import STATS_EMAILS, moderator_alert_key
+from commentsvc.queue.constants import STATS_EMAILS
 from commentsvc.queue.jobs import by_comment as jobs_by_comment
-from commentsvc.queue.redisguard import REDIS_DOWN
 from commentsvc.queue.streams import Job
 from commentsvc.review import stats
 from commentsvc.security import Keys
@@ -56,7 +59,6 @@ from commentsvc.store.deliveries import (
     APPROVED,
     CONFIRM,
     FAILED,
-    MODERATORS,
     QUEUED,
     REPLY,
     SENT,
@@ -67,7 +69,6 @@ from commentsvc.store.deliveries import (
 )
 from commentsvc.store.subscriptions import Subscription
 from commentsvc.store.tables import now_utc
-from commentsvc.webhooks import alert as webhook_alert
 
 log = logging.getLogger(__name__)
 
@@ -75,34 +76,15 @@ log = logging.getLogger(__name__)
 DEFAULT_RETRY_SCHEDULE_S: tuple[float, ...] = (60.0, 300.0, 1800.0, 7200.0, 21600.0)
 RETRY_JITTER = 0.2
 MODERATOR_ALERT_INTERVAL_S = 600
-MODERATOR_ALERT_MAX_ITEMS = 50
-UNCONFIRMED_TTL_S = CONFIRM_TTL_S
 CLAIM_BATCH = 200
 POLL_INTERVAL_S = 1.0
 HOUSEKEEPING_INTERVAL_S = 30.0
-EXPIRY_INTERVAL_S = 600.0
 ERROR_BACKOFF_MAX_S = 30.0
 HELD_RECHECK_S = 300.0
 HELD_WAIT_MAX = timedelta(days=7)
 HELD_AGAIN = (Status.PENDING, Status.RECEIVED)
 
 Clock = Callable[[], datetime]
-
-
-@dataclass
-class _Batch:
-    """What one claimed batch needs, read once."""
-
-    comments: dict[str, Comment] = field(default_factory=dict)
-    subscriptions: dict[int, Subscription] = field(default_factory=dict)
-    suppressed: set[str] = field(default_factory=set)
-    threads: dict[int, Thread] = field(default_factory=dict)
-    sites: dict[str, Site] = field(default_factory=dict)
-    lease: _Lease | None = None
-    turns: dict[str, asyncio.Lock] = field(default_factory=dict)
-
-    def turn_of(self, recipient: str) -> asyncio.Lock:
-        return self.turns.setdefault(recipient, asyncio.Lock())
 
 
 DROP, WAIT = "drop", "wait"
@@ -116,32 +98,6 @@ def _is_theirs(sub: Subscription | None, row: Delivery) -> bool:
         and sub.email.casefold() == row.recipient.casefold()
         and (row.thread_id is None or sub.thread_id == row.thread_id)
     )
-
-
-class _Lease:
-    """A claimed batch's lease: renewed once half of it has passed, by compare-and-set on
-    the lease value the claim wrote, so rows another notifier took since are let go."""
-
-    def __init__(
-        self, store: Store, rows: Sequence[Delivery], lease_s: float, clock: Clock
-    ) -> None:
-        self.store = store
-        self.lease_s = lease_s
-        self.clock = clock
-        self.until = rows[0].next_attempt_at if rows else None
-        self.held = {r.id for r in rows}
-        self.renew_at = time.monotonic() + lease_s / 2
-        self._lock = asyncio.Lock()
-
-    async def hold(self, rows: Sequence[Delivery]) -> bool:
-        """Whether these rows are still ours, with at least half a lease to go."""
-        async with self._lock:
-            if time.monotonic() >= self.renew_at and self.until is not None and self.held:
-                until = self.clock() + timedelta(seconds=self.lease_s)
-                self.held = await self.store.deliveries.renew_lease(self.held, self.until, until)
-                self.until = until
-                self.renew_at = time.monotonic() + self.lease_s / 2
-        return all(r.id in self.held for r in rows)
 
 
 class Notifier:
@@ -175,14 +131,18 @@ class Notifier:
         self.lease_s = lease_s if lease_s is not None else settings.queue_idle_timeout_ms / 1000
         self.poll_interval_s = poll_interval_s
         self.housekeeping_interval_s = housekeeping_interval_s
-        self.composer = Composer(settings)
-        self.tokens = Tokens(keys)
-        self.person_links = mine.PersonLinks(keys)
-        self.public_url = settings.resolved_public_url
+        self.messages = Messages(
+            Composer(settings),
+            Tokens(keys),
+            mine.PersonLinks(keys),
+            settings.resolved_public_url,
+            clock,
+            moderator_alert_interval_s,
+        )
+        self.chores = Housekeeping(store, redis, clock, moderator_alert_interval_s)
         self._settler: Batcher[Outcome] = Batcher(self._settle, max_batch=256)
         self._sending = asyncio.Semaphore(destination.concurrency)
         self._outcomes: Counter[str] = Counter()
-        self._expire_at = 0.0
         self._wake = asyncio.Event()
 
     # ----- fan-out -----------------------------------------------------------------
@@ -267,7 +227,7 @@ class Notifier:
             key = (row.recipient, row.digest_group) if row.digest_group else ("", str(row.id))
             units.setdefault(key, []).append(row)
         batch = await self._read_batch(claimed)
-        batch.lease = _Lease(self.store, claimed, self.lease_s, self.clock)
+        batch.lease = Lease(self.store, claimed, self.lease_s, self.clock)
         results = await asyncio.gather(
             *(self._deliver(rows, batch) for rows in units.values()), return_exceptions=True
         )
@@ -286,8 +246,8 @@ class Notifier:
                 return total
             total += settled
 
-    async def _read_batch(self, rows: Sequence[Delivery]) -> _Batch:
-        batch = _Batch()
+    async def _read_batch(self, rows: Sequence[Delivery]) -> Batch:
+        batch = Batch()
         comment_ids = {r.comment_id for r in rows if r.comment_id}
         for r in rows:
             comment_ids.update(str(i) for i in r.data.get("comment_ids", ()))
@@ -314,7 +274,7 @@ class Notifier:
             batch.sites[site_id] = site or Site(site_id, site_id, ())
         return batch
 
-    def _verdict(self, row: Delivery, batch: _Batch) -> tuple[str, str] | None:
+    def _verdict(self, row: Delivery, batch: Batch) -> tuple[str, str] | None:
         """None if this row should go out now; else ("drop" or "wait", why)."""
         if row.recipient in batch.suppressed:
             return DROP, "the address is suppressed"
@@ -334,7 +294,7 @@ class Notifier:
             return DROP, "the comment is no longer public"
         return None
 
-    async def _deliver(self, rows: list[Delivery], batch: _Batch) -> None:
+    async def _deliver(self, rows: list[Delivery], batch: Batch) -> None:
         """Send one email (a row, or a digest group's rows) and record what happened."""
         keep: list[Delivery] = []
         put_aside: dict[tuple[str, str], list[int]] = {}
@@ -367,11 +327,11 @@ class Notifier:
         for outcome in outcomes:
             await self._settler.submit(outcome)
 
-    async def _send(self, rows: list[Delivery], batch: _Batch) -> Outcome:
+    async def _send(self, rows: list[Delivery], batch: Batch) -> Outcome:
         row_ids = tuple(r.id for r in rows)
         recipient = rows[0].recipient
         try:
-            message = self._compose(rows, batch)
+            message = self.messages.build(rows, batch)
         except Exception as exc:
             log.exception("composing delivery %s failed", row_ids[0])
             return self._retry_or_fail(rows, f"compose: {type(exc).__name__}: {exc}")
@@ -399,7 +359,7 @@ class Notifier:
     async def _settle(self, outcomes: list[Outcome]) -> None:
         await self.store.deliveries.settle(outcomes, self.clock())
         for o in outcomes:
-            name = "bounced" if o.suppress else {QUEUED: "retried"}.get(o.status, o.status)
+            name = "bounced" if o.suppress else ("retried" if o.status == QUEUED else o.status)
             self._outcomes[name] += 1
 
     async def _report(self) -> None:
@@ -408,217 +368,12 @@ class Notifier:
         for name, n in counts.items():
             await stats.count(self.redis, STATS_EMAILS, [name], by=n)
 
-    # ----- composing -----------------------------------------------------------------
-
-    def _url(self, path: str) -> str:
-        return f"{self.public_url}{path}"
-
-    def _compose(self, rows: list[Delivery], batch: _Batch) -> bytes:
-        first = rows[0]
-        if first.digest_group:
-            return self._compose_digest(rows, batch)
-        if first.template in (THREAD, REPLY):
-            return self._compose_comment(first, batch)
-        if first.template == APPROVED:
-            return self._compose_approved(first, batch)
-        if first.template == CONFIRM:
-            return self._compose_confirm(first, batch)
-        if first.template == MODERATORS:
-            return self._compose_moderators(first, batch)
-        if first.template == mine.TEMPLATE:
-            site = batch.sites.get(str(first.data.get("site", "")), batch.sites["default"])
-            stop = self._url("/u/" + self.tokens.unsubscribe_delivery(first.id, first.recipient))
-            return mine.compose(self.composer, self.person_links, first, site, stop, self.clock())
-        if first.template == webhook_alert.TEMPLATE:  # issue 14: an endpoint was disabled
-            site = batch.sites.get(str(first.data.get("site", "")), batch.sites["default"])
-            stop = self._url("/u/" + self.tokens.unsubscribe_delivery(first.id, first.recipient))
-            return webhook_alert.compose(self.composer, first, site, stop, self.clock())
-        raise ValueError(f"unknown template {first.template!r}")
-
-    def _where(self, comment: Comment, batch: _Batch) -> tuple[Site, Thread]:
-        return batch.sites[comment.site_id], batch.threads[comment.thread_id]
-
-    def _references(self, comment: Comment, recipient: str) -> list[str]:
-        c = self.composer
-        refs = [c.thread_message_id(comment.thread_id, recipient)]
-        if comment.parent_id is not None:
-            if comment.root_id not in (comment.parent_id, comment.id):
-                refs.append(c.comment_message_id(comment.root_id, recipient))
-            refs.append(c.comment_message_id(comment.parent_id, recipient))
-        return refs
-
-    def _compose_comment(self, row: Delivery, batch: _Batch) -> bytes:
-        comment = batch.comments[row.comment_id or ""]
-        site, thread = self._where(comment, batch)
-        sub = batch.subscriptions[row.subscription_id or 0]
-        unsubscribe = self._url("/u/" + self.tokens.unsubscribe(sub))
-        context = self.composer.base_context(site, thread, unsubscribe)
-        context["comment"] = self.composer.comment_context(comment, context["thread"]["url"])
-        parent = batch.comments.get(comment.parent_id or "")
-        context["parent"] = {"mine": False, "author_name": "", "excerpt": ""}
-        if parent is not None and parent.status is Status.APPROVED:
-            context["parent"] = {
-                "mine": (parent.author_email or "").lower() == row.recipient,
-                "author_name": parent.author_name,
-                "excerpt": excerpt(html_to_text(parent.body_html), 200),
-            }
-        rendered = self.composer.render(site.id, row.template, context)
-        return self.composer.message(
-            site=site,
-            recipient=row.recipient,
-            rendered=rendered,
-            message_id=self.composer.comment_message_id(comment.id, row.recipient),
-            unsubscribe_url=unsubscribe,
-            now=self.clock(),
-            references=self._references(comment, row.recipient),
-        )
-
-    def _compose_digest(self, rows: list[Delivery], batch: _Batch) -> bytes:
-        first = rows[0]
-        comments = sorted((batch.comments[r.comment_id or ""] for r in rows), key=lambda c: c.id)
-        site, thread = self._where(comments[0], batch)
-        subs = [batch.subscriptions[r.subscription_id] for r in rows if r.subscription_id]
-        unsubscribe = self._url("/u/" + self.tokens.unsubscribe(subs[0]))
-        context = self.composer.base_context(site, thread, unsubscribe)
-        context["comments"] = [
-            self.composer.comment_context(c, context["thread"]["url"]) for c in comments
-        ]
-        context["window_minutes"] = max(1, round(policy_of(site).digest_window_s / 60))
-        rendered = self.composer.render(site.id, "digest", context)
-        return self.composer.message(
-            site=site,
-            recipient=first.recipient,
-            rendered=rendered,
-            message_id=self.composer.other_message_id(
-                "digest", first.digest_group or "", first.recipient
-            ),
-            unsubscribe_url=unsubscribe,
-            now=self.clock(),
-            references=[self.composer.thread_message_id(thread.id, first.recipient)],
-        )
-
-    def _compose_approved(self, row: Delivery, batch: _Batch) -> bytes:
-        comment = batch.comments[row.comment_id or ""]
-        site, thread = self._where(comment, batch)
-        unsubscribe = self._url("/u/" + self.tokens.unsubscribe_delivery(row.id, row.recipient))
-        context = self.composer.base_context(site, thread, unsubscribe)
-        context["comment"] = self.composer.comment_context(comment, context["thread"]["url"])
-        rendered = self.composer.render(site.id, APPROVED, context)
-        return self.composer.message(
-            site=site,
-            recipient=row.recipient,
-            rendered=rendered,
-            message_id=self.composer.other_message_id("approved", comment.id, row.recipient),
-            unsubscribe_url=unsubscribe,
-            now=self.clock(),
-            references=[self.composer.thread_message_id(thread.id, row.recipient)],
-        )
-
-    def _compose_confirm(self, row: Delivery, batch: _Batch) -> bytes:
-        sub = batch.subscriptions[row.subscription_id or 0]
-        thread = batch.threads[sub.thread_id]
-        site = batch.sites[thread.site_id]
-        unsubscribe = self._url("/u/" + self.tokens.unsubscribe(sub))
-        context = self.composer.base_context(site, thread, unsubscribe)
-        context["kind"] = sub.kind.value
-        context["confirm_url"] = self._url("/s/" + self.tokens.confirm(sub))
-        context["expires_days"] = CONFIRM_TTL_S // 86_400
-        rendered = self.composer.render(site.id, CONFIRM, context)
-        return self.composer.message(
-            site=site,
-            recipient=row.recipient,
-            rendered=rendered,
-            message_id=self.composer.other_message_id("confirm", str(row.id), row.recipient),
-            unsubscribe_url=unsubscribe,
-            now=self.clock(),
-        )
-
-    def _compose_moderators(self, row: Delivery, batch: _Batch) -> bytes:
-        listed = [
-            batch.comments[str(i)]
-            for i in row.data.get("comment_ids", ())
-            if str(i) in batch.comments
-        ]
-        site = batch.sites[listed[0].site_id] if listed else batch.sites["default"]
-        unsubscribe = self._url("/u/" + self.tokens.unsubscribe_delivery(row.id, row.recipient))
-        context = self.composer.base_context(site, None, unsubscribe)
-        context["items"] = [
-            {
-                "author_name": c.author_name,
-                "site": c.site_id,
-                "thread_title": _title(batch.threads.get(c.thread_id)),
-                "excerpt": excerpt(html_to_text(c.body_html), 160),
-            }
-            for c in listed
-        ]
-        context["total"] = max(int(row.data.get("total", 0)), len(listed))
-        context["moderate_url"] = self._url("/moderate")
-        context["interval_minutes"] = max(1, self.moderator_alert_interval_s // 60)
-        rendered = self.composer.render(site.id, MODERATORS, context)
-        return self.composer.message(
-            site=site,
-            recipient=row.recipient,
-            rendered=rendered,
-            message_id=self.composer.other_message_id("pending", str(row.id), row.recipient),
-            unsubscribe_url=unsubscribe,
-            now=self.clock(),
-        )
-
     # ----- housekeeping --------------------------------------------------------------
 
     async def housekeeping(self) -> None:
-        """Moderator alerts every time; the expiry sweep at most once per `EXPIRY_INTERVAL_S`."""
-        await self.alert_moderators()
-        if time.monotonic() >= self._expire_at:
-            self._expire_at = time.monotonic() + EXPIRY_INTERVAL_S
-            await self.expire_subscriptions()
-
-    async def expire_subscriptions(self) -> int:
-        cutoff = self.clock() - timedelta(seconds=UNCONFIRMED_TTL_S)
-        expired = await self.store.subscriptions.expire_unconfirmed(cutoff)
-        if expired:
-            log.info("deleted %d subscription(s) never confirmed", expired)
-        return expired
-
-    async def alert_moderators(self) -> int:
-        """Queue an alert for each opted-in moderator with newly pending comments, if one is due."""
-        queued = 0
-        interval = timedelta(seconds=self.moderator_alert_interval_s)
-        for mod in await self.store.deliveries.moderators_wanting_alerts():
-            email = mod.email.strip().lower()
-            now = self.clock()
-            last = await self.store.deliveries.last_created(email, MODERATORS)
-            if last is not None and now - last < interval:
-                continue
-            sites = None if not mod.sites or "*" in mod.sites else mod.sites  # as can_access
-            pending, total = await self.store.deliveries.newly_pending(
-                last or mod.created_at, sites, MODERATOR_ALERT_MAX_ITEMS
-            )
-            if not pending or await self.store.subscriptions.is_suppressed(email):
-                continue
-            if not await self._hold_alert_slot(mod.id):
-                continue
-            await self.store.deliveries.add(
-                email, MODERATORS, now, data={"comment_ids": pending, "total": total}
-            )
-            queued += 1
-        if queued:
+        """Moderator alerts, and the sweep of unconfirmed subscriptions (`housekeeping.py`)."""
+        if await self.chores.run():
             self._wake.set()
-        return queued
-
-    async def _hold_alert_slot(self, moderator_id: int) -> bool:
-        """Across notifier processes, one alert per moderator per interval (the DB check decides
-        alone while Redis is down)."""
-        try:
-            took = await self.redis.set(
-                moderator_alert_key(moderator_id),
-                "1",
-                nx=True,
-                ex=max(1, self.moderator_alert_interval_s),
-            )
-        except REDIS_DOWN:
-            return True
-        return bool(took)
 
     # ----- the loop ------------------------------------------------------------------
 
@@ -659,7 +414,3 @@ async def _wait(stop: asyncio.Event, wake: asyncio.Event | None, timeout_s: floa
             waiter.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await waiter
-
-
-def _title(thread: Thread | None) -> str:
-    return (thread.title or thread.key) if thread else ""

@@ -15,6 +15,7 @@ closes; the notifier sends each group as one email.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import math
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,19 +36,31 @@ from commentsvc.store.subscriptions import (
 from commentsvc.store.tables import comments, deliveries, events, moderators, threads
 from commentsvc.validation import is_plain_int
 
-# Templates (what a row is about).
-CONFIRM = "confirm"
-THREAD = "thread"
-REPLY = "reply"
-APPROVED = "approved"
-MODERATORS = "moderators"
-THROTTLED = (THREAD, REPLY)
 
-# Statuses.
-QUEUED = "queued"
-SENT = "sent"
-FAILED = "failed"
-SUPPRESSED = "suppressed"
+class Template(enum.StrEnum):
+    """What a row is about: the email it becomes."""
+
+    CONFIRM = "confirm"
+    THREAD = "thread"
+    REPLY = "reply"
+    APPROVED = "approved"
+    MODERATORS = "moderators"
+    MINE = "mine"
+    WEBHOOK_DISABLED = "webhook_disabled"
+
+
+class DeliveryStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"
+
+
+CONFIRM, THREAD, REPLY = Template.CONFIRM, Template.THREAD, Template.REPLY
+APPROVED, MODERATORS = Template.APPROVED, Template.MODERATORS
+THROTTLED = (THREAD, REPLY)
+QUEUED, SENT = DeliveryStatus.QUEUED, DeliveryStatus.SENT
+FAILED, SUPPRESSED = DeliveryStatus.FAILED, DeliveryStatus.SUPPRESSED
 
 ERROR_MAX_CHARS = 1000
 

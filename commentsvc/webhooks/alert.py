@@ -6,9 +6,9 @@ from datetime import datetime
 
 from commentsvc.models import Site
 from commentsvc.notify.compose import Composer, Rendered
-from commentsvc.store.deliveries import Delivery
+from commentsvc.store.deliveries import Delivery, Template
 
-TEMPLATE = "webhook_disabled"
+TEMPLATE = Template.WEBHOOK_DISABLED
 
 
 def compose(

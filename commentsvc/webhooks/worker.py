@@ -35,6 +35,7 @@ from commentsvc.config import Settings
 from commentsvc.models import Thread
 from commentsvc.security import Keys
 from commentsvc.store import Store
+from commentsvc.store.deliveries import Template
 from commentsvc.store.tables import now_utc
 from commentsvc.store.webhooks import FAILED, QUEUED, SENT, Endpoint, Planned, WebhookDelivery
 from commentsvc.webhooks import events as ev
@@ -57,7 +58,7 @@ LEASE_S = 60.0
 POLL_INTERVAL_S = 1.0
 CONCURRENCY = 8
 USER_AGENT = "commentsvc-webhooks/1"
-ALERT_TEMPLATE = "webhook_disabled"
+ALERT_TEMPLATE = Template.WEBHOOK_DISABLED
 
 
 class WebhookWorker:

@@ -15,7 +15,9 @@ from aiohttp.test_utils import TestClient
 
 from commentsvc.models import Site
 from commentsvc.notify.compose import Composer
-from commentsvc.notify.mine import PersonLinks, compose
+from commentsvc.notify.messages import Batch, Messages
+from commentsvc.notify.mine import PersonLinks
+from commentsvc.notify.tokens import Tokens
 from commentsvc.security import Keys
 from commentsvc.store.deliveries import Delivery
 from commentsvc.store.subscriptions import UNSUBSCRIBED_ALL
@@ -162,9 +164,12 @@ def test_the_link_email_keeps_hostile_site_names_inside_their_headers(tmp_path: 
         subscription_id=None,
         data={"site": "default"},
     )
+    messages = Messages(
+        composer, Tokens(Keys(TEST_SECRET)), links, "https://comments.news.example", now_utc, 600
+    )
     for text in hostile_texts():
         site = Site("default", text, ())
-        raw = compose(composer, links, row, site, "https://comments.news.example/u/d5-x", now_utc())
+        raw = messages.build([row], Batch(sites={"default": site}))
         assert raw.isascii()
         message = message_from_bytes(raw, policy=policy.default)
         assert {k.lower() for k in message} == EXPECTED_HEADERS
