@@ -101,9 +101,10 @@ class Run:
 async def _seed(runtime: Any, thread_key: str, subscribers: int) -> str:
     """N confirmed subscribers of a new thread, and one comment, approved: returns its id."""
     from commentsvc import ids
+    from commentsvc.clock import now_utc
     from commentsvc.comments.lifecycle import Act, step
     from commentsvc.models import Status
-    from commentsvc.store.tables import now_utc, subscriptions
+    from commentsvc.store.tables import subscriptions
 
     store = runtime.store
     thread = await store.threads.ensure("default", thread_key, title=f"Benchmark {thread_key}")

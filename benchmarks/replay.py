@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from commentsvc import ids
 from commentsvc.auth.principal import Principal, Role
+from commentsvc.clock import now_utc
 from commentsvc.comments.service import NEW_COMMENT_DEFAULTS, body_fingerprint
 from commentsvc.config import parse_settings
 from commentsvc.policy import Policy
@@ -37,7 +38,6 @@ from commentsvc.render import render_body
 from commentsvc.review.replay import Replayer, ReplayRequest
 from commentsvc.runtime import open_runtime
 from commentsvc.store import tables
-from commentsvc.store.tables import now_utc
 
 TARGET_S = 2.0
 SITE = "bench"

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "commentsvc"
 
 FOUNDATIONS = {
+    "clock",
     "config",
     "errors",
     "ids",

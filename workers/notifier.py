@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
+from commentsvc.clock import now_utc
 from commentsvc.notify.notifier import (
     DEFAULT_RETRY_SCHEDULE_S,
     MODERATOR_ALERT_INTERVAL_S,
@@ -15,7 +16,6 @@ from commentsvc.notify.notifier import (
 from commentsvc.notify.sender import Destination, destination_from_settings
 from commentsvc.queue.consumer import run_consumer
 from commentsvc.runtime import Runtime
-from commentsvc.store.tables import now_utc
 
 log = logging.getLogger(__name__)
 

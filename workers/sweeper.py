@@ -16,10 +16,10 @@ import logging
 import time
 from datetime import datetime, timedelta
 
+from commentsvc.clock import now_utc
 from commentsvc.models import Status
 from commentsvc.queue.redisguard import REDIS_DOWN, Outage
 from commentsvc.runtime import Runtime
-from commentsvc.store.tables import now_utc
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from datetime import timedelta
 from commentsvc.auth.passwords import hash_password
 from commentsvc.auth.principal import ALL_SITES, Principal, Role
 from commentsvc.auth.tokens import API_TOKEN_PREFIX, IssuedToken, clean_label
+from commentsvc.clock import now_utc
 from commentsvc.errors import Conflict, FieldError, Invalid, NotFound
 from commentsvc.security import Keys, new_token
 from commentsvc.store import Store
 from commentsvc.store.moderators import ModeratorRecord, TokenRecord
-from commentsvc.store.tables import now_utc
 from commentsvc.validation import Fields
 
 __all__ = ["API_TOKEN_PREFIX", "Accounts", "RoleChange", "normalize_email", "normalize_sites"]

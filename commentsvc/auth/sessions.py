@@ -19,13 +19,13 @@ from commentsvc.auth.passwords import MAX_PASSWORD_CHARS, dummy_hash, verify_pas
 from commentsvc.auth.principal import Principal, Role
 from commentsvc.auth.throttle import FailedLogins
 from commentsvc.auth.tokens import API_TOKEN_PREFIX
+from commentsvc.clock import now_utc
 from commentsvc.config import Settings
 from commentsvc.errors import RateLimited, Unauthorized
 from commentsvc.ratelimit import RateLimiter
 from commentsvc.security import Keys, new_token, same_hash
 from commentsvc.store import Store
 from commentsvc.store.moderators import ModeratorRecord, TokenState
-from commentsvc.store.tables import now_utc
 
 log = logging.getLogger(__name__)
 

@@ -128,7 +128,7 @@ def token_line(token: TokenRecord, now: datetime) -> str:
 
 async def run(request: TokenRequest, accounts: Accounts, args: argparse.Namespace) -> int:
     """Carry out a checked request; ServiceErrors (404, 422) go to the caller."""
-    from commentsvc.store.tables import now_utc
+    from commentsvc.clock import now_utc
 
     if request.action == "list":
         now = now_utc()

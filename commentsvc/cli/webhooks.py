@@ -65,9 +65,9 @@ def _time(value: datetime | None) -> str:
 
 
 async def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
+    from commentsvc.clock import now_utc
     from commentsvc.security import Keys
     from commentsvc.store import Store
-    from commentsvc.store.tables import now_utc
     from commentsvc.validation import MAX_URL_CHARS, is_site_id
     from commentsvc.webhooks import signing
     from commentsvc.webhooks.events import EVENT_TYPES

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Collection, Mapping, Sequence
 from datetime import timedelta
 
+from commentsvc.clock import now_utc
 from commentsvc.comments.lifecycle import Act, step
 from commentsvc.comments.service import CommentService
 from commentsvc.models import Comment, Reason, Status, Verdict
@@ -21,7 +22,6 @@ from commentsvc.render import render_body
 from commentsvc.review.stats import count
 from commentsvc.schedule import with_schedule
 from commentsvc.store.records import Transition
-from commentsvc.store.tables import now_utc
 from commentsvc.views import rfc3339
 
 log = logging.getLogger(__name__)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from commentsvc.clock import now_utc
 from commentsvc.comments.lifecycle import Act, edit_changes, step
 from commentsvc.comments.service import Client, CommentService
 from commentsvc.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from commentsvc.models import Action, Comment, Reason, Status
 from commentsvc.policy import Policy
 from commentsvc.store.reactions import TooManyVoters
-from commentsvc.store.tables import now_utc
 
 MAX_VOTERS_PER_ADDRESS = 5
 """Voter ids one address may vote a comment with: a household or an office, not a

@@ -19,6 +19,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from commentsvc import ids, schedule
+from commentsvc.clock import now_utc
 from commentsvc.comments.batching import Batcher, Outcomes
 from commentsvc.comments.events import EventBus, ThreadEvent
 from commentsvc.comments.memo import Memo
@@ -52,7 +53,6 @@ from commentsvc.render import render_body
 from commentsvc.security import Keys, new_token, same_hash
 from commentsvc.store import Store
 from commentsvc.store.records import Transition, TransitionResult, comment_from_row
-from commentsvc.store.tables import now_utc
 from commentsvc.validation import NewComment
 from commentsvc.webhooks.events import thread_closed_payload
 

@@ -38,6 +38,7 @@ from datetime import datetime, timedelta
 import redis.asyncio as aioredis
 
 from commentsvc import ids
+from commentsvc.clock import now_utc
 from commentsvc.comments.batching import Batcher
 from commentsvc.config import Settings
 from commentsvc.models import Site, Status
@@ -68,7 +69,6 @@ from commentsvc.store.deliveries import (
     Outcome,
 )
 from commentsvc.store.subscriptions import Subscription
-from commentsvc.store.tables import now_utc
 
 log = logging.getLogger(__name__)
 

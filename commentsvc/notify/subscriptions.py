@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from commentsvc.clock import now_utc
 from commentsvc.config import Settings
 from commentsvc.errors import NotFound, RateLimited
 from commentsvc.models import Site, SubscriptionKind
@@ -19,7 +20,6 @@ from commentsvc.ratelimit import RateLimiter
 from commentsvc.security import Keys
 from commentsvc.store import Store
 from commentsvc.store.subscriptions import UNSUBSCRIBED_ALL, Subscription, canonical_email
-from commentsvc.store.tables import now_utc
 
 log = logging.getLogger(__name__)
 

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from commentsvc.auth.principal import Principal
+from commentsvc.clock import now_utc
 from commentsvc.comments.service import CommentService
 from commentsvc.errors import FieldError, Invalid, NotFound
 from commentsvc.models import Comment, Status
@@ -27,7 +28,6 @@ from commentsvc.moderation.stages import BansStage
 from commentsvc.moderation.types import BanRule, Facts, Item
 from commentsvc.review.modviews import ban_json
 from commentsvc.store.bans import Ban
-from commentsvc.store.tables import now_utc
 
 log = logging.getLogger(__name__)
 

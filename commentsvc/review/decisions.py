@@ -31,6 +31,7 @@ from typing import Any
 
 from commentsvc import ids
 from commentsvc.auth.principal import Principal
+from commentsvc.clock import now_utc
 from commentsvc.comments.lifecycle import DECISIONS, Act, Step, decision, edit_changes, step
 from commentsvc.comments.service import CommentService
 from commentsvc.errors import (
@@ -49,7 +50,6 @@ from commentsvc.review.replay import Replayer
 from commentsvc.store import Store
 from commentsvc.store.comments import CursorError
 from commentsvc.store.review import ReviewItem, author_key
-from commentsvc.store.tables import now_utc
 from commentsvc.views import rfc3339
 
 log = logging.getLogger(__name__)

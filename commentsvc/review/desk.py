@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from commentsvc import ids, schedule
+from commentsvc.clock import now_utc
 from commentsvc.comments.events import ThreadEvent
 from commentsvc.comments.lifecycle import Act, step
 from commentsvc.comments.service import NEW_COMMENT_DEFAULTS, CommentService, body_fingerprint
@@ -21,7 +22,6 @@ from commentsvc.models import Comment, Kind, Status, Thread
 from commentsvc.render import render_body
 from commentsvc.security import new_token
 from commentsvc.store.records import TransitionResult
-from commentsvc.store.tables import now_utc
 from commentsvc.validation import MAX_NAME_CHARS
 from commentsvc.webhooks.events import thread_closed_payload
 

@@ -28,6 +28,7 @@ from datetime import timedelta
 from typing import Any
 
 from commentsvc.auth.principal import Principal
+from commentsvc.clock import now_utc
 from commentsvc.comments.automod import AutoModerator
 from commentsvc.comments.service import CommentService
 from commentsvc.errors import NotFound
@@ -35,7 +36,6 @@ from commentsvc.models import Comment, Status, Verdict
 from commentsvc.policy import Policy, policy_of
 from commentsvc.review.modviews import highlights
 from commentsvc.store.review import ReviewItem
-from commentsvc.store.tables import now_utc
 from commentsvc.views import rfc3339
 
 DEFAULT_DAYS = 7

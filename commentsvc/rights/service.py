@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from commentsvc.clock import now_utc
 from commentsvc.comments.service import CommentService
 from commentsvc.errors import NotFound, RateLimited
 from commentsvc.notify.compose import article_url
@@ -27,7 +28,6 @@ from commentsvc.security import Keys
 from commentsvc.store import Store
 from commentsvc.store.people import Erased
 from commentsvc.store.subscriptions import canonical_email
-from commentsvc.store.tables import now_utc
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from commentsvc.clock import now_utc
 from commentsvc.store.engine import Database
-from commentsvc.store.tables import bans, now_utc
+from commentsvc.store.tables import bans
 
 
 @dataclass(frozen=True, slots=True)

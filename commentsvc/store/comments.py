@@ -12,6 +12,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from commentsvc.clock import now_utc
 from commentsvc.ids import looks_like_id
 from commentsvc.models import Comment, Kind, Status
 from commentsvc.store.engine import Database
@@ -23,7 +24,7 @@ from commentsvc.store.records import (
     comment_from_row,
     thread_from_row,
 )
-from commentsvc.store.tables import comments, events, now_utc, threads
+from commentsvc.store.tables import comments, events, threads
 from commentsvc.validation import is_plain_int
 
 Sort = Literal["newest", "oldest", "top"]

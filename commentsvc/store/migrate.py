@@ -12,8 +12,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from commentsvc.clock import now_utc
 from commentsvc.store.engine import Database
-from commentsvc.store.tables import now_utc, sites
+from commentsvc.store.tables import sites
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 DEFAULT_SITE = "default"

@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from commentsvc.clock import now_utc
 from commentsvc.store.engine import Database
-from commentsvc.store.tables import api_tokens, moderators, now_utc, sessions
+from commentsvc.store.tables import api_tokens, moderators, sessions
 
 # An API token's last_used_at is written at most this often per token: a listing is accurate
 # to a minute, and a busy token costs one write a minute, not one per request.

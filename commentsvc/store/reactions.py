@@ -7,8 +7,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from commentsvc.clock import now_utc
 from commentsvc.store.engine import Database
-from commentsvc.store.tables import comments, flags, now_utc, threads, votes
+from commentsvc.store.tables import comments, flags, threads, votes
 
 
 class TooManyVoters(Exception):

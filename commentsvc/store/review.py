@@ -12,12 +12,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from commentsvc import ids
+from commentsvc.clock import now_utc
 from commentsvc.models import Comment, Status
 from commentsvc.store.bans import Ban
 from commentsvc.store.comments import CursorError
 from commentsvc.store.engine import Database
 from commentsvc.store.records import comment_from_row
-from commentsvc.store.tables import bans, comments, events, flags, now_utc, threads
+from commentsvc.store.tables import bans, comments, events, flags, threads
 
 QUEUE_STATUSES = (
     "pending",

@@ -6,10 +6,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from commentsvc.clock import now_utc
 from commentsvc.models import Site
 from commentsvc.store.engine import Database
 from commentsvc.store.records import site_from_row
-from commentsvc.store.tables import now_utc, sites
+from commentsvc.store.tables import sites
 
 
 class SiteStore:

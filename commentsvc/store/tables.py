@@ -39,10 +39,6 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
 sites = sa.Table(
     "sites",
     metadata,

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from commentsvc.clock import now_utc
 from commentsvc.models import Thread
 from commentsvc.store.engine import Database
 from commentsvc.store.records import thread_from_row
-from commentsvc.store.tables import now_utc, threads
+from commentsvc.store.tables import threads
 
 
 class ThreadStore:

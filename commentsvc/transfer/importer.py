@@ -21,10 +21,11 @@ from typing import Any
 
 import orjson
 
+from commentsvc.clock import now_utc
 from commentsvc.comments.service import body_fingerprint
 from commentsvc.models import Kind, Status
 from commentsvc.security import Keys
-from commentsvc.store.tables import events, now_utc
+from commentsvc.store.tables import events
 from commentsvc.store.transfer import Batch, ThreadSpec, TransferStore
 from commentsvc.transfer.ids import import_id
 from commentsvc.transfer.progress import Progress

@@ -16,7 +16,8 @@ from typing import IO, Any
 
 import orjson
 
-from commentsvc.store.tables import comments, events, flags, now_utc, votes
+from commentsvc.clock import now_utc
+from commentsvc.store.tables import comments, events, flags, votes
 from commentsvc.store.transfer import Batch, ThreadSpec, TransferStore
 from commentsvc.transfer.importer import BATCH_SIZE, Summary
 from commentsvc.transfer.progress import Progress

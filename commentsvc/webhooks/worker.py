@@ -31,12 +31,12 @@ from urllib.parse import urlsplit
 import aiohttp
 import orjson
 
+from commentsvc.clock import now_utc
 from commentsvc.config import Settings
 from commentsvc.models import Thread
 from commentsvc.security import Keys
 from commentsvc.store import Store
 from commentsvc.store.deliveries import Template
-from commentsvc.store.tables import now_utc
 from commentsvc.store.webhooks import FAILED, QUEUED, SENT, Endpoint, Planned, WebhookDelivery
 from commentsvc.webhooks import events as ev
 from commentsvc.webhooks import signing

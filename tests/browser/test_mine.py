@@ -17,8 +17,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 from playwright.async_api import Browser, expect
 
+from commentsvc.clock import now_utc
 from commentsvc.models import Status, SubscriptionKind
-from commentsvc.store.tables import now_utc
 from tests.browser.widget_support import (
     DEMO_THREAD,
     STEP_MS,

@@ -17,8 +17,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+from commentsvc.clock import now_utc
 from commentsvc.store import Store
-from commentsvc.store.tables import now_utc
 from commentsvc.webhooks import signing
 from tests.processes import run_cli, service_env
 

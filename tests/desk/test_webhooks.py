@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from commentsvc.store.tables import now_utc
+from commentsvc.clock import now_utc
 from commentsvc.webhooks import events as ev
 from commentsvc.webhooks import signing
 from commentsvc.webhooks.guard import address_allowed

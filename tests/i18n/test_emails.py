@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from commentsvc.clock import now_utc
 from commentsvc.i18n import LANGUAGES, RTL
 from commentsvc.notify.compose import Composer, Rendered
-from commentsvc.store.tables import now_utc
 from tests.notify.test_compose import SITE, THREAD, comment, settings
 
 TEMPLATES = ("approved", "confirm", "digest", "mine", "moderators", "reply", "thread")

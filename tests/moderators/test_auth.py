@@ -9,7 +9,8 @@ from typing import Any
 import redis.asyncio as aioredis
 import sqlalchemy as sa
 
-from commentsvc.store.tables import api_tokens, now_utc, sessions
+from commentsvc.clock import now_utc
+from commentsvc.store.tables import api_tokens, sessions
 from commentsvc.web.auth_middleware import SESSION_COOKIE
 from tests.moderators.conftest import GENEROUS_LIMITS
 from tests.moderators.helpers import PASSWORD, Client, add_moderator, login, token_headers

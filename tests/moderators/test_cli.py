@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from commentsvc.clock import now_utc
 from commentsvc.security import Keys
 from commentsvc.store import Store
 from commentsvc.store.moderators import TokenState
-from commentsvc.store.tables import now_utc
 from tests.processes import run_cli, service_env
 from tests.support import TEST_SECRET
 

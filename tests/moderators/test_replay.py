@@ -96,7 +96,7 @@ async def _replay_then_save(client: Client, admin: dict[str, str], changes: dict
 def _long_ago() -> Any:
     from datetime import timedelta
 
-    from commentsvc.store.tables import now_utc
+    from commentsvc.clock import now_utc
 
     return now_utc() - timedelta(days=7)
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from commentsvc.store.tables import api_tokens, now_utc
+from commentsvc.clock import now_utc
+from commentsvc.store.tables import api_tokens
 from tests.moderators.helpers import (
     PASSWORD,
     Client,

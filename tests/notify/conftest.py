@@ -20,10 +20,10 @@ import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 from aiosmtpd.controller import Controller
 
+from commentsvc.clock import now_utc
 from commentsvc.models import SubscriptionKind
 from commentsvc.store import Store
 from commentsvc.store.subscriptions import Subscription
-from commentsvc.store.tables import now_utc
 from tests.servers import free_port
 from tests.support import drain, live_client, make_settings, runtime_of
 

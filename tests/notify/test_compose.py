@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from commentsvc.clock import now_utc
 from commentsvc.config import Settings, parse_settings
 from commentsvc.models import Comment, Kind, Site, Status, Thread
 from commentsvc.notify.compose import (
@@ -24,7 +25,6 @@ from commentsvc.notify.compose import (
 )
 from commentsvc.notify.sender import SMTPConfig, SMTPDestination
 from commentsvc.render import render_body
-from commentsvc.store.tables import now_utc
 from commentsvc.validation import Fields
 from tests.notify.conftest import SMTPServer
 from tests.support import TEST_SECRET

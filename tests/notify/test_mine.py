@@ -13,6 +13,7 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
+from commentsvc.clock import now_utc
 from commentsvc.models import Site
 from commentsvc.notify.compose import Composer
 from commentsvc.notify.messages import Batch, Messages
@@ -21,7 +22,6 @@ from commentsvc.notify.tokens import Tokens
 from commentsvc.security import Keys
 from commentsvc.store.deliveries import Delivery
 from commentsvc.store.subscriptions import UNSUBSCRIBED_ALL
-from commentsvc.store.tables import now_utc
 from commentsvc.web.keys import PEOPLE
 from tests.notify.conftest import SMTPServer, notify
 from tests.notify.test_compose import BREAKS, EXPECTED_HEADERS, hostile_texts

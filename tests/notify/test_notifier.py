@@ -9,10 +9,11 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
+from commentsvc.clock import now_utc
 from commentsvc.models import Status, SubscriptionKind
 from commentsvc.notify.compose import Composer
 from commentsvc.store.records import Transition
-from commentsvc.store.tables import comments, deliveries, moderators, now_utc, suppressions, threads
+from commentsvc.store.tables import comments, deliveries, moderators, suppressions, threads
 from tests.notify.conftest import SMTPServer, notify, set_policy, subscriber
 from tests.support import runtime_of
 from tests.web.helpers import post, post_approved

@@ -12,13 +12,14 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
+from commentsvc.clock import now_utc
 from commentsvc.models import Status, SubscriptionKind
 from commentsvc.notify.notifier import Notifier
 from commentsvc.notify.sender import SMTPConfig, SMTPDestination
 from commentsvc.notify.tokens import Tokens
 from commentsvc.queue.consumer import run_consumer
 from commentsvc.store.records import Transition
-from commentsvc.store.tables import deliveries, now_utc
+from commentsvc.store.tables import deliveries
 from tests.notify.conftest import SMTPServer, notify, set_policy, subscriber
 from tests.support import drain, runtime_of
 from tests.web.helpers import post

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from commentsvc import ids
+from commentsvc.clock import now_utc
 from commentsvc.models import Status, SubscriptionKind
 from commentsvc.store import Store
 from commentsvc.store.deliveries import (
@@ -21,7 +22,7 @@ from commentsvc.store.deliveries import (
     digest_closes_at,
 )
 from commentsvc.store.records import Transition
-from commentsvc.store.tables import comments, deliveries, now_utc
+from commentsvc.store.tables import comments, deliveries
 
 T0 = now_utc().replace(microsecond=0)
 

@@ -11,9 +11,10 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
+from commentsvc.clock import now_utc
 from commentsvc.models import Status, SubscriptionKind
 from commentsvc.store.records import Transition
-from commentsvc.store.tables import now_utc, subscriptions, suppressions
+from commentsvc.store.tables import subscriptions, suppressions
 from tests.notify.conftest import SMTPServer, notify, set_policy, subscriber
 from tests.support import live_client, make_settings, runtime_of
 from tests.web.helpers import assert_problem, post

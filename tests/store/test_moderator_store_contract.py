@@ -12,10 +12,11 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from commentsvc.clock import now_utc
 from commentsvc.store import Store
 from commentsvc.store.migrate import alembic_config, head_revision
 from commentsvc.store.moderators import TOKEN_TOUCH_EVERY, ModeratorRecord, TokenState
-from commentsvc.store.tables import UTCDateTime, api_tokens, metadata, now_utc
+from commentsvc.store.tables import UTCDateTime, api_tokens, metadata
 
 
 @pytest.fixture

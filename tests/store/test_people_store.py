@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from commentsvc.clock import now_utc
 from commentsvc.models import Status, SubscriptionKind
 from commentsvc.rights import erase
 from commentsvc.store import Store
 from commentsvc.store.subscriptions import BOUNCED
-from commentsvc.store.tables import now_utc
 from tests.store.test_store_contract import row
 from tests.web.mine_support import tables_holding
 

@@ -13,12 +13,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from commentsvc import ids
+from commentsvc.clock import now_utc
 from commentsvc.models import Kind, Status
 from commentsvc.store import Store
 from commentsvc.store.comments import CursorError
 from commentsvc.store.reactions import TooManyVoters
 from commentsvc.store.records import Transition
-from commentsvc.store.tables import metadata, now_utc
+from commentsvc.store.tables import metadata
 
 
 @pytest.fixture

@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from commentsvc.clock import now_utc
 from commentsvc.models import Status
 from commentsvc.notify.mine import PersonLinks
 from commentsvc.policy import Policy, PolicyError
-from commentsvc.store.tables import now_utc, suppressions
+from commentsvc.store.tables import suppressions
 from commentsvc.web.keys import PEOPLE
 from tests.moderators.helpers import moderator_token
 from tests.support import drain, runtime_of
