@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Response, expect
 
 from commentsvc.auth import Accounts
@@ -60,6 +61,15 @@ class Watched:
         assert await self.page.evaluate("window.__csp") == []
         assert self.errors == []
         assert self.missing == []  # no favicon 404 either
+
+
+async def _accessible(page: Page) -> None:
+    """axe-core finds nothing serious or critical on what the page shows now."""
+    report = await Axe().run(page)
+    serious = [
+        v["id"] for v in report.response["violations"] if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], report.generate_report()
 
 
 @pytest.fixture
@@ -194,6 +204,7 @@ async def test_a_note_an_edit_and_the_history(
     await expect(last).to_contain_text(f"edited by {MODERATOR}")
     await expect(last.locator(".event-note")).to_contain_text("markup removed")
     await expect(last.locator(".event-note")).to_contain_text("<b>really</b>")
+    await _accessible(page)
     await page.keyboard.press("Escape")
 
     # The approved comment's history shows the note with the decision.
@@ -284,6 +295,7 @@ async def test_bans_listed_searched_and_lifted(
     await page.keyboard.type("link farm")
     await expect(rows).to_have_count(1)
     await expect(rows.first.locator(".ban-value")).to_have_text("spam.example")
+    await _accessible(page)
     await page.fill("#ban-q", "")
     await expect(rows).to_have_count(3)
 
@@ -398,6 +410,7 @@ async def test_an_admin_edits_the_policy_after_a_replay(
     await expect(examples.first.locator(".body mark")).to_have_text("crypto")
     await expect(examples.first.locator(".badge")).to_have_text("approved → pending")
     await expect(examples.first.locator(".reasons")).to_contain_text("moderation_key")
+    await _accessible(page)
     # Nothing changed: the stored policy and the comments are as they were.
     after = await runtime.store.sites.get("default")
     assert after is not None and after.policy == before.policy
@@ -433,4 +446,27 @@ async def test_the_policy_is_for_admins_only(
     await page.keyboard.press("p")
     await expect(page.locator("#policy-view")).to_be_hidden()
     await expect(page.locator("#queue-view")).to_be_visible()
+    await watched.clean()
+
+
+async def test_a_bulk_decision_carries_its_note(
+    context: BrowserContext, service: TestClient[Any, Any]
+) -> None:
+    runtime = runtime_of(service)
+    first, second, third = await _held_comments(service)
+    watched = await _sign_in(service, context, MODERATOR)
+    page = watched.page
+    await page.locator("#items > li").nth(2).wait_for()
+    await page.keyboard.press("x")
+    await page.keyboard.press("j")
+    await page.keyboard.press("x")
+    await page.locator("#bulk-count").filter(has_text="2 comments selected").wait_for()
+    await page.fill("#bulk-note", "off topic")
+    await page.click('#bulk [data-bulk="reject"]')
+    await expect(page.locator("#items > li")).to_have_count(1)
+    assert await _items(page) == [third]
+    await expect(page.locator("#bulk-note")).to_have_value("")
+    for cid in (first, second):
+        found = [e for e in await runtime.store.comments.events(cid) if e.action == "reject"]
+        assert [(e.actor, e.note) for e in found] == [(MODERATOR, "off topic")]
     await watched.clean()
