@@ -233,8 +233,11 @@ async def test_the_thread_view(context: BrowserContext, service: TestClient[Any,
     await page.click('#tabs button[data-status="approved"]')
     await page.locator(f'#items > li[data-id="{reply}"]').wait_for()
     # Approved lists newest first: deeper, sibling, reply, top.
-    while await page.locator("#items > li.current").get_attribute("data-id") != reply:
+    for _ in range(3):
+        if await page.locator("#items > li.current").get_attribute("data-id") == reply:
+            break
         await page.keyboard.press("j")
+    await expect(page.locator("#items > li.current")).to_have_attribute("data-id", reply)
 
     await page.keyboard.press("t")
     listed = page.locator("#thread-list > li")
