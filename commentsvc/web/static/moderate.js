@@ -167,7 +167,7 @@
     $("login-view").hidden = true;
     $("who").hidden = false;
     $("views").querySelector('[data-view="policy"]').hidden = !isAdmin();
-    loadSchemas();
+    loadSchemas().catch(function () {}); // the labels; the policy view asks again if this fails
     setView("queue");
     load(false);
   }
