@@ -5,11 +5,15 @@ with `{name}` placeholders, or (for counts) an object keyed by CLDR plural
 category (`zero`, `one`, `two`, `few`, `many`, `other`) whose strings may use
 `{count}`. English is the reference: every language has exactly its keys and
 placeholders (tests/i18n/test_catalogues.py). The widget's part (keys under
-`w.` and `why.`) is served as a small JSON file per language (`/i18n/...`).
+`w.` and `why.`) is served as a small JSON file per language: `Catalogue.bundle()`,
+at `/i18n/<site>/<lang>.<hash>.json` (immutable), the hash found through the short-cached
+`/i18n/<site>/<tag>.json` (commentsvc/web/handlers/pages.py).
 
 A site overrides any message with `<data dir>/i18n/<site id>/<lang>.json`
 (the same format, any subset of keys); an override whose key is unknown or
 whose placeholders differ from the shipped message is ignored and logged.
+A site's default language (for a widget whose page names none) is
+`{"default": "<lang>"}` in `<data dir>/i18n/<site id>/site.json`.
 
 Plural categories come from CLDR through Babel, never from hand-written rules.
 """
@@ -17,6 +21,7 @@ Plural categories come from CLDR through Babel, never from hand-written rules.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 import re
@@ -115,7 +120,7 @@ def accept_language(header: str) -> list[str]:
     return [tag for _, _, tag in sorted(ranked)]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Catalogue:
     """The messages of one language for one site (shipped, then the site's overrides)."""
 
@@ -169,6 +174,14 @@ class Catalogue:
         """The widget's share: keys under `w.` and `why.`."""
         return {k: v for k, v in self.messages.items() if k.startswith(WIDGET_PREFIXES)}
 
+    @functools.cached_property
+    def bundle(self) -> tuple[bytes, str]:
+        """The widget's file: `{"lang", "dir", "messages"}` as compact JSON, and its hash."""
+        data = {"lang": self.lang, "dir": self.dir, "messages": self.widget()}
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        raw = body.encode("utf-8")
+        return raw, hashlib.sha256(raw).hexdigest()[:16]
+
     def context(self) -> dict[str, Any]:
         """What a template needs: `_` / `_n` helpers, `lang` and `dir`."""
         return {"_": self.jinja_text, "_n": self.jinja_plural, "lang": self.lang, "dir": self.dir}
@@ -204,6 +217,7 @@ class Catalogues:
     def __init__(self, data_dir: Path | None = None) -> None:
         self.override_root = data_dir / "i18n" if data_dir is not None else None
         self._cache: dict[tuple[str, str], Catalogue] = {}
+        self._defaults: dict[str, str] = {}
 
     def get(self, site_id: str, lang: str) -> Catalogue:
         lang = lang if lang in LANGUAGES else DEFAULT
@@ -219,6 +233,31 @@ class Catalogues:
             self._cache.clear()
         self._cache[key] = found
         return found
+
+    def site_default(self, site_id: str) -> str:
+        """The site's default language (`site.json` in its override folder), else English."""
+        found = self._defaults.get(site_id)
+        if found is not None:
+            return found
+        lang = DEFAULT
+        if self.override_root is not None and _SITE_ID.match(site_id):
+            path = self.override_root / site_id / "site.json"
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                data = {}
+            except (OSError, ValueError) as exc:
+                log.warning("i18n settings %s ignored: %s", path, exc)
+                data = {}
+            wanted = data.get("default") if isinstance(data, dict) else None
+            if isinstance(wanted, str) and wanted in LANGUAGES:
+                lang = wanted
+            elif wanted is not None:
+                log.warning("i18n settings %s: default %r is not a shipped language", path, wanted)
+        if len(self._defaults) > 4096:
+            self._defaults.clear()
+        self._defaults[site_id] = lang
+        return lang
 
 
 ENGLISH = Catalogue(DEFAULT, shipped(DEFAULT))

@@ -48,6 +48,8 @@ ROUTES: list[tuple[str, str, Handler]] = [
     # widget and pages
     ("GET", "/embed.js", pages.embed_js),
     ("GET", "/embed.{hash}.js", pages.embed_js_hashed),
+    ("GET", "/i18n/{site}/{lang:[A-Za-z0-9_-]{1,35}}.json", pages.i18n_pointer),
+    ("GET", "/i18n/{site}/{lang:[a-z]{2,3}}.{hash:[0-9a-f]{1,64}}.json", pages.i18n_file),
     ("GET", "/demo", pages.demo),
     ("GET", "/moderate", moderation.page),
     ("GET", "/moderate/moderate.js", moderation.page_script),

@@ -12,6 +12,15 @@ while repeat views cost nothing:
   with the short caching of `/embed.js`, so no embed breaks after a deploy.
 
 Both are served gzip-compressed when the browser accepts it.
+
+The widget's messages (commentsvc/i18n) load on demand, one small file per language:
+
+- `GET /i18n/<site>/<tag>.json` — which file: `{"lang", "dir", "url"}` for the best
+  shipped match of the tag (`auto`: none asked for), else the site's default language;
+  revalidated after five minutes, like `/embed.js`.
+- `GET /i18n/<site>/<lang>.<hash>.json` — the messages (the site's overrides included)
+  under their content hash, immutable for a year; an old hash gets the current file,
+  cached briefly.
 """
 
 from __future__ import annotations
@@ -20,15 +29,20 @@ import base64
 import functools
 import gzip
 import hashlib
+import json
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 import jinja2
 from aiohttp import web
 
+from commentsvc.i18n import LANGUAGES, RTL, Catalogues, negotiate
+from commentsvc.validation import is_site_id
 from commentsvc.web.keys import SETTINGS
 
 JS_TYPE = "text/javascript"
+JSON_TYPE = "application/json"
 EMBED_CACHE_CONTROL = "public, max-age=300"
 HASHED_CACHE_CONTROL = "public, max-age=31536000, immutable"
 DEMO_CACHE_CONTROL = "no-cache"
@@ -68,7 +82,9 @@ def embed_path() -> str:
     return f"/embed.{embed_asset().digest}.js"
 
 
-def _serve_asset(request: web.Request, asset: Asset, cache_control: str) -> web.Response:
+def _serve_asset(
+    request: web.Request, asset: Asset, cache_control: str, content_type: str = JS_TYPE
+) -> web.Response:
     accepts_gzip = "gzip" in request.headers.get("Accept-Encoding", "").lower()
     etag = f'"{asset.digest}-gz"' if accepts_gzip else asset.etag
     headers = {"ETag": etag, "Cache-Control": cache_control, "Vary": "Accept-Encoding"}
@@ -79,7 +95,7 @@ def _serve_asset(request: web.Request, asset: Asset, cache_control: str) -> web.
         headers["Content-Encoding"] = "gzip"
     return web.Response(
         body=asset.gzipped if accepts_gzip else asset.body,
-        content_type=JS_TYPE,
+        content_type=content_type,
         charset="utf-8",
         headers=headers,
     )
@@ -95,6 +111,65 @@ async def embed_js_hashed(request: web.Request) -> web.Response:
     asset = embed_asset()
     current = request.match_info["hash"] == asset.digest
     return _serve_asset(request, asset, HASHED_CACHE_CONTROL if current else EMBED_CACHE_CONTROL)
+
+
+# ----- the widget's language files ----------------------------------------------------------
+
+# Public, credential-free and the same for every origin: any page may fetch them.
+I18N_HEADERS = {"Access-Control-Allow-Origin": "*"}
+
+
+@functools.cache
+def _catalogues(data_dir: str) -> Catalogues:
+    return Catalogues(Path(data_dir))
+
+
+@functools.cache
+def _bundle_asset(data_dir: str, site: str, lang: str) -> Asset:
+    body, digest = _catalogues(data_dir).get(site, lang).bundle
+    return Asset(body=body, gzipped=gzip.compress(body, compresslevel=9, mtime=0), digest=digest)
+
+
+def _site_of(request: web.Request) -> str:
+    site = request.match_info["site"]
+    if not is_site_id(site):
+        raise web.HTTPNotFound(text="no such site")
+    return site
+
+
+async def i18n_pointer(request: web.Request) -> web.Response:
+    """GET /i18n/{site}/{lang}.json — the widget's language file for a tag (or `auto`)."""
+    site = _site_of(request)
+    data_dir = str(request.app[SETTINGS].data_dir)
+    tag = request.match_info["lang"]
+    lang = negotiate([] if tag == "auto" else [tag], _catalogues(data_dir).site_default(site))
+    asset = _bundle_asset(data_dir, site, lang)
+    body = json.dumps(
+        {
+            "lang": lang,
+            "dir": "rtl" if lang in RTL else "ltr",
+            "url": f"/i18n/{site}/{lang}.{asset.digest}.json",
+        }
+    ).encode()
+    digest = hashlib.sha256(body).hexdigest()[:16]
+    headers = {**I18N_HEADERS, "ETag": f'"{digest}"', "Cache-Control": EMBED_CACHE_CONTROL}
+    if digest in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=body, content_type=JSON_TYPE, headers=headers)
+
+
+async def i18n_file(request: web.Request) -> web.Response:
+    """GET /i18n/{site}/{lang}.{hash}.json — the widget's messages in one language."""
+    site = _site_of(request)
+    lang = request.match_info["lang"]
+    if lang not in LANGUAGES:
+        raise web.HTTPNotFound(text="no such language")
+    asset = _bundle_asset(str(request.app[SETTINGS].data_dir), site, lang)
+    current = request.match_info["hash"] == asset.digest
+    cache = HASHED_CACHE_CONTROL if current else EMBED_CACHE_CONTROL
+    response = _serve_asset(request, asset, cache, JSON_TYPE)
+    response.headers.update(I18N_HEADERS)
+    return response
 
 
 @dataclass(frozen=True, slots=True)

@@ -281,6 +281,73 @@ def pages_operations() -> None:
         ],
         responses={"200": script, "304": {"description": "Not modified (ETag)"}},
     )
+    lang_param = {
+        "name": "lang",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "A language tag (de, pt-BR, …) or auto; the best shipped match is "
+        "chosen, else the site's default language, else English",
+    }
+    site_param = {
+        "name": "site",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "site id",
+    }
+    describe(
+        "GET",
+        "/i18n/{site}/{lang}.json",
+        "Which language file the widget loads: {lang, dir, url} (revalidated after 5 minutes)",
+        tag=tag,
+        params=[site_param, lang_param],
+        responses={
+            "200": json_body(
+                {
+                    "type": "object",
+                    "required": ["lang", "dir", "url"],
+                    "properties": {"lang": STR, "dir": {"enum": ["ltr", "rtl"]}, "url": STR},
+                }
+            ),
+            "304": {"description": "Not modified (ETag)"},
+            **problems(404),
+        },
+    )
+    describe(
+        "GET",
+        "/i18n/{site}/{lang}.{hash}.json",
+        "The widget's messages in one language (the site's overrides included), immutable "
+        "for a year under the current hash",
+        tag=tag,
+        params=[
+            site_param,
+            {**lang_param, "description": "a shipped language (en, de, ar, …)"},
+            {
+                "name": "hash",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "The file's content hash (16 hex digits); any other value "
+                "gets the current file, cached briefly",
+            },
+        ],
+        responses={
+            "200": json_body(
+                {
+                    "type": "object",
+                    "required": ["lang", "dir", "messages"],
+                    "properties": {
+                        "lang": STR,
+                        "dir": {"enum": ["ltr", "rtl"]},
+                        "messages": {"type": "object"},
+                    },
+                }
+            ),
+            "304": {"description": "Not modified (ETag)"},
+            **problems(404),
+        },
+    )
     describe(
         "GET",
         "/demo",

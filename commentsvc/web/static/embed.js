@@ -4,7 +4,11 @@
  *         <div data-commentsvc-thread="KEY" data-commentsvc-title="…" data-commentsvc-url="…"></div>
  * Badges: <a data-commentsvc-count="KEY">…</a>   (one batched /counts request per page)
  * Options on the script tag: data-site (default "default"), data-limit (top-level comments
- *         per page, 1..100, default 30), data-theme (light|dark).
+ *         per page, 1..100, default 30), data-theme (light|dark), data-lang (a language tag).
+ * Language: data-lang, else the page's <html lang>, else the site's default, else English.
+ *         Messages load on demand: /i18n/SITE/TAG.json names the file (lang, dir, url), a
+ *         small JSON under its content hash (immutable), fetched once. Plurals and times come
+ *         from Intl; under an RTL language the widget sets dir="rtl" and mirrors its layout.
  * Inline feedback: a [data-commentsvc-article] container (selection → "Comment on this"), and
  *         elements with data-commentsvc-feedback="ID" data-question="…" (a speech bubble). A
  *         question's count is the number of approved feedbacks whose anchor.block is its ID;
@@ -40,12 +44,13 @@
   const MAX_DEPTH = 5; // levels shown nested; deeper replies are flattened into the fifth
   const KEEP_MS = 7 * 86400e3; // how long the browser remembers its own comments
   const NS = 'commentsvc:';
+  const enc = encodeURIComponent;
   let theme = script.getAttribute('data-theme') || '';
 
   const STYLE = `
 :host{all:initial;display:block}
 :host([hidden]),[hidden]{display:none!important}
-:host(.commentsvc-bubble){display:inline-block;vertical-align:middle;margin-left:.35em}
+:host(.commentsvc-bubble){display:inline-block;vertical-align:middle;margin-inline-start:.35em}
 :host(.commentsvc-pop){position:absolute;z-index:2147483000}
 .w{--bg:var(--csvc-bg,#fff);--fg:var(--csvc-fg,#1d1f23);--muted:var(--csvc-muted,#525866);--line:var(--csvc-border,#c9cdd4);--soft:var(--csvc-surface,#f2f3f5);--accent:var(--csvc-accent,#0b57a4);--on:var(--csvc-on-accent,#fff);--warn:#6b4200;--warnbg:#fff1cc;--err:#a3161b;--r:var(--csvc-radius,8px);font:var(--csvc-font,15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif);color:var(--fg);background:var(--bg);color-scheme:light}
 .w.dark{--bg:var(--csvc-bg-dark,#1b1e23);--fg:var(--csvc-fg-dark,#e8e9ec);--muted:var(--csvc-muted-dark,#adb3be);--line:var(--csvc-border-dark,#4a505b);--soft:var(--csvc-surface-dark,#272b32);--accent:var(--csvc-accent-dark,#8cc2ff);--on:var(--csvc-on-accent-dark,#0b1a2b);--warn:#ffd58a;--warnbg:#3a2e12;--err:#ffaaa5;color-scheme:dark}
@@ -72,14 +77,13 @@ form{background:var(--soft);border:1px solid var(--line);border-radius:var(--r);
 .ferr{color:var(--err);font-size:.88em;display:block}
 .alert{color:var(--err);margin:.4rem 0 0}
 .alert:empty,.ferr:empty,.status:empty,.msg:empty{display:none}
-.hp{position:absolute;left:-10000px;top:auto;width:1px;height:1px;overflow:hidden}
-.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.hp,.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .bar{display:flex;flex-wrap:wrap;justify-content:space-between;gap:.5rem;border-bottom:1px solid var(--line);padding:.4rem 0;margin:.6rem 0}
 .bar>div{display:flex;gap:.35rem;flex-wrap:wrap;align-items:center}
 .status,.msg{margin:.5rem 0;padding:.45rem .7rem;border-radius:var(--r);background:var(--soft)}
 .new{display:block;width:100%;margin:.4rem 0;background:var(--accent);color:var(--on);border-color:var(--accent);font-weight:600}
 ol{list-style:none;margin:0;padding:0}
-.replies{margin-left:1.1rem;padding-left:.9rem;border-left:2px solid var(--line)}
+.replies{margin-inline-start:1.1rem;padding-inline-start:.9rem;border-inline-start:2px solid var(--line)}
 .c{margin:.9rem 0}
 .ch{display:flex;flex-wrap:wrap;align-items:center;gap:.2rem .5rem}
 .av{display:inline-flex;width:2rem;height:2rem;border-radius:50%;align-items:center;justify-content:center;font-weight:700;font-size:.8em;color:#fff;background:hsl(var(--hue,210) 45% 32%)}
@@ -87,28 +91,64 @@ ol{list-style:none;margin:0;padding:0}
 .body{margin:.25rem 0 .35rem;overflow-wrap:anywhere}
 .body p{margin:.35em 0}
 .body pre,.body code{font-family:ui-monospace,monospace;font-size:.92em;background:var(--soft)}
-.body blockquote{margin:.4em 0;padding-left:.8em;border-left:3px solid var(--line)}
+.body blockquote{margin:.4em 0;padding-inline-start:.8em;border-inline-start:3px solid var(--line)}
 .gone{font-style:italic;color:var(--muted);margin:.3rem 0}
-.on{overflow-wrap:anywhere;margin:.3rem 0;padding:.3rem .6rem;border-left:3px solid var(--accent);background:var(--soft);border-radius:0 var(--r) var(--r) 0}
+.on{overflow-wrap:anywhere;margin:.3rem 0;padding:.3rem .6rem;border-inline-start:3px solid var(--accent);background:var(--soft);border-start-end-radius:var(--r);border-end-end-radius:var(--r)}
 .quote{font-style:italic}
 .q{overflow-wrap:anywhere}
 .acts{display:flex;flex-wrap:wrap;gap:.3rem;align-items:center}
 .acts button{font-size:.88em;padding:.1em .6em}
 .pending>article{border:1px dashed var(--line);border-radius:var(--r);padding:.5rem .7rem}
 .badge{display:inline-block;background:var(--warnbg);color:var(--warn);border-radius:999px;padding:0 .6em;font-size:.85em;font-weight:600}
-.why{margin:.3rem 0;padding-left:1.2rem;color:var(--muted);font-size:.9em}
+.why{margin:.3rem 0;padding-inline-start:1.2rem;color:var(--muted);font-size:.9em}
 .slot:empty{display:none}
 .more{margin:1rem 0}
 .mine{margin:1rem 0;font-size:.92em}summary{cursor:pointer;color:var(--accent)}
 .bub{font-size:.85em;padding:.05em .55em;border-radius:999px;background:var(--soft);font-style:normal}
-.bub svg{vertical-align:-2px;margin-right:.3em}
+.bub svg{vertical-align:-2px;margin-inline-end:.3em}
 .box{display:block;margin-top:.4rem;width:min(24rem,85vw)}
 .pop{display:inline-block;box-shadow:0 6px 24px rgba(0,0,0,.25);border-radius:var(--r)}
 .pop form{margin:0;width:min(24rem,88vw);box-sizing:border-box}
 .q{margin:0 0 .4rem;font-style:italic;max-height:4.5em;overflow:hidden}
+.staff{background:var(--accent);color:var(--on)}
+.feat{border:1px solid var(--line);border-radius:var(--r);padding:.2rem .8rem;margin:.6rem 0;background:var(--soft)}
+.feat h3{font-size:1.05em;margin:.4em 0}
+.feat .body{margin:.2rem 0}
+.c.featured>article{border-inline-start:3px solid var(--accent);padding-inline-start:.6rem}
 `;
   const PAGE_CSS = '::highlight(commentsvc){background-color:#ffe066;color:#1d1f23}' +
     'mark.commentsvc-mark{background:#ffe066;color:#1d1f23}';
+
+  // ----- messages: one small file per language, loaded once --------------------------
+
+  let M = {}, LANG = 'en', DIR = 'ltr', pr, nf, rtf;
+  function t(key, p) {
+    p = p || {};
+    let m = M[key];
+    if (m == null) return key;
+    if (typeof m === 'object') m = m[pr.select(p.count)] || m.other;
+    return m.replace(/\{([a-z_]+)\}/g, (_, k) => (k === 'count' ? nf.format(p.count) : String(p[k])));
+  }
+  const has = (key) => M[key] != null;
+  async function messages() {
+    const tag = script.getAttribute('data-lang') || document.documentElement.lang || '';
+    const want = /^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*$/.test(tag) ? tag : 'auto';
+    try {
+      const get = async (path) => {
+        const res = await fetch(ORIGIN + path, { credentials: 'omit' });
+        if (!res.ok) throw new Error(res.status);
+        return res.json();
+      };
+      const file = await get('/i18n/' + enc(SITE) + '/' + enc(want) + '.json');
+      const data = await get(file.url);
+      M = data.messages || {};
+      LANG = data.lang || 'en';
+      DIR = data.dir === 'rtl' ? 'rtl' : 'ltr';
+    } catch (e) { /* the server is unreachable: the API calls will say so */ }
+    pr = new Intl.PluralRules(LANG);
+    nf = new Intl.NumberFormat(LANG);
+    rtf = Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(LANG, { numeric: 'auto' }) : null;
+  }
 
   // ----- small helpers -------------------------------------------------------------
 
@@ -141,7 +181,6 @@ ol{list-style:none;margin:0;padding:0}
   }
   let serial = 0;
   const uid = (p) => 'csvc-' + p + ++serial;
-  const enc = encodeURIComponent;
 
   // Build an element. Text always goes in as text nodes; there is no way to pass HTML.
   function h(tag, props, ...kids) {
@@ -172,30 +211,38 @@ ol{list-style:none;margin:0;padding:0}
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
       });
     } catch (e) {
-      return { ok: false, status: 0, data: { detail: 'Could not reach the comment server. Check your connection and try again.' } };
+      return { ok: false, status: 0, data: {} };
     }
     let data = {};
     if (res.status !== 204) { try { data = (await res.json()) || {}; } catch (e) { data = {}; } }
     return { ok: res.ok, status: res.status, data };
   }
 
+  // The server's problem details are English: other languages get the catalogue's words.
   function problemText(r) {
-    if (r.status === 429) return 'You are doing that too often. Please wait a moment and try again.';
-    return (r.data && r.data.detail) || 'Something went wrong (' + r.status + '). Please try again.';
+    if (!r.status) return t('w.err.network');
+    if (r.status === 429) return t('w.err.429');
+    if (LANG === 'en' && r.data && r.data.detail) return r.data.detail;
+    return has('w.err.' + r.status) ? t('w.err.' + r.status) : t('w.err.other', { status: r.status });
   }
-  const plural = (n, one, many) => n + ' ' + (n === 1 ? one : many);
+  const fieldText = (fe) => (LANG === 'en' && fe.message) || t('w.err.field');
+  const quoted = (q) => t('w.quote', { quote: q });
+  // "in reply to {name}" with the name isolated (a Hebrew name in a German sentence stays readable).
+  function inReplyTo(name) {
+    const [a, b] = t('w.in_reply_to', { name: '\u0000' }).split('\u0000');
+    return [a, h('bdi', { text: name }), b || ''];
+  }
 
-  const rtf = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' }) : null;
   function timeEl(iso) {
     const d = new Date(iso);
-    let text = d.toLocaleString();
+    let text = d.toLocaleString(LANG);
     const s = (d.getTime() - Date.now()) / 1000;
     if (rtf && Math.abs(s) < 30 * 86400) {
       const [n, u] = Math.abs(s) < 60 ? [s, 'second'] : Math.abs(s) < 3600 ? [s / 60, 'minute']
         : Math.abs(s) < 86400 ? [s / 3600, 'hour'] : [s / 86400, 'day'];
       text = rtf.format(Math.round(n), u);
     }
-    return h('time', { datetime: iso, title: d.toLocaleString(), text });
+    return h('time', { datetime: iso, title: d.toLocaleString(LANG), text });
   }
 
   // ----- styles and theme ---------------------------------------------------------
@@ -234,6 +281,8 @@ ol{list-style:none;margin:0;padding:0}
     const root = host.attachShadow({ mode: 'open' });
     adopt(root);
     const wrap = kids.length === 1 && kids[0].classList.contains('w') ? kids[0] : h('div', { class: 'w' }, kids);
+    wrap.setAttribute('lang', LANG);
+    wrap.setAttribute('dir', DIR);
     root.append(wrap);
     themed.push([wrap, host]);
     applyTheme(wrap, host);
@@ -365,24 +414,24 @@ ol{list-style:none;margin:0;padding:0}
       this.name.value = who.name || '';
       this.email.value = who.email || '';
       this.notify = h('select', { name: 'notify' },
-        h('option', { value: 'none', text: 'Nothing' }),
-        h('option', { value: 'thread', text: 'New follow-up comments' }),
-        h('option', { value: 'replies', text: 'New replies to my comments' }));
+        h('option', { value: 'none', text: t('w.notify.none') }),
+        h('option', { value: 'thread', text: t('w.notify.thread') }),
+        h('option', { value: 'replies', text: t('w.notify.replies') }));
       this.website = h('input', { name: 'website', type: 'text', tabindex: '-1', autocomplete: 'off', id: id('hp') });
       this.alert = h('p', { class: 'alert', role: 'alert' });
-      this.submit = h('button', { type: 'submit', class: 'primary', text: opts.submitText || 'Post Comment' });
-      this.el = h('form', { novalidate: true, 'aria-label': opts.label || 'Leave a comment', onsubmit: (e) => this.send(e) },
-        opts.quote ? h('p', { class: 'q' }, h('span', { class: 'sr', text: 'Quoted passage: ' }), '“' + opts.quote + '”') : null,
-        field('body', opts.bodyLabel || 'Comment', this.body),
+      this.submit = h('button', { type: 'submit', class: 'primary', text: opts.submitText || t('w.post') });
+      this.el = h('form', { novalidate: true, 'aria-label': opts.label || t('w.leave'), onsubmit: (e) => this.send(e) },
+        opts.quote ? h('p', { class: 'q' }, h('span', { class: 'sr', text: t('w.quoted') + ' ' }), quoted(opts.quote)) : null,
+        field('body', opts.bodyLabel || t('w.comment'), this.body),
         h('div', { class: 'row' },
-          field('author_name', 'Name', this.name),
-          field('author_email', 'Email', this.email, 'Optional. Never shown; needed for notifications.'),
-          field('notify', 'Notify of', this.notify)),
+          field('author_name', t('w.name'), this.name),
+          field('author_email', t('w.email'), this.email, t('w.email_hint')),
+          field('notify', t('w.notify'), this.notify)),
         h('div', { class: 'hp', 'aria-hidden': 'true' },
-          h('label', { for: this.website.id, text: 'Leave this field empty' }), this.website),
+          h('label', { for: this.website.id, text: t('w.honeypot') }), this.website),
         this.alert,
         h('div', { class: 'sub' }, this.submit,
-          opts.onCancel ? h('button', { type: 'button', text: 'Cancel', onclick: () => opts.onCancel() }) : null));
+          opts.onCancel ? h('button', { type: 'button', text: t('w.cancel'), onclick: () => opts.onCancel() }) : null));
       this.el.addEventListener('keydown', (e) => { if (e.key === 'Escape' && opts.onCancel) opts.onCancel(); });
     }
 
@@ -405,12 +454,12 @@ ol{list-style:none;margin:0;padding:0}
       const body = this.body.value.trim(), name = this.name.value.trim(), email = this.email.value.trim();
       const notify = this.notify.value;
       let bad = false;
-      if (!body) bad = this.error('body', 'Write your comment first.');
-      if (notify !== 'none' && !email) bad = this.error('author_email', 'Enter your email to be notified.');
-      if (bad) { this.alert.textContent = 'Please fix the marked fields.'; this.focusInvalid(); return; }
-      const t = this.t, o = this.o;
-      const payload = { site: SITE, thread: t.key, thread_title: t.title, body, notify, website: this.website.value };
-      if (/^https?:/.test(t.url)) payload.thread_url = t.url;
+      if (!body) bad = this.error('body', t('w.write_first'));
+      if (notify !== 'none' && !email) bad = this.error('author_email', t('w.need_email'));
+      if (bad) { this.alert.textContent = t('w.fix_fields'); this.focusInvalid(); return; }
+      const th = this.t, o = this.o;
+      const payload = { site: SITE, thread: th.key, thread_title: th.title, body, notify, website: this.website.value };
+      if (/^https?:/.test(th.url)) payload.thread_url = th.url;
       if (name) payload.author_name = name;
       if (email) payload.author_email = email;
       if (o.parent) payload.parent_id = o.parent.id;
@@ -424,16 +473,16 @@ ol{list-style:none;margin:0;padding:0}
       this.submit.removeAttribute('aria-disabled');
       if (!r.ok) {
         let listed = false;
-        for (const fe of (r.data && r.data.errors) || []) listed = this.error(fe.field, fe.message) || listed;
+        for (const fe of (r.data && r.data.errors) || []) listed = this.error(fe.field, fieldText(fe)) || listed;
         this.alert.textContent = problemText(r);
         if (listed) this.focusInvalid();
         return;
       }
       store.set('author', { name, email });
-      remember(r.data.id, { t: r.data.edit_token, u: Date.parse(r.data.edit_until), s: SITE, k: t.key, at: Date.now() });
+      remember(r.data.id, { t: r.data.edit_token, u: Date.parse(r.data.edit_until), s: SITE, k: th.key, at: Date.now() });
       this.body.value = '';
       this.notify.value = 'none';
-      t.addOwn(r.data.comment, true);
+      th.addOwn(r.data.comment, true);
       if (o.onPosted) o.onPosted(r.data, notify !== 'none');
     }
 
@@ -451,20 +500,20 @@ ol{list-style:none;margin:0;padding:0}
     const msg = h('p', { class: 'msg', role: 'status' });
     const send = async (e) => {
       e.preventDefault();
-      if (!email.value.trim()) { msg.textContent = 'Enter the email address you comment with.'; return; }
+      if (!email.value.trim()) { msg.textContent = t('w.mine_enter'); return; }
       const r = await api('POST', '/mine', { body: { site: SITE, email: email.value.trim() } });
-      msg.textContent = r.ok ? r.data.detail : problemText(r);
+      msg.textContent = r.ok ? t('w.mine_sent') : problemText(r);
     };
-    return h('details', { class: 'mine' }, h('summary', { text: 'Manage my comments and emails' }),
-      h('form', { novalidate: true, 'aria-label': 'Manage my comments and emails', onsubmit: send },
-        h('p', { class: 'hint', text: 'We email you a link to see, download or erase your comments and subscriptions.' }),
-        h('label', { for: email.id, text: 'Your email' }), email,
-        h('div', { class: 'sub' }, h('button', { type: 'submit', text: 'Email me a link' })), msg));
+    return h('details', { class: 'mine' }, h('summary', { text: t('w.mine') }),
+      h('form', { novalidate: true, 'aria-label': t('w.mine'), onsubmit: send },
+        h('p', { class: 'hint', text: t('w.mine_hint') }),
+        h('label', { for: email.id, text: t('w.mine_email') }), email,
+        h('div', { class: 'sub' }, h('button', { type: 'submit', text: t('w.mine_send') })), msg));
   }
 
   // ----- the comment section ---------------------------------------------------------
 
-  const SORTS = [['newest', 'Newest'], ['oldest', 'Oldest'], ['top', 'Most voted']];
+  const SORTS = ['newest', 'oldest', 'top'];
 
   class Thread {
     constructor(el) {
@@ -486,28 +535,32 @@ ol{list-style:none;margin:0;padding:0}
 
     build() {
       const hid = uid('h');
-      this.heading = h('h2', { id: hid, tabindex: '-1', text: 'Comments' });
-      this.shut = h('p', { class: 'muted', hidden: true, text: 'Comments on this article are closed.' });
+      this.heading = h('h2', { id: hid, tabindex: '-1', text: t('w.heading') });
+      this.shut = h('p', { class: 'muted', hidden: true, text: t('w.closed') });
       this.form = new Form(this, {
-        onPosted: (d, subscribed) => this.say('Thanks! Your comment is awaiting moderation.' +
-          (subscribed ? ' To get email about it, open the confirmation link we sent you.' : '')),
+        onPosted: (d, subscribed) => this.say(t('w.thanks.comment') +
+          (subscribed ? ' ' + t('w.thanks.confirm') : '')),
       });
-      this.sortBtns = SORTS.map(([v, label]) => h('button', {
-        type: 'button', 'aria-pressed': String(v === this.sort), 'data-sort': v, text: label,
+      this.sortBtns = SORTS.map((v) => h('button', {
+        type: 'button', 'aria-pressed': String(v === this.sort), 'data-sort': v, text: t('w.sort.' + v),
         onclick: () => { this.sort = v; this.reload(); },
       }));
-      this.allBtn = h('button', { type: 'button', 'aria-pressed': 'true', text: 'View all comments', onclick: () => this.setFilter('all') });
-      this.fbBtn = h('button', { type: 'button', 'aria-pressed': 'false', text: 'Inline Feedbacks', onclick: () => this.setFilter('feedback') });
+      this.allBtn = h('button', { type: 'button', 'aria-pressed': 'true', text: t('w.all'), onclick: () => this.setFilter('all') });
+      this.fbBtn = h('button', { type: 'button', 'aria-pressed': 'false', text: t('w.feedbacks'), onclick: () => this.setFilter('feedback') });
       this.notice = h('div', { class: 'notice', 'aria-live': 'polite' });
       this.status = h('p', { class: 'status', role: 'status' });
       this.list = h('ol', { class: 'list', 'aria-labelledby': hid });
-      this.more = h('button', { type: 'button', class: 'more', hidden: true, text: 'Load more comments', onclick: () => this.load(false) });
+      this.more = h('button', { type: 'button', class: 'more', hidden: true, text: t('w.more'), onclick: () => this.load(false) });
+      const fid = uid('f');
+      this.featList = h('ol');
+      this.feat = h('div', { class: 'feat', role: 'region', hidden: true, 'aria-labelledby': fid },
+        h('h3', { id: fid, text: t('w.featured') }), this.featList);
       this.wrap = h('section', { class: 'w', 'aria-labelledby': hid },
         this.heading, this.form.el, this.shut,
         h('div', { class: 'bar' },
-          h('div', { role: 'group', 'aria-label': 'Sort comments' }, h('span', { class: 'muted', text: 'Sort by' }), this.sortBtns),
-          h('div', { role: 'group', 'aria-label': 'Show' }, this.allBtn, this.fbBtn)),
-        this.notice, this.status, this.list, this.more, manage());
+          h('div', { role: 'group', 'aria-label': t('w.sort') }, h('span', { class: 'muted', text: t('w.sort_by') }), this.sortBtns),
+          h('div', { role: 'group', 'aria-label': t('w.show') }, this.allBtn, this.fbBtn)),
+        this.notice, this.status, this.feat, this.list, this.more, manage());
       shadow(this.el, this.wrap);
     }
 
@@ -516,10 +569,10 @@ ol{list-style:none;margin:0;padding:0}
     setCounts(count, feedback) {
       if (typeof count === 'number') {
         this.count = count;
-        this.heading.textContent = plural(count, 'Comment', 'Comments');
+        this.heading.textContent = t('w.comments', { count });
         badges(this.key, count);
       }
-      if (typeof feedback === 'number') this.fbBtn.textContent = 'Inline Feedbacks (' + feedback + ')';
+      if (typeof feedback === 'number') this.fbBtn.textContent = t('w.feedbacks_n', { count: feedback });
     }
 
     setFilter(f) {
@@ -557,6 +610,7 @@ ol{list-style:none;margin:0;padding:0}
         this.showNotice();
       }
       this.setCounts(r.data.thread.count, r.data.thread.feedback_count);
+      if (reset) this.showFeatured(r.data.featured);
       for (const c of r.data.comments) if (!this.nodes.has(c.id)) this.list.append(...this.tree(c, 0));
       this.cursor = r.data.next_cursor;
       this.more.hidden = !this.cursor;
@@ -570,7 +624,7 @@ ol{list-style:none;margin:0;padding:0}
       const out = [li];
       for (const r of c.replies || []) {
         if (depth < MAX_DEPTH - 1) li.kids.append(...this.tree(r, depth + 1));
-        else out.push(...this.tree(r, depth, c.author_name || 'a deleted comment'));
+        else out.push(...this.tree(r, depth, c.author_name || t('w.a_deleted')));
       }
       return out;
     }
@@ -578,7 +632,7 @@ ol{list-style:none;margin:0;padding:0}
     one(c, depth, replyTo) {
       const own = mine()[c.id];
       const pending = c.status !== 'approved' && c.status !== 'deleted';
-      const li = h('li', { class: 'c' + (pending ? ' pending' : ''), 'data-id': c.id, 'data-kind': c.kind });
+      const li = h('li', { class: 'c' + (pending ? ' pending' : '') + (c.featured ? ' featured' : ''), 'data-id': c.id, 'data-kind': c.kind });
       li.c = c;
       li.depth = depth;
       li.replyTo = replyTo;
@@ -588,13 +642,15 @@ ol{list-style:none;margin:0;padding:0}
       const aid = uid('a');
       const art = h('article', { 'aria-labelledby': aid });
       if (c.status === 'deleted') {
-        art.append(h('p', { class: 'gone', id: aid, text: 'This comment was deleted.' }));
+        art.append(h('p', { class: 'gone', id: aid, text: t('w.deleted') }));
       } else {
         const av = h('span', { class: 'av', 'aria-hidden': 'true', text: (c.avatar && c.avatar.initials) || '?' });
         if (c.avatar) av.style.setProperty('--hue', String(c.avatar.hue)); // CSSOM, not a style attribute
-        art.append(h('header', { class: 'ch' }, av, h('span', { class: 'name', dir: 'auto', id: aid, text: c.author_name || 'Guest' }),
-          timeEl(c.created_at), c.edited_at ? h('span', { class: 'muted', text: '(edited)' }) : null,
-          replyTo ? h('span', { class: 'muted', text: 'in reply to ' + replyTo }) : null));
+        art.append(h('header', { class: 'ch' }, av, h('bdi', { class: 'name', id: aid, text: c.author_name || t('w.guest') }),
+          c.staff ? h('span', { class: 'badge staff', text: t('w.staff') }) : null,
+          c.featured ? h('span', { class: 'badge', text: t('w.featured_badge') }) : null,
+          timeEl(c.created_at), c.edited_at ? h('span', { class: 'muted', text: t('w.edited') }) : null,
+          replyTo ? h('span', { class: 'muted' }, ...inReplyTo(replyTo)) : null));
         if (pending) art.append(this.pendingNote(c));
         if (c.anchor && c.anchor.quote) art.append(this.quoteEl(c.anchor));
         const body = h('div', { class: 'body', dir: 'auto' });
@@ -606,22 +662,52 @@ ol{list-style:none;margin:0;padding:0}
       return li;
     }
 
+    // The Featured strip above the thread: each featured comment is also marked in place.
+    showFeatured(list) {
+      this.featList.textContent = '';
+      for (const c of list || []) {
+        const go = (e) => {
+          const li = this.nodes.get(c.id);
+          if (!li) return;
+          e.preventDefault();
+          const a = li.querySelector('article');
+          a.setAttribute('tabindex', '-1');
+          a.scrollIntoView({ block: 'center' });
+          a.focus({ preventScroll: true });
+        };
+        const body = h('div', { class: 'body', dir: 'auto' });
+        body.innerHTML = c.body_html; // sanitized by the server, as in the thread
+        this.featList.append(h('li', { 'data-id': c.id },
+          h('header', { class: 'ch' }, h('bdi', { class: 'name', text: c.author_name || t('w.guest') }),
+            c.staff ? h('span', { class: 'badge staff', text: t('w.staff') }) : null, timeEl(c.created_at)),
+          body, h('a', { href: '#', onclick: go, text: t('w.go_to') })));
+      }
+      this.feat.hidden = !this.featList.children.length;
+    }
+
+    async refreshFeatured() {
+      const q = [['site', SITE], ['thread', this.key], ['sort', this.sort], ['limit', 1]];
+      const r = await api('GET', '/comments', { query: q });
+      if (r.ok) this.showFeatured(r.data.featured);
+    }
+
     pendingNote(c) {
       const why = c.waiting_because || [];
-      const text = c.status === 'received' || c.status === 'pending' ? 'Awaiting moderation' : 'Not published';
+      const text = c.status === 'received' || c.status === 'pending' ? t('w.awaiting') : t('w.not_published');
       return h('div', { class: 'note' },
         h('span', { class: 'badge', text }),
-        h('span', { class: 'muted', text: ' Only you can see it until it is approved.' }),
-        why.length ? h('ul', { class: 'why', 'aria-label': 'Why it waits' }, why.map((w) => h('li', { text: w.message }))) : null);
+        h('span', { class: 'muted', text: ' ' + t('w.only_you') }),
+        why.length ? h('ul', { class: 'why', 'aria-label': t('w.why') },
+          why.map((w) => h('li', { text: has('why.' + w.rule) ? t('why.' + w.rule) : w.message }))) : null);
     }
 
     quoteEl(a) {
       const text = a.quote.length > 240 ? a.quote.slice(0, 240) + '…' : a.quote;
-      return h('p', { class: 'on' }, h('span', { class: 'muted', text: 'Inline feedback on ' }),
+      return h('p', { class: 'on' }, h('span', { class: 'muted', text: t('w.feedback_on') + ' ' }),
         h('a', {
-          href: '#' + (a.block || ''), class: 'quote', title: 'Show this passage in the article',
+          href: '#' + (a.block || ''), class: 'quote', title: t('w.show_passage'), dir: 'auto',
           onclick: (e) => { e.preventDefault(); showPassage(a); },
-        }, '“' + text + '”'));
+        }, quoted(text)));
     }
 
     actions(c, li, own, pending) {
@@ -633,28 +719,28 @@ ol{list-style:none;margin:0;padding:0}
       const mineVote = store.get('votes', {})[c.id] || 0;
       const vote = (value, label, sign) => h('button', {
         type: 'button', class: 'vote', 'aria-pressed': String(mineVote === value), 'data-vote': value,
-        'aria-label': label + ' (' + (value > 0 ? c.votes.up : c.votes.down) + ')',
+        'aria-label': t(label, { count: value > 0 ? c.votes.up : c.votes.down }),
         onclick: () => this.vote(li, li.querySelector('[data-vote="' + value + '"]').getAttribute('aria-pressed') === 'true' ? 0 : value),
-      }, h('span', { 'aria-hidden': 'true', text: sign + ' ' }), h('span', { class: 'n', 'aria-hidden': 'true', text: String(value > 0 ? c.votes.up : c.votes.down) }));
+      }, h('span', { 'aria-hidden': 'true', text: sign + ' ' }), h('span', { class: 'n', 'aria-hidden': 'true', text: nf.format(value > 0 ? c.votes.up : c.votes.down) }));
       if (own) {
-        bar.append(h('span', { class: 'muted', text: '▲ ' + c.votes.up + ' ▼ ' + c.votes.down }));
+        bar.append(h('span', { class: 'muted', text: t('w.votes', { up: nf.format(c.votes.up), down: nf.format(c.votes.down) }) }));
       } else {
-        bar.append(vote(1, 'Vote up', '▲'), vote(-1, 'Vote down', '▼'));
+        bar.append(vote(1, 'w.vote_up', '▲'), vote(-1, 'w.vote_down', '▼'));
       }
-      if (!this.closed) bar.append(this.toggle(li, 'Reply', () => new Form(this, {
-        parent: c, compact: true, label: 'Reply to ' + (c.author_name || 'Guest'), bodyLabel: 'Your reply',
-        submitText: 'Post Reply', onCancel: () => this.closeSlot(li),
-        onPosted: () => { this.closeSlot(li); this.say('Thanks! Your reply is awaiting moderation.'); },
+      if (!this.closed) bar.append(this.toggle(li, t('w.reply'), () => new Form(this, {
+        parent: c, compact: true, label: t('w.reply_to', { name: c.author_name || t('w.guest') }), bodyLabel: t('w.your_reply'),
+        submitText: t('w.post_reply'), onCancel: () => this.closeSlot(li),
+        onPosted: () => { this.closeSlot(li); this.say(t('w.thanks.reply')); },
       }).el));
-      if (!own) bar.append(this.toggle(li, 'Report', () => this.reportForm(c, li)));
+      if (!own) bar.append(this.toggle(li, t('w.report'), () => this.reportForm(c, li)));
       if (own && own.u > Date.now()) bar.append(...this.ownButtons(c, li, own));
       return bar;
     }
 
     ownButtons(c, li, own) {
       return [
-        this.toggle(li, 'Edit', () => this.editForm(c, li, own)),
-        this.toggle(li, 'Delete', () => this.deleteForm(c, li, own)),
+        this.toggle(li, t('w.edit'), () => this.editForm(c, li, own)),
+        this.toggle(li, t('w.delete'), () => this.deleteForm(c, li, own)),
       ];
     }
 
@@ -683,23 +769,22 @@ ol{list-style:none;margin:0;padding:0}
 
     reportForm(c, li) {
       const reason = h('select', { id: uid('r') },
-        [['spam', 'Spam'], ['abuse', 'Abusive or hateful'], ['off_topic', 'Off topic'], ['other', 'Something else']]
-          .map(([v, t]) => h('option', { value: v, text: t })));
+        ['spam', 'abuse', 'off_topic', 'other'].map((v) => h('option', { value: v, text: t('w.report.' + v) })));
       const note = h('input', { id: uid('n'), type: 'text', maxlength: 1000 });
       const alert = h('p', { class: 'alert', role: 'alert' });
       return h('form', {
-        novalidate: true, 'aria-label': 'Report this comment', onsubmit: async (e) => {
+        novalidate: true, 'aria-label': t('w.report_this'), onsubmit: async (e) => {
           e.preventDefault();
           const r = await api('POST', '/comments/' + enc(c.id) + '/flags',
             { body: { reason: reason.value, note: note.value.trim(), reporter: clientId('reporter') } });
           if (!r.ok) { alert.textContent = problemText(r); return; }
           this.closeSlot(li);
-          li.msg.textContent = 'Thanks for the report. A moderator will take a look.';
+          li.msg.textContent = t('w.reported');
         },
-      }, h('label', { for: reason.id, text: 'What is wrong with it?' }), reason,
-      h('label', { for: note.id, text: 'Note for the moderators (optional)' }), note, alert,
-      h('div', { class: 'sub' }, h('button', { type: 'submit', class: 'primary', text: 'Send report' }),
-        h('button', { type: 'button', text: 'Cancel', onclick: () => this.closeSlot(li) })));
+      }, h('label', { for: reason.id, text: t('w.what_wrong') }), reason,
+      h('label', { for: note.id, text: t('w.report_note') }), note, alert,
+      h('div', { class: 'sub' }, h('button', { type: 'submit', class: 'primary', text: t('w.send_report') }),
+        h('button', { type: 'button', text: t('w.cancel'), onclick: () => this.closeSlot(li) })));
     }
 
     editForm(c, li, own) {
@@ -707,39 +792,39 @@ ol{list-style:none;margin:0;padding:0}
       const alert = h('p', { class: 'alert', role: 'alert' });
       api('GET', '/comments/' + enc(c.id), { token: own.t }).then((r) => { if (r.ok) ta.value = r.data.body || ''; });
       return h('form', {
-        novalidate: true, 'aria-label': 'Edit your comment', onsubmit: async (e) => {
+        novalidate: true, 'aria-label': t('w.edit_this'), onsubmit: async (e) => {
           e.preventDefault();
           const r = await api('PATCH', '/comments/' + enc(c.id), { body: { body: ta.value.trim() }, token: own.t });
           if (!r.ok) { alert.textContent = problemText(r); return; }
           this.replace(li, r.data.comment);
-          this.say('Your edit is awaiting moderation.');
+          this.say(t('w.edit_waits'));
         },
-      }, h('label', { for: ta.id, text: 'Your comment' }), ta, alert,
-      h('div', { class: 'sub' }, h('button', { type: 'submit', class: 'primary', text: 'Save' }),
-        h('button', { type: 'button', text: 'Cancel', onclick: () => this.closeSlot(li) })));
+      }, h('label', { for: ta.id, text: t('w.your_comment') }), ta, alert,
+      h('div', { class: 'sub' }, h('button', { type: 'submit', class: 'primary', text: t('w.save') }),
+        h('button', { type: 'button', text: t('w.cancel'), onclick: () => this.closeSlot(li) })));
     }
 
     deleteForm(c, li, own) {
       const alert = h('p', { class: 'alert', role: 'alert' });
-      return h('div', { class: 'msg' }, 'Delete this comment for good? ',
+      return h('div', { class: 'msg' }, t('w.delete_q') + ' ',
         h('button', {
-          type: 'button', class: 'primary', text: 'Delete', onclick: async () => {
+          type: 'button', class: 'primary', text: t('w.delete'), onclick: async () => {
             this.deleting.add(c.id);
             const r = await api('DELETE', '/comments/' + enc(c.id), { token: own.t });
             if (!r.ok) { this.deleting.delete(c.id); alert.textContent = problemText(r); return; }
             remember(c.id, null);
             if (this.nodes.get(c.id) === li) this.drop(li); // unless the live event did
-            this.say('Your comment was deleted.');
+            this.say(t('w.deleted_own'));
             this.heading.focus();
           },
-        }), ' ', h('button', { type: 'button', text: 'Cancel', onclick: () => this.closeSlot(li) }), alert);
+        }), ' ', h('button', { type: 'button', text: t('w.cancel'), onclick: () => this.closeSlot(li) }), alert);
     }
 
     async vote(li, value) {
       const c = li.c;
       const r = await api('POST', '/comments/' + enc(c.id) + '/votes', { body: { value, voter: clientId('voter') } });
       if (!r.ok) {
-        li.msg.textContent = r.status === 403 ? 'You can’t vote on your own comment.' : problemText(r);
+        li.msg.textContent = r.status === 403 ? t('w.own_vote') : problemText(r);
         return;
       }
       const votes = store.get('votes', {});
@@ -758,8 +843,8 @@ ol{list-style:none;margin:0;padding:0}
       for (const b of li.querySelectorAll(':scope>article .vote')) {
         const v = Number(b.getAttribute('data-vote')), n = v > 0 ? c.votes.up : c.votes.down;
         b.setAttribute('aria-pressed', String(v === mineVote));
-        b.setAttribute('aria-label', (v > 0 ? 'Vote up' : 'Vote down') + ' (' + n + ')');
-        b.querySelector('.n').textContent = String(n);
+        b.setAttribute('aria-label', t(v > 0 ? 'w.vote_up' : 'w.vote_down', { count: n }));
+        b.querySelector('.n').textContent = nf.format(n);
       }
     }
 
@@ -815,7 +900,7 @@ ol{list-style:none;margin:0;padding:0}
       const placed = li ? this.replace(li, c) : this.addOwn(c);
       if (placed && c.status === 'approved' && c.kind === 'feedback') this.countBubbles(true);
       if (placed && c.status === 'approved' && li) {
-        this.say('Your comment is published.');
+        this.say(t('w.published'));
         if (!this.es || this.es.readyState !== 1) this.refreshCount();
       }
     }
@@ -846,7 +931,7 @@ ol{list-style:none;margin:0;padding:0}
       this.notice.textContent = '';
       if (!n) return;
       this.notice.append(h('button', {
-        type: 'button', class: 'new', text: plural(n, 'new comment', 'new comments') + ' — show',
+        type: 'button', class: 'new', text: t('w.new', { count: n }),
         onclick: () => this.reload().then(() => this.heading.focus({ preventScroll: true })),
       }));
     }
@@ -889,6 +974,8 @@ ol{list-style:none;margin:0;padding:0}
     onDeleted(ev) {
       if (!ev.id) return;
       if (mine()[ev.id] && !this.deleting.has(ev.id)) { this.checkOwn(ev.id); return; }
+      const gone = this.featList.querySelector('[data-id="' + CSS.escape(ev.id) + '"]');
+      if (gone) { gone.remove(); this.feat.hidden = !this.featList.children.length; }
       const li = this.nodes.get(ev.id);
       if (!li) return;
       clearTimeout(li.timer);
@@ -908,8 +995,10 @@ ol{list-style:none;margin:0;padding:0}
         if (!now) return;
         if (r.status === 404) { this.drop(now); if (this.bubbles.length) this.countBubbles(true); return; }
         if (!r.ok) return;
-        if (r.data.body_html !== now.c.body_html || r.data.edited_at !== now.c.edited_at) this.replace(now, r.data);
+        const marked = r.data.featured !== now.c.featured;
+        if (marked || r.data.body_html !== now.c.body_html || r.data.edited_at !== now.c.edited_at) this.replace(now, r.data);
         else { now.c.votes = r.data.votes; this.showVotes(now); }
+        if (marked) this.refreshFeatured();
       }, 300 + Math.random() * 700);
     }
 
@@ -951,7 +1040,7 @@ ol{list-style:none;margin:0;padding:0}
       this.t = thread;
       this.id = el.getAttribute('data-commentsvc-feedback');
       this.question = (el.getAttribute('data-question') || squash(el.textContent).trim()).slice(0, 1000);
-      this.count = h('span', { class: 'n', text: '0' });
+      this.count = h('span', { class: 'n', text: nf.format(0) });
       this.btn = h('button', {
         type: 'button', class: 'bub', 'aria-expanded': 'false', onclick: () => this.toggle(),
       }, bubbleIcon(), this.count);
@@ -964,8 +1053,8 @@ ol{list-style:none;margin:0;padding:0}
     }
 
     show(n) {
-      this.count.textContent = String(n);
-      this.btn.setAttribute('aria-label', 'Answer the question: ' + this.question + ' (' + plural(n, 'answer', 'answers') + ')');
+      this.count.textContent = nf.format(n);
+      this.btn.setAttribute('aria-label', t('w.answer_q', { question: this.question, count: n }));
     }
 
     toggle() {
@@ -976,12 +1065,12 @@ ol{list-style:none;margin:0;padding:0}
       if (!open) { this.btn.focus(); return; }
       const form = new Form(this.t, {
         anchor: { quote: this.question, prefix: '', suffix: '', block: this.id },
-        compact: true, label: 'Answer: ' + this.question, bodyLabel: 'Your answer', submitText: 'Send feedback',
-        quote: this.question, onCancel: () => this.toggle(),
+        compact: true, label: t('w.answer', { question: this.question }), bodyLabel: t('w.your_answer'),
+        submitText: t('w.send_feedback'), quote: this.question, onCancel: () => this.toggle(),
         onPosted: () => {
           this.toggle();
-          this.msg.textContent = 'Thanks! Your feedback is awaiting moderation.';
-          this.t.say('Thanks! Your feedback is awaiting moderation.');
+          this.msg.textContent = t('w.thanks.feedback');
+          this.t.say(t('w.thanks.feedback'));
         },
       });
       this.box.append(form.el);
@@ -1011,7 +1100,7 @@ ol{list-style:none;margin:0;padding:0}
       if (!anchor) { this.hide(); return; }
       this.anchor = anchor;
       this.inner.textContent = '';
-      this.inner.append(h('button', { type: 'button', class: 'primary', text: 'Comment on this', onclick: () => this.form() }));
+      this.inner.append(h('button', { type: 'button', class: 'primary', text: t('w.comment_on_this'), onclick: () => this.form() }));
       this.place(range);
     }
 
@@ -1034,9 +1123,9 @@ ol{list-style:none;margin:0;padding:0}
     form() {
       this.open = true;
       const f = new Form(this.t, {
-        anchor: this.anchor, compact: true, quote: this.anchor.quote, label: 'Comment on the selected passage',
-        bodyLabel: 'Your feedback on this passage', submitText: 'Send feedback', onCancel: () => this.hide(),
-        onPosted: () => { this.hide(); this.t.say('Thanks! Your feedback is awaiting moderation.'); },
+        anchor: this.anchor, compact: true, quote: this.anchor.quote, label: t('w.on_passage'),
+        bodyLabel: t('w.your_feedback'), submitText: t('w.send_feedback'), onCancel: () => this.hide(),
+        onPosted: () => { this.hide(); this.t.say(t('w.thanks.feedback')); },
       });
       this.inner.textContent = '';
       this.inner.append(f.el);
@@ -1056,7 +1145,7 @@ ol{list-style:none;margin:0;padding:0}
 
   function badges(key, n) {
     for (const el of document.querySelectorAll('[data-commentsvc-count]')) {
-      if (el.getAttribute('data-commentsvc-count') === key) el.textContent = plural(n, 'Comment', 'Comments');
+      if (el.getAttribute('data-commentsvc-count') === key) el.textContent = t('w.comments', { count: n });
     }
   }
   function loadBadges() {
@@ -1090,6 +1179,8 @@ ol{list-style:none;margin:0;padding:0}
     theme(value) { theme = value === 'auto' ? '' : value || ''; themeAll(); },
     showPassage,
   };
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
-  else start();
+  const loaded = messages();
+  const go = () => loaded.then(start);
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', go);
+  else go();
 })();
