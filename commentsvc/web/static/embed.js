@@ -131,8 +131,9 @@ ol{list-style:none;margin:0;padding:0}
   }
   const has = (key) => M[key] != null;
   async function messages() {
-    const tag = script.getAttribute('data-lang') || document.documentElement.lang || '';
-    const want = /^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*$/.test(tag) ? tag : 'auto';
+    // Languages are shipped per base tag (pt-BR → pt), so only that is asked for.
+    const tag = /^[A-Za-z]{2,8}(?![A-Za-z])/.exec(script.getAttribute('data-lang') || document.documentElement.lang || '');
+    const want = tag ? tag[0].toLowerCase() : 'auto';
     try {
       const get = async (path) => {
         const res = await fetch(ORIGIN + path, { credentials: 'omit' });
