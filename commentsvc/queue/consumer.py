@@ -34,6 +34,9 @@ from commentsvc.queue.streams import Job, JobQueue
 
 log = logging.getLogger(__name__)
 
+HEART_STOP_S = 2.0
+"""How long a stopping consumer waits for its heartbeat task to end."""
+
 Handler = Callable[[list[Job]], Awaitable[Collection[str]]]
 """Handles a batch; returns the ids it finished. The others are failed and redelivered later."""
 
@@ -191,8 +194,9 @@ async def run_consumer(
                     await _sleep_unless_stopped(stop, backoff.next_delay_s())
     finally:
         heart.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await heart
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            async with asyncio.timeout(HEART_STOP_S):  # never hang a stop on a heartbeat
+                await heart
     with contextlib.suppress(RedisError, TimeoutError):
         async with asyncio.timeout(1.0):
             await queue.redis.delete(health)
@@ -202,8 +206,16 @@ async def run_consumer(
 
 
 async def _beat_forever(queue: JobQueue) -> None:
-    """Beat the queue's heartbeat until cancelled; an outage skips beats, quietly."""
+    """Beat the queue's heartbeat until cancelled; an outage skips beats, quietly.
+
+    A cancel that lands inside the Redis call can come out of the client as a
+    connection or timeout error; it is still a cancel (else the task would go on
+    beating and its consumer would never stop: seen under load on SIGTERM)."""
+    task = asyncio.current_task()
     while True:
-        with contextlib.suppress(RedisError, OSError, TimeoutError):
+        try:
             await queue.beat()
+        except (RedisError, OSError, TimeoutError):
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError from None
         await asyncio.sleep(queue.heartbeat_interval_s)

@@ -162,6 +162,36 @@ async def test_stop_finishes_and_acks_the_batch_in_hand(server: QueueServer, str
     assert (stats.length, stats.pending, stats.lag) == (3, 0, 3)
 
 
+class CancelSwallowingQueue(JobQueue):
+    """A queue whose heartbeat call turns a cancel into a timeout, as a Redis client can
+    when the cancel lands inside a command (the worker hung on SIGTERM under load)."""
+
+    async def beat(self) -> None:
+        try:
+            await asyncio.sleep(0.5)  # a slow PING on a loaded machine
+        except asyncio.CancelledError:
+            raise TimeoutError("timed out reading the reply") from None
+        await super().beat()
+
+
+async def test_stop_is_not_held_up_by_a_heartbeat_that_swallows_its_cancel(
+    server: QueueServer, stream: str
+) -> None:
+    queue = CancelSwallowingQueue(
+        server.client, stream, GROUP, "c1", idle_timeout_ms=IDLE_MS, dead_after_ms=250
+    )
+    stop = asyncio.Event()
+    consumer = asyncio.create_task(
+        run_consumer(queue, Recorder(), name="t", stop=stop, block_ms=50)
+    )
+    await asyncio.sleep(0.3)  # the heartbeat is inside its slow call now and then
+    for _ in range(10):  # stop while a beat is in flight
+        await asyncio.sleep(0.05)
+    stop.set()
+    async with asyncio.timeout(5):  # before the fix: never (the heart beat on for ever)
+        assert await consumer == 0
+
+
 async def test_health_key_lives_while_the_consumer_runs(server: QueueServer, stream: str) -> None:
     queue = make_queue(server.client, stream, "pod-7")
     key = health_key("moderation", "pod-7")
