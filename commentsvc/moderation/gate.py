@@ -11,7 +11,10 @@ normalizing with a few operations on the whole text that run in C:
   word (and with a contraction ending: "shits"), one word of each listed
   phrase, and the one-letter words a spelled-out word is made of;
 - byte tests for masks and for "!" inside a word, and for a letter three times
-  in a row (big-integer arithmetic: the text XOR itself shifted by a byte).
+  in a row (big-integer arithmetic: the text XOR itself shifted by a byte);
+- the tokens that change when every run of a letter is squeezed to one
+  (one regex pass), against the squeezed skeletons of the listed words: a word
+  with its letters doubled anywhere ("ffucckeer") is normalized whole.
 
 A clean comment stops there. For the rest, `Gate.scan` gives the ranges to
 normalize. Every word the full matcher can find is in one of them (or the scan
@@ -33,7 +36,9 @@ from commentsvc.moderation.fold import (
     fold_to_ascii,
     multi_leet,
 )
+from commentsvc.moderation.forms import common_skeletons
 from commentsvc.moderation.normalize import CONTRACTIONS
+from commentsvc.moderation.vocab import is_english_word
 
 Window = tuple[int, int]
 _T = TypeVar("_T", str, bytes)
@@ -86,6 +91,11 @@ def skeleton(text: str) -> str:
     return text.translate(_SKELETON)
 
 
+def squeeze(text: str) -> str:
+    """Every run of one letter as one letter ("ffucckeer" → "fucker")."""
+    return _SQUEEZE_RE.sub(r"\1", text)
+
+
 _SEPARATORS = f" {_BREAK}"
 # Three or more one-character words in a row, one to three separators apart.
 _SPACED_RE = re.compile("[ \x0c][^ \x0c](?:[ \x0c]{1,6}[^ \x0c]){2,}[ \x0c]")
@@ -98,6 +108,8 @@ _MASK_BYTES_RE = re.compile(rb"[*#@]")
 _INNER_RE = re.compile(r"[!|+][!|+']*(?:[^\W_]|[@$*#])")
 _INNER_BYTES_RE = re.compile(rb"[!|+][!|+']*[A-Za-z0-9@$*#]")
 _STRETCH_RE = re.compile(r"([^\W\d_])\1\1")
+_SQUEEZE_RE = re.compile(r"([^\W\d_])\1+")
+_SQUEEZE_BYTES_RE = re.compile(rb"([a-z])\1+")
 # ASCII letters in lower case, anything else 0x80.
 _LETTERS = bytes((c | 0x20) if chr(c).isascii() and chr(c).isalpha() else 0x80 for c in range(256))
 # 0x80 in every byte, longer than any comment (an & costs the shorter operand's length).
@@ -125,7 +137,13 @@ class Gate:
         phrases: Sequence[tuple[str, ...]],
         forms: Iterable[str] = (),
         pieces: Iterable[str] = (),
+        doubled: Iterable[str] = (),
     ) -> None:
+        """`doubled`: the words the matcher also reads with letters doubled."""
+        self._squeezed = frozenset(squeeze(skeleton(word)) for word in doubled) - {""}
+        self._squeezed_b = _ascii_bytes(self._squeezed)
+        self._everyday = common_skeletons()
+        self._everyday_b = _ascii_bytes(self._everyday)
         words = {skeleton(key) for key in keys}
         words.discard("")
         exempt = _exempt_singles(words)
@@ -218,9 +236,10 @@ class Gate:
         # ... and letters[i + 2], and it is a letter (high bit clear)
         runs = (same | (same >> 8) | (n & _HIGH_BITS)).to_bytes(len(letters), "little")
         stretched = 0 in runs
-        if not found and not stretched and 1 not in skel and 12 not in skel:
+        doubled = self._doubled_bytes(data, skel, tokens)
+        if not found and not stretched and not doubled and 1 not in skel and 12 not in skel:
             return NOTHING  # most comments end here
-        words: list[Window] = []
+        words: list[Window] = doubled
         spelling: list[Window] = []
         pieces: list[Window] = []
         apostrophes = b"'" in data
@@ -269,6 +288,48 @@ class Gate:
             return NOTHING
         return self._done(folded, words, spelling, tokens, skel)._replace(pieces=pieces)
 
+    def _doubled_bytes(self, data: bytes, skel: bytes, tokens: list[bytes]) -> list[Window]:
+        """Around words that are listed words with letters doubled ("ttosseerr"). Words
+        whose skeleton is an everyday word's ("will", "assess") are not looked at: the
+        matcher reads no doubled spelling into an English word."""
+        if not self._squeezed_b:
+            return []
+        rare = list(set(tokens).difference(self._everyday_b))
+        if not rare:
+            return []
+        joined = b" ".join(rare)
+        one = _SQUEEZE_BYTES_RE.sub(rb"\1", joined)
+        if len(one) == len(joined) or self._squeezed_b.isdisjoint(one.split()):
+            return []
+        squeezed = one.split()
+        suspects = [t for t, q in zip(rare, squeezed, strict=True) if q in self._squeezed_b]
+        shift = _apostrophe_shift(data)
+        windows = []
+        for token in suspects:
+            for m in _key_bytes_re(token).finditer(skel):
+                if m.start() == 0 or skel[m.start() - 1] in (32, 12):
+                    start, end = _unshift(shift, m.start(), m.end())
+                    if not _plain_everyday(data[start:end].decode("ascii")):
+                        windows.append((start, end))
+        return windows
+
+    def _doubled_str(self, view: str, skel: str, tokens: list[str]) -> list[Window]:
+        """`_doubled_bytes` for text that is not ASCII."""
+        if not self._squeezed:
+            return []
+        rare = list(set(tokens).difference(self._everyday))
+        squeezed = [_SQUEEZE_RE.sub(r"\1", t) for t in rare]
+        suspects = [t for t, q in zip(rare, squeezed, strict=True) if q in self._squeezed]
+        shift = _apostrophe_shift(view) if suspects else None
+        windows = []
+        for token in suspects:
+            for m in _key_re(token).finditer(skel):
+                if m.start() == 0 or skel[m.start() - 1] in _SEPARATORS:
+                    start, end = _unshift(shift, m.start(), m.end())
+                    if not _plain_everyday(view[start:end]):
+                        windows.append((start, end))
+        return windows
+
     def _done(
         self,
         folded: Folded | None,
@@ -295,7 +356,7 @@ class Gate:
         view = folded.homo
         skel = view.translate(_SKELETON)
         tokens = skel.split()
-        words: list[Window] = []
+        words: list[Window] = self._doubled_str(view, skel, tokens)
         spelling: list[Window] = []
         pieces: list[Window] = []
         shift = _apostrophe_shift(view)
@@ -401,6 +462,12 @@ def _spaced_around(skel: bytes, singles: Iterable[bytes]) -> list[Window]:
                 found.append((m.start(), m.end() - 2))
                 done = m.end() - 1
     return found
+
+
+def _plain_everyday(word: str) -> bool:
+    """An everyday English word typed in plain letters: the matcher reads no doubled
+    spelling into it (`WordMatcher._lookup_extended`)."""
+    return word.isascii() and word.isalpha() and is_english_word(word.lower(), 3.0)
 
 
 def _apostrophe_shift(text: bytes | str) -> list[int] | None:

@@ -153,7 +153,10 @@ class WordMatcher:
         extra = {form for form in extra if skeleton(form) not in common}
         keys = {fold_lookalikes(key) for key in (*self._plain, *self._evasion)}
         keys.update(self._plain, self._evasion)
-        self._gate = Gate(keys, list(phrases), extra, pieces)
+        # What `_lookup_extended` reads with letters doubled (`undoubled_readings`).
+        doubled = set(itertools.chain(self._plain, self._fuzzy, self._evasion))
+        doubled -= set(allowed_words)
+        self._gate = Gate(keys, list(phrases), extra, pieces, doubled)
 
     def __len__(self) -> int:
         return len(self._plain) + len(self._evasion) + sum(map(len, self._phrases.values()))

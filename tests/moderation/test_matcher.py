@@ -20,7 +20,7 @@ from commentsvc.moderation.matcher import (
     find,
 )
 from commentsvc.moderation.normalize import normalize
-from tests.moderation.corpora import load
+from tests.moderation.corpora import load, load_kinds
 
 
 def found(text: str, matcher: WordMatcher | None = None) -> list[tuple[str, str]]:
@@ -126,6 +126,7 @@ _PIECES = [
     "+", "'", "’", "fuuuuck", "f*ck", "sh!t", "blow", "job", "three", "some", "2", "girls", "cup",
     "Scunthorpe", "assassin", "ѕех", "рот", "сука", "ｆｕｃｋ", "\u200b", "\u0301", "…", "ß", "ﬁ",
     "he'll", "shit's", "xxx", "s0b", "sob", "dick", "Len", "three", "bastards", "ass", "tit",
+    "ffucckeer", "ttosseerr", "bbiitcches", "wiill", "assess", "aass", "Wi11", "ѕѕhiitt",
 ]  # fmt: skip
 _SEPARATORS = [" ", " ", "  ", ".", "-", "_", "\n", "", ", ", " ! ", " * ", "—", "'", "\u200b"]
 tricky_texts = st.lists(
@@ -151,6 +152,25 @@ def test_the_gate_hides_no_match_in_the_corpora(name: str) -> None:
     matcher = compile_matcher()
     for line in load(name):
         assert matcher.find(line) == matcher.find_normalized(normalize(line)), line
+
+
+@pytest.mark.parametrize("name", ["evasions.tsv", "clean_traps.tsv"])
+def test_the_gate_hides_no_match_in_the_kinds_corpora(name: str) -> None:
+    matcher = compile_matcher()
+    for kind, line in load_kinds(name):
+        assert matcher.find(line) == matcher.find_normalized(normalize(line)), (kind, line)
+
+
+def test_letters_doubled_anywhere_are_read_but_everyday_doubles_pass() -> None:
+    matcher = compile_matcher()
+    for typed, word in [
+        ("he called the referee a ffucckeer", "fucker"),
+        ("Oh look, another moottheerfucckkeer defending the contract.", "motherfucker"),
+        ("I swear the columnist is a ttosseerr.", "tosser"),
+    ]:
+        assert [m.word for m in matcher.find(typed)] == [word], typed
+    plain = "The committee will assess the bookkeeping tomorrow, all three of us agree."
+    assert matcher.find(plain) == []
 
 
 def test_the_gate_hides_no_match_in_the_benchmark_corpus() -> None:
