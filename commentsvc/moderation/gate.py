@@ -6,7 +6,7 @@ normalizing with a few operations on the whole text that run in C:
 
 - a *skeleton* of the text (one `bytes.translate`): lower case, leet digits and
   "$" as letters, l/i and u/v merged (each passes for the other), apostrophes
-  dropped, masks "*#@" as a marker byte, "!|+" as a separator of their own;
+  dropped, masks "*#@%^~" as a marker byte, "!|+" as a separator of their own;
 - its tokens (`split`) intersected with one set: the skeletons of every listed
   word (and with a contraction ending: "shits"), one word of each listed
   phrase, and the one-letter words a spelled-out word is made of;
@@ -76,7 +76,8 @@ def _skeleton_map() -> dict[str, str]:
     table.update(
         {"l": "i", "L": "i", "I": "i", "v": "u", "V": "u", "0": "o", "1": "i", "3": "e",
          "4": "a", "5": "s", "7": "t", "8": "b", "$": "s",
-         "*": MARK, "#": MARK, "@": MARK, "!": _BREAK, "|": _BREAK, "+": _BREAK}
+         "*": MARK, "#": MARK, "@": MARK, "%": MARK, "^": MARK, "~": MARK,
+         "!": _BREAK, "|": _BREAK, "+": _BREAK}
     )  # fmt: skip
     return table
 
@@ -102,8 +103,8 @@ _SPACED_RE = re.compile("[ \x0c][^ \x0c](?:[ \x0c]{1,6}[^ \x0c]){2,}[ \x0c]")
 _SPACED_BYTES_RE = re.compile(b"[ \x0c][^ \x0c](?:[ \x0c]{1,6}[^ \x0c]){2,}[ \x0c]")
 _APOSTROPHE_RE = re.compile("'")
 _APOSTROPHE_BYTES_RE = re.compile(b"'")
-_MASK_RE = re.compile(r"[*#@]")
-_MASK_BYTES_RE = re.compile(rb"[*#@]")
+_MASK_RE = re.compile(r"[*#@%^~]")
+_MASK_BYTES_RE = re.compile(rb"[*#@%^~]")
 # "!", "|" or "+" followed by a letter: inside a word ("sh!t", "sh!'t").
 _INNER_RE = re.compile(r"[!|+][!|+']*(?:[^\W_]|[@$*#])")
 _INNER_BYTES_RE = re.compile(rb"[!|+][!|+']*[A-Za-z0-9@$*#]")
