@@ -37,6 +37,7 @@ class ThreadEvent:
     version: int
     comment_id: str = ""
     count: int = 0
+    kind: str = ""  # the comment's: "comment" or "feedback" (a feedback filter skips comments)
 
     def encode(self, origin: str = "") -> bytes:
         return orjson.dumps({**asdict(self), "origin": origin})
@@ -51,6 +52,7 @@ class ThreadEvent:
             version=int(raw.get("version", 0)),
             comment_id=str(raw.get("comment_id", "")),
             count=int(raw.get("count", 0)),
+            kind=str(raw.get("kind", "")),
         )
 
 

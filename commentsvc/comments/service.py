@@ -447,6 +447,7 @@ class CommentService:
                     r.thread.version,
                     r.comment.id,
                     r.thread.count,
+                    r.comment.kind.value,
                 )
                 for r in results
                 if r.from_status in PUBLIC_STATUSES or r.comment.status in PUBLIC_STATUSES

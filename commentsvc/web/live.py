@@ -55,9 +55,14 @@ def encode(event: ThreadEvent) -> bytes:
     """The SSE frames readers get for one thread event (empty: nothing to say)."""
     out = b""
     if event.type in COMMENT_EVENTS:
-        out += frame(
-            event.type, {"id": event.comment_id, "version": event.version, "count": event.count}
-        )
+        data: dict[str, object] = {
+            "id": event.comment_id,
+            "version": event.version,
+            "count": event.count,
+        }
+        if event.kind:
+            data["kind"] = event.kind
+        out += frame(event.type, data)
     if event.type in COUNT_AFTER or event.type == "count":
         out += frame("count", {"count": event.count, "version": event.version})
     return out

@@ -3,6 +3,7 @@ author-placed questions' bubbles (issue 6, acceptance 2)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from tests.browser.widget_support import (
     api_only_service,
     open_demo,
     post_as_other_reader,
+    wait_for_live_readers,
 )
 from tests.support import drain
 
@@ -151,4 +153,33 @@ async def test_question_bubble_shows_its_count(
     assert await page.evaluate(HIGHLIGHTED) == [
         "Would you take the ferry instead of the bridge detour?"
     ]
+    await me.assert_clean()
+
+
+async def test_the_feedback_filter_keeps_new_plain_comments_out(
+    browser: Browser, quiet_service: TestClient[Any, Any]
+) -> None:
+    """Under "Inline Feedbacks" a new plain comment raises no "new comment" notice; a new
+    piece of feedback does. (The front-end review: new comments showed under the filter.)"""
+    me = await open_demo(browser, quiet_service)
+    w = me.widget
+    await wait_for_live_readers(quiet_service, 1)
+    await w.get_by_role("button", name=re.compile(r"^Inline Feedbacks")).click()
+
+    await post_as_other_reader(quiet_service, body="A plain remark about the timetable.")
+    await drain(quiet_service)
+    await expect(w.locator("h2")).to_have_text("1 Comment")  # the live count arrived
+    await expect(w.get_by_role("button", name=re.compile("new comment"))).to_have_count(0)
+
+    await post_as_other_reader(
+        quiet_service,
+        body="Four minutes sounds optimistic to me.",
+        kind="feedback",
+        anchor={"block": "p2", "quote": "four-minute trip"},
+    )
+    await drain(quiet_service)
+    await expect(w.get_by_role("button", name=re.compile(r"^1 new comment"))).to_be_visible()
+
+    await w.get_by_role("button", name="View all comments").click()
+    await expect(w.locator("ol.list > li.c")).to_have_count(2)
     await me.assert_clean()

@@ -243,7 +243,8 @@ def live_operations() -> None:
             "200": {
                 "description": (
                     "An event stream: `comment.approved`, `comment.updated` and "
-                    "`comment.deleted` with data `{id, version, count}`; `count` with data "
+                    "`comment.deleted` with data `{id, version, count, kind}` (`kind`: comment or "
+                    "feedback); `count` with data "
                     "`{count, version}`. A `retry:` hint first, a comment line every ~15 s."
                 ),
                 "content": {"text/event-stream": {"schema": STR}},

@@ -898,6 +898,7 @@ ol{list-style:none;margin:0;padding:0}
       if (c.status === 'deleted') { if (li) this.drop(li); return; }
       const why = (x) => JSON.stringify(x.waiting_because || []);
       if (li && li.c.status === c.status && why(li.c) === why(c)) return;
+      if (!li && this.filter === 'feedback' && c.kind !== 'feedback') return; // not in this view
       const placed = li ? this.replace(li, c) : this.addOwn(c);
       if (placed && c.status === 'approved' && c.kind === 'feedback') this.countBubbles(true);
       if (placed && c.status === 'approved' && li) {
@@ -966,6 +967,7 @@ ol{list-style:none;margin:0;padding:0}
       if (this.bubbles.length) this.countBubbles(true);
       if (mine()[ev.id]) { this.checkOwn(ev.id); return; }
       if (this.nodes.has(ev.id) || this.fresh.has(ev.id)) return;
+      if (this.filter === 'feedback' && ev.kind && ev.kind !== 'feedback') return; // not in this view
       this.fresh.add(ev.id);
       this.showNotice();
     }
