@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from commentsvc.clock import now_utc
 from commentsvc.comments.lifecycle import Act, step
@@ -99,42 +99,62 @@ class AutoModerator:
         comments: Sequence[Comment],
         policies: Mapping[str, Policy] | None = None,
         arriving: Collection[Comment] = (),
+        approved_by: dict[tuple[str, str | None, str | None], int] | None = None,
     ) -> list[Item]:
         """Each comment with its site's policy and the facts the stages need, in a few queries.
 
         `policies` (site -> policy) stands in for the stored ones, and `arriving` names
         comments judged as if they arrived again (a replay: their own approvals do not
         count as their authors' history). For the worker both are empty: its comments
-        are `received`, so none of them counts as approved anyway.
+        are `received`, so none of them counts as approved anyway. `approved_by` (author →
+        approved comments, less the discount) may be shared by calls over the same
+        `arriving` comments, so each author is counted once (a replay's chunks).
         """
         service = self.service
         store = service.store
         policies = dict(policies or {})
         for site_id in {c.site_id for c in comments} - set(policies):
             policies[site_id] = await service.policy(site_id)
+        first_time = any(p.hold_first_time for p in policies.values())
         discount: dict[tuple[str, str | None, str | None], int] = {}
-        for c in arriving or comments:
+        for c in (arriving or comments) if first_time else ():
             if c.status is Status.APPROVED:
                 key = _trust_key(c)
                 discount[key] = discount.get(key, 0) + 1
-        approved_by: dict[tuple[str, str | None, str | None], int] = {}
+        if approved_by is None:
+            approved_by = {}
         bans = {
             s: tuple(BanRule(b.kind, b.value, b.reason) for b in await store.bans.active(s))
             for s in policies
         }
         oldest = min(c.created_at for c in comments)
+        newest = max(c.created_at for c in comments)  # later comments never count
         dup_window_s = max(p.duplicate_window_s for p in policies.values())
         same_body = (
             await store.comments.recent_by_body(
-                [c.body_hash for c in comments], oldest - timedelta(seconds=dup_window_s)
+                [c.body_hash for c in comments], oldest - timedelta(seconds=dup_window_s), newest
             )
             if dup_window_s
             else []
         )
         flood_window_s = max(p.flood_window_s for p in policies.values())
         same_ip = await store.comments.recent_by_ip(
-            [c.ip_hash for c in comments if c.ip_hash], oldest - timedelta(seconds=flood_window_s)
+            [c.ip_hash for c in comments if c.ip_hash],
+            oldest - timedelta(seconds=flood_window_s),
+            newest,
         )
+        by_body: dict[tuple[str, str], list[tuple[str, datetime]]] = {}
+        for other_id, site, body_hash, at in same_body:
+            by_body.setdefault((site, body_hash), []).append((other_id, at))
+        by_ip: dict[str | None, list[tuple[str, datetime]]] = {}
+        for other_id, ip_hash, at in same_ip:
+            by_ip.setdefault(ip_hash, []).append((other_id, at))
+        if any(policies[c.site_id].hold_first_time for c in comments):
+            # One grouped query for every author not counted yet (not one per author).
+            wanted = {_trust_key(c) for c in comments if policies[c.site_id].hold_first_time}
+            counted = await store.comments.count_approved_by_authors(wanted - set(approved_by))
+            for key, n in counted.items():
+                approved_by[key] = max(0, n - discount.get(key, 0))
         items = []
         for c in comments:
             policy = policies[c.site_id]
@@ -143,29 +163,17 @@ class AutoModerator:
             duplicates = (
                 sum(
                     1
-                    for other_id, site, body_hash, at in same_body
-                    if body_hash == c.body_hash
-                    and site == c.site_id
-                    and other_id < c.id
-                    and at >= dup_since
+                    for other_id, at in by_body.get((c.site_id, c.body_hash), ())
+                    if other_id < c.id and at >= dup_since
                 )
                 if policy.duplicate_window_s
                 else 0
             )
+            same_address = by_ip.get(c.ip_hash, []) if c.ip_hash else []
             recent = sum(
-                1
-                for other_id, ip_hash, at in same_ip
-                if ip_hash == c.ip_hash and other_id < c.id and at >= flood_since
+                1 for other_id, at in same_address if other_id < c.id and at >= flood_since
             )
-            approved = 0
-            if policy.hold_first_time:
-                key = _trust_key(c)
-                if key not in approved_by:  # one query per author, not per comment
-                    counted = await store.comments.count_approved_by_author(
-                        c.author_name, c.author_email, c.ip_hash
-                    )
-                    approved_by[key] = max(0, counted - discount.get(key, 0))
-                approved = approved_by[key]
+            approved = approved_by[_trust_key(c)] if policy.hold_first_time else 0
             items.append(
                 Item(
                     body=c.body,
@@ -211,7 +219,7 @@ class AutoModerator:
 
 
 def _trust_key(c: Comment) -> tuple[str, str | None, str | None]:
-    """Whom `count_approved_by_author` counts as the same author (email and name, else address)."""
+    """Whom `count_approved_by_authors` counts as one author (email and name, else address)."""
     if c.author_email:
         return (c.author_name, c.author_email.lower(), None)
     return (c.author_name, None, c.ip_hash)

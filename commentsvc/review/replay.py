@@ -129,11 +129,12 @@ class Replayer:
         comments = [r.comment for r in rows]
         was: list[Verdict] = []
         would: list[Verdict] = []
+        approved_by: dict[tuple[str, str | None, str | None], int] = {}  # each author once
         for start in range(0, len(comments), CHUNK):
             chunk = comments[start : start + CHUNK]
             for policy, out in ((current, was), (proposed, would)):
                 site = {c.site_id: policy for c in chunk}
-                items = await judge.items(chunk, site, arriving=comments)
+                items = await judge.items(chunk, site, arriving=comments, approved_by=approved_by)
                 out.extend(await asyncio.to_thread(judge.verdicts, chunk, items))
         return was, would
 

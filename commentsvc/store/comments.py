@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -24,10 +24,12 @@ from commentsvc.store.records import (
     comment_from_row,
     thread_from_row,
 )
+from commentsvc.store.subscriptions import chunks
 from commentsvc.store.tables import comments, events, threads
 from commentsvc.validation import is_plain_int
 
 Sort = Literal["newest", "oldest", "top"]
+_FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 VISIBLE = (Status.APPROVED.value, Status.DELETED.value)
 
 
@@ -280,27 +282,42 @@ class CommentStore:
                 .values(notified_at=now_utc())
             )
 
-    async def count_approved_by_author(
-        self, name: str, email: str | None, ip_hash: str | None
-    ) -> int:
-        """Approved comments by the same author (email and name, else address and name)."""
-        query = sa.select(sa.func.count()).where(comments.c.status == Status.APPROVED.value)
-        if email:
-            query = query.where(
-                sa.func.lower(comments.c.author_email) == email.lower(),
-                comments.c.author_name == name,
-            )
-        elif ip_hash:
-            query = query.where(comments.c.ip_hash == ip_hash, comments.c.author_name == name)
-        else:
-            return 0
+    async def count_approved_by_authors(
+        self, authors: Collection[tuple[str, str | None, str | None]]
+    ) -> dict[tuple[str, str | None, str | None], int]:
+        """Approved comments by each author: (name, lower-case email) counts comments with
+        that email and name; (name, None, address) those from that address with that name;
+        (name, None, None) counts none. Two grouped queries per 500 authors."""
+        found: dict[tuple[str, str | None, str | None], int] = dict.fromkeys(authors, 0)
+        by_email = sorted({email for _, email, _ in authors if email})
+        by_address = sorted({ip for _, email, ip in authors if not email and ip})
+        email_col = sa.func.lower(comments.c.author_email)
         async with self.db.read() as conn:
-            return int(await conn.scalar(query) or 0)
+            for part in chunks(by_email, 500):
+                rows = await conn.execute(
+                    sa.select(email_col, comments.c.author_name, sa.func.count())
+                    .where(comments.c.status == Status.APPROVED.value, email_col.in_(part))
+                    .group_by(email_col, comments.c.author_name)
+                )
+                for email, name, n in rows:
+                    if (name, email, None) in found:
+                        found[(name, email, None)] = int(n)
+            for part in chunks(by_address, 500):
+                rows = await conn.execute(
+                    sa.select(comments.c.ip_hash, comments.c.author_name, sa.func.count())
+                    .where(comments.c.status == Status.APPROVED.value, comments.c.ip_hash.in_(part))
+                    .group_by(comments.c.ip_hash, comments.c.author_name)
+                )
+                for ip_hash, name, n in rows:
+                    if (name, None, ip_hash) in found:
+                        found[(name, None, ip_hash)] = int(n)
+        return found
 
     async def recent_by_body(
-        self, body_hashes: Sequence[str], since: datetime
+        self, body_hashes: Sequence[str], since: datetime, until: datetime | None = None
     ) -> list[tuple[str, str, str, datetime]]:
-        """(id, site, body hash, created) of comments since `since` with any of these bodies."""
+        """(id, site, body hash, created) of comments from `since` (to `until`) with any of
+        these bodies."""
         if not body_hashes:
             return []
         async with self.db.read() as conn:
@@ -310,21 +327,25 @@ class CommentStore:
                 ).where(
                     comments.c.body_hash.in_(list(set(body_hashes))),
                     comments.c.created_at >= since,
+                    comments.c.created_at <= (until or _FAR_FUTURE),
                     comments.c.status != Status.DELETED.value,
                 )
             )
             return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def recent_by_ip(
-        self, ip_hashes: Sequence[str], since: datetime
+        self, ip_hashes: Sequence[str], since: datetime, until: datetime | None = None
     ) -> list[tuple[str, str, datetime]]:
-        """(id, ip hash, created) of comments since `since` from any of these addresses."""
+        """(id, ip hash, created) of comments from `since` (to `until`) from any of these
+        addresses."""
         if not ip_hashes:
             return []
         async with self.db.read() as conn:
             rows = await conn.execute(
                 sa.select(comments.c.id, comments.c.ip_hash, comments.c.created_at).where(
-                    comments.c.ip_hash.in_(list(set(ip_hashes))), comments.c.created_at >= since
+                    comments.c.ip_hash.in_(list(set(ip_hashes))),
+                    comments.c.created_at >= since,
+                    comments.c.created_at <= (until or _FAR_FUTURE),
                 )
             )
             return [(r[0], r[1], r[2]) for r in rows]

@@ -284,8 +284,14 @@ async def test_moderation_facts(store: Store) -> None:
     new = row(t.id, body="same text")
     await store.comments.insert_many([new])
     since = now_utc() - timedelta(hours=1)
-    assert await store.comments.count_approved_by_author("Ann", "ANN@example.org", None) == 1
-    assert await store.comments.count_approved_by_author("Bob", None, "iphash1") == 0
+    counted = await store.comments.count_approved_by_authors(
+        [("Ann", "ann@example.org", None), ("Bob", None, "iphash1"), ("Ann", None, None)]
+    )
+    assert counted == {
+        ("Ann", "ann@example.org", None): 1,
+        ("Bob", None, "iphash1"): 0,
+        ("Ann", None, None): 0,
+    }
     assert (
         await store.comments.find_duplicate(t.id, "h-same text", "iphash1", None, since) is not None
     )
