@@ -351,7 +351,17 @@ async def test_language_files_are_served_under_their_hash(
     assert (await service.get("/i18n/default/xx.0000000000000000.json")).status == 404
     assert (await service.get("/i18n/NOT_A_SITE/de.json")).status == 404
 
+    # A site that does not exist gets a 404 and costs no cached bundle.
+    from commentsvc.web.handlers.pages import _bundle_asset
+
+    cached = _bundle_asset.cache_info().currsize
+    for n in range(50):
+        resp = await service.get(f"/i18n/{n:056x}/de.json")
+        assert resp.status == 404 and resp.content_type == "application/problem+json"
+    assert _bundle_asset.cache_info().currsize == cached
+
     # A site's default language answers `auto`, and its overrides change the file's hash.
+    await runtime_of(service).store.sites.add("news", "News", [])
     folder = tmp_path / "data" / "i18n" / "news"
     folder.mkdir(parents=True)
     (folder / "site.json").write_text(json.dumps({"default": "de"}), encoding="utf-8")

@@ -39,7 +39,7 @@ from aiohttp import web
 
 from commentsvc.i18n import LANGUAGES, RTL, Catalogues, negotiate
 from commentsvc.validation import is_site_id
-from commentsvc.web.keys import SETTINGS
+from commentsvc.web.keys import RUNTIME, SETTINGS
 
 JS_TYPE = "text/javascript"
 JSON_TYPE = "application/json"
@@ -124,22 +124,23 @@ def _catalogues(data_dir: str) -> Catalogues:
     return Catalogues(Path(data_dir))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1024)  # real sites × 12 languages: only sites that exist get here
 def _bundle_asset(data_dir: str, site: str, lang: str) -> Asset:
     body, digest = _catalogues(data_dir).get(site, lang).bundle
     return Asset(body=body, gzipped=gzip.compress(body, compresslevel=9, mtime=0), digest=digest)
 
 
-def _site_of(request: web.Request) -> str:
+async def _site_of(request: web.Request) -> str:
+    """The site in the path, if it exists (an unknown one would cost a bundle each)."""
     site = request.match_info["site"]
-    if not is_site_id(site):
-        raise web.HTTPNotFound(text="no such site")
+    if not is_site_id(site) or await request.app[RUNTIME].service.site(site) is None:
+        raise web.HTTPNotFound(text="no such site", headers=I18N_HEADERS)
     return site
 
 
 async def i18n_pointer(request: web.Request) -> web.Response:
     """GET /i18n/{site}/{lang}.json — the widget's language file for a tag (or `auto`)."""
-    site = _site_of(request)
+    site = await _site_of(request)
     data_dir = str(request.app[SETTINGS].data_dir)
     tag = request.match_info["lang"]
     lang = negotiate([] if tag == "auto" else [tag], _catalogues(data_dir).site_default(site))
@@ -160,7 +161,7 @@ async def i18n_pointer(request: web.Request) -> web.Response:
 
 async def i18n_file(request: web.Request) -> web.Response:
     """GET /i18n/{site}/{lang}.{hash}.json — the widget's messages in one language."""
-    site = _site_of(request)
+    site = await _site_of(request)
     lang = request.match_info["lang"]
     if lang not in LANGUAGES:
         raise web.HTTPNotFound(text="no such language")
