@@ -68,9 +68,10 @@ async def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
     from commentsvc.clock import now_utc
     from commentsvc.security import Keys
     from commentsvc.store import Store
-    from commentsvc.validation import MAX_URL_CHARS, is_site_id
+    from commentsvc.validation import is_site_id
     from commentsvc.webhooks import signing
     from commentsvc.webhooks.events import EVENT_TYPES
+    from commentsvc.webhooks.guard import Refused, address_allowed, check_url
 
     def fail(message: str, code: int = 1) -> int:
         print(f"commentsvc webhook {args.action}: {message}", file=sys.stderr)
@@ -83,8 +84,17 @@ async def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
         keys = Keys(settings.secret_key)
         if args.action == "add":
             url = args.url.strip()
-            if not url.lower().startswith(("http://", "https://")) or len(url) > MAX_URL_CHARS:
-                return fail("the URL must be an http or https URL", 2)
+            try:
+                check_url(url)
+            except Refused as exc:
+                return fail(f"the URL {exc}", 2)
+            host = _ip_host(url)
+            if host is not None and not address_allowed(host, args.allow_private):
+                print(
+                    f"commentsvc webhook: note: {host} is not a public address; deliveries to it"
+                    " are refused unless the endpoint is added with --allow-private",
+                    file=sys.stderr,
+                )
             if not is_site_id(args.site) or await store.sites.get(args.site) is None:
                 return fail(f"no site {args.site!r}")
             events = list(dict.fromkeys(args.event or EVENT_TYPES))
@@ -142,3 +152,15 @@ async def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     finally:
         await store.close()
+
+
+def _ip_host(url: str) -> str | None:
+    """The URL's host when it is an IP address literal."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").strip("[]")
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None

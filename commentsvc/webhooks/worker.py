@@ -40,7 +40,7 @@ from commentsvc.store.deliveries import Template
 from commentsvc.store.webhooks import FAILED, QUEUED, SENT, Endpoint, Planned, WebhookDelivery
 from commentsvc.webhooks import events as ev
 from commentsvc.webhooks import signing
-from commentsvc.webhooks.guard import CheckedResolver, Refused, address_allowed, pinned
+from commentsvc.webhooks.guard import CheckedResolver, Refused, address_allowed, check_url, pinned
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ class WebhookWorker:
                     error = f"HTTP {status}"
             except Refused as exc:
                 error = f"refused: {exc}"
-            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
                 error = f"{type(exc).__name__}: {exc}"[:500] or "request failed"
         now = self.clock()
         attempts = delivery.attempts + 1
@@ -228,6 +228,7 @@ class WebhookWorker:
             await self.alert_admins(endpoint, error or "", now)
 
     async def _post(self, endpoint: Endpoint, body: bytes, headers: dict[str, str]) -> int:
+        check_url(endpoint.url)  # a URL stored before it was checked fails alone, as refused
         host = urlsplit(endpoint.url).hostname or ""
         literal = _ip_literal(host)
         if literal is not None and not address_allowed(literal, endpoint.allow_private):

@@ -87,6 +87,15 @@ def test_webhook_commands_and_the_desk_worker(
 
     bad = run_cli(env, "webhook", "add", "default", "ftp://example.org/hook")
     assert bad.returncode == 2 and "http or https" in bad.stderr
+    for broken in (
+        "http://[::1",
+        "http://u:p@127.0.0.1:1/x",
+        "http://a\r\nBcc: x@y/",
+        "http://h:0/",
+    ):
+        refused = run_cli(env, "webhook", "add", "default", broken)
+        assert refused.returncode == 2 and "the URL " in refused.stderr, (broken, refused.stderr)
+    assert "added webhook" not in run_cli(env, "webhook", "list").stdout
     nosite = run_cli(env, "webhook", "add", "nosuch", receiver.url)
     assert nosite.returncode == 1 and "no site" in nosite.stderr
 

@@ -233,6 +233,36 @@ async def test_a_failing_endpoint_is_disabled_and_admins_told(
         await worker.close()
 
 
+async def test_a_broken_stored_url_fails_alone_and_the_api_refuses_one(
+    client: Client, receiver: Receiver
+) -> None:
+    """An endpoint whose URL can't be parsed (stored before URLs were checked) is one
+    refused delivery, not a crash of the whole worker pass; the API refuses such a URL."""
+    admin = await moderator_token(client, "admin@example.org", role="admin", sites=("*",))
+    resp = await client.post(
+        "/api/v1/sites/default/webhooks",
+        json={"url": "http://[::1", "events": [ev.RECEIVED]},
+        headers=admin,
+    )
+    assert resp.status == 422, await resp.text()
+    store = runtime_of(client).store.webhooks
+    await store.add_endpoint(
+        "default", "http://[::1", [ev.RECEIVED], "json",
+        allow_private=True, created_by="test", now=now_utc(),
+    )  # fmt: skip
+    await _endpoint(client, receiver.url, admin, allow_private=True, events=[ev.RECEIVED])
+    worker = _worker(client, Clock())
+    try:
+        await post(client, thread="world/broken-url")
+        await worker.run_once()
+        assert receiver.tries == 1  # the good endpoint got its delivery
+        broken = [e for e in await store.endpoints("default") if e.url == "http://[::1"]
+        [row] = await store.deliveries(broken[0].id)
+        assert row.status == "queued" and "refused" in (row.last_error or "")
+    finally:
+        await worker.close()
+
+
 async def test_private_addresses_are_refused_unless_allowed(
     client: Client, receiver: Receiver
 ) -> None:
