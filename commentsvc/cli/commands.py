@@ -112,7 +112,13 @@ def _banner(settings: Settings) -> str:
 
 def _run_processes(args: argparse.Namespace, settings: Settings, *, with_workers: bool) -> int:
     """`--processes N`: one process (as before) for N = 1, else a parent and its children."""
-    from commentsvc.web.supervisor import ROLE_WORKERS, default_processes, supervise
+    from commentsvc.web.supervisor import (
+        ROLE_WORKERS,
+        PortInUse,
+        check_port_free,
+        default_processes,
+        supervise,
+    )
 
     if args.child_role:  # started by the parent below
         return _run_web(
@@ -130,6 +136,11 @@ def _run_processes(args: argparse.Namespace, settings: Settings, *, with_workers
     if processes == 1:
         return _run_web(settings, with_workers=with_workers)
     use_uvloop()
+    try:
+        check_port_free(settings.host, settings.port)
+    except PortInUse as exc:
+        print(f"commentsvc: {exc}", file=sys.stderr)
+        return 1
     return asyncio.run(
         supervise(
             settings,

@@ -7,7 +7,6 @@ What `web.run_app` does, with an `AppRunner` whose server is a `LimitedServer`
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 from typing import Any
 
@@ -16,7 +15,7 @@ from aiohttp.abc import AbstractAccessLogger
 
 from commentsvc.config import Settings
 from commentsvc.web.connections import ConnectionLimits, LimitedServer
-from commentsvc.web.supervisor import watch_parent
+from commentsvc.web.supervisor import parent_pid, watch_parent
 
 SHUTDOWN_TIMEOUT_S = 10.0
 
@@ -96,7 +95,7 @@ def _stop_event(child: bool) -> asyncio.Event:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     if child:
-        task = loop.create_task(watch_parent(stop, os.getppid()), name="watch-parent")
+        task = loop.create_task(watch_parent(stop, parent_pid()), name="watch-parent")
         _WATCHERS.add(task)
         task.add_done_callback(_WATCHERS.discard)
     return stop

@@ -33,6 +33,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+PARENT_PID_ENV = "COMMENTSVC_SUPERVISOR_PID"
+"""Set for each child: the parent it must outlive no longer than a second (`watch_parent`)."""
 CHILD_STOP_TIMEOUT_S = 45.0  # the workers may take STOP_TIMEOUT_S (30 s) to finish a batch
 ROLE_API = "api"
 ROLE_WORKERS = "workers"
@@ -108,7 +111,8 @@ async def supervise(
     config: Path | None,
     banner: str,
 ) -> int:
-    """Run the children until a signal (exit 0) or until one of them exits (exit 1)."""
+    """Run the children until a signal (exit 0) or until one of them exits (exit 1).
+    The caller has checked that the port is free (`check_port_free`)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -118,6 +122,7 @@ async def supervise(
         **env,
         "COMMENTSVC_REDIS_URL": redis_url,
         "COMMENTSVC_SECRET_KEY": settings.secret_key,
+        PARENT_PID_ENV: str(os.getpid()),
     }
     roles = [ROLE_API] * processes + ([ROLE_WORKERS] if with_workers else [])
     children: list[asyncio.subprocess.Process] = []
@@ -147,6 +152,30 @@ async def supervise(
         if embedded is not None:
             await embedded.stop()
     return code
+
+
+class PortInUse(Exception):
+    pass
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Refuse to start on a port something else listens on. The children bind with
+    SO_REUSEPORT, which would otherwise let a second deployment (or a stale child) share
+    the port silently; this bind has no SO_REUSEPORT, so it fails while any listener is
+    there, and a later start's check fails while our children are."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise PortInUse(f"{host}:{port} is in use ({exc.strerror})") from None
+
+
+def parent_pid() -> int:
+    """The supervisor this child belongs to (named by it, so a child orphaned while it
+    was still starting up notices at once)."""
+    raw = os.environ.get(PARENT_PID_ENV, "")
+    return int(raw) if raw.isdigit() else os.getppid()
 
 
 async def watch_parent(stop: asyncio.Event, parent_pid: int, period_s: float = 1.0) -> None:

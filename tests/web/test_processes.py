@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 from tests.processes import ServiceProcess, service_env
+from tests.servers import free_port
 from tests.test_e2e import wait_for_status
 
 GONE_WITHIN_S = 30.0  # a graceful stop, on a loaded machine
@@ -109,5 +112,45 @@ def test_children_stop_when_their_parent_is_killed(tmp_path: Path, redis_url: st
     svc.proc = None
     left = wait_gone(list(children))
     for pid in left:  # don't leave them running if the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert left == []
+
+
+def test_a_second_start_on_a_taken_port_is_refused(tmp_path: Path, redis_url: str) -> None:
+    """SO_REUSEPORT would let a second deployment share the port; it is refused instead."""
+    first_env = service_env(tmp_path / "one", COMMENTSVC_REDIS_URL=redis_url)
+    first = ServiceProcess(first_env, "api", "--processes", "2", log_path=tmp_path / "1.log")
+    first.start()
+    try:
+        second_env = service_env(tmp_path / "two", COMMENTSVC_REDIS_URL=redis_url)
+        second = subprocess.run(
+            [sys.executable, "-m", "commentsvc", "api", "--processes", "2",
+             "--host", "127.0.0.1", "--port", str(first.port)],
+            env=second_env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert second.returncode == 1, second.stderr
+        assert "in use" in second.stderr and "Traceback" not in second.stderr
+    finally:
+        assert first.terminate() == 0, first.log()
+
+
+def test_children_orphaned_while_starting_stop_too(tmp_path: Path, redis_url: str) -> None:
+    env = service_env(tmp_path, COMMENTSVC_REDIS_URL=redis_url)
+    port = free_port()
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "commentsvc", "api", "--processes", "2",
+         "--host", "127.0.0.1", "--port", str(port)],
+        env={**env, "COMMENTSVC_PUBLIC_URL": f"http://127.0.0.1:{port}"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while len(roles(children_of(parent.pid))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    children = list(children_of(parent.pid))
+    assert len(children) == 2
+    parent.kill()  # at once: the children are still importing, not serving yet
+    parent.wait()
+    left = wait_gone(children)
+    for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert left == []
