@@ -372,15 +372,14 @@ class Decisions:
         """Replace a site's policy (PUT: fields left out take their defaults), or with
         `merge` set only the fields sent and keep the rest (PATCH); 422 lists every error."""
         who.require_admin(site_id)
-        site = await self.store.sites.get(site_id)
-        if site is None:
+        if await self.store.sites.get(site_id) is None:
             raise NotFound(f"no site {site_id!r}")
         if not isinstance(data, dict):
             raise Invalid(
                 "send the policy as a JSON object",
                 errors=[FieldError("policy", "must be an object")],
             )
-        full = await save_policy(self.store, site_id, {**site.policy, **data} if merge else data)
+        full = await save_policy(self.store, site_id, data, merge=merge)
         self.service.forget_site(site_id)
         log.info("policy of site %s changed by moderator %d", site_id, who.moderator_id)
         return full
@@ -403,14 +402,25 @@ def _refused(comment: Comment, action: str, rule: Step) -> str:
     return f"a {status} comment can't be {rule.done} (action {action!r})"
 
 
-async def save_policy(store: Store, site_id: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Validate and store `data` as the site's whole policy (what the API and the CLI
-    both do); the policy with every field, or `Invalid` naming each bad field."""
-    try:
-        policy = Policy.from_json(data)
-    except PolicyError as exc:
-        errors = [FieldError(f, m) for f, m in exc.errors]
-        raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors) from None
-    full = policy.to_json()
-    await store.sites.update(site_id, policy={key: full[key] for key in data})
+async def save_policy(
+    store: Store, site_id: str, data: dict[str, Any], *, merge: bool = False
+) -> dict[str, Any]:
+    """Validate and store `data` as the site's whole policy, or with `merge` on top of the
+    stored one, read and written in one transaction (what the API and the CLI both do);
+    the policy with every field, or `Invalid` naming each bad field."""
+    full: dict[str, Any] = {}
+
+    def change(stored: dict[str, Any]) -> dict[str, Any]:
+        combined = {**stored, **data} if merge else dict(data)
+        try:
+            policy = Policy.from_json(combined)
+        except PolicyError as exc:
+            errors = [FieldError(f, m) for f, m in exc.errors]
+            detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+            raise Invalid(detail, errors=errors) from None
+        full.update(policy.to_json())
+        return {key: full[key] for key in combined}
+
+    if await store.sites.change_policy(site_id, change) is None:
+        raise NotFound(f"no site {site_id!r}")
     return full

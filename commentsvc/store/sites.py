@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -50,6 +51,22 @@ class SiteStore:
                 )
             )
         return Site(site_id, name, tuple(allowed_origins), policy or {})
+
+    async def change_policy(
+        self, site_id: str, change: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """Store `change(stored policy)` in one write transaction (the row locked on
+        PostgreSQL, the database on SQLite), so two changes at once never lose one;
+        None when there is no such site. An exception from `change` changes nothing."""
+        async with self.db.write() as conn:
+            stored = await conn.scalar(
+                sa.select(sites.c.policy).where(sites.c.id == site_id).with_for_update()
+            )
+            if stored is None:
+                return None
+            new = change(dict(stored))
+            await conn.execute(sites.update().where(sites.c.id == site_id).values(policy=new))
+        return new
 
     async def update(
         self,

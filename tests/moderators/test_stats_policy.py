@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from commentsvc.policy import policy_fields
@@ -115,6 +117,22 @@ async def test_patch_sets_the_fields_sent_and_put_replaces_the_rest(client: Clie
     outsider = await moderator_token(client, "o@example.org", role="admin", sites=("other",))
     resp = await client.patch(url, json={"mode": "auto"}, headers=outsider)
     assert resp.status == 403
+
+
+async def test_patches_at_once_lose_no_field(client: Client) -> None:
+    admin = await moderator_token(client, "admin@example.org", role="admin", sites=("default",))
+    url = "/api/v1/sites/default/policy"
+    for _ in range(5):
+        assert (await client.put(url, json={}, headers=admin)).status == 200
+        answers = await asyncio.gather(
+            client.patch(url, json={"mode": "premoderate"}, headers=admin),
+            client.patch(url, json={"max_links": 7}, headers=admin),
+            client.patch(url, json={"flood_max": 99}, headers=admin),
+        )
+        assert [a.status for a in answers] == [200, 200, 200]
+        site = await runtime_of(client).store.sites.get("default")
+        assert site is not None
+        assert site.policy == {"mode": "premoderate", "max_links": 7, "flood_max": 99}
 
 
 async def test_a_bad_policy_lists_every_broken_field(client: Client) -> None:
