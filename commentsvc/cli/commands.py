@@ -273,7 +273,7 @@ async def cmd_site(args: argparse.Namespace, settings: Settings) -> int:
         full = policy.to_json()
         if changes or args.unset:  # "set" merges, as PATCH does (docs/design-notes.md)
             try:
-                full = await save_policy(store, args.site, {**stored, **changes})
+                full = await save_policy(store, args.site, {**stored, **changes})  # unset too
             except Invalid as exc:
                 for error in exc.errors:
                     print(f"{error.field}: {error.message}", file=sys.stderr)
@@ -305,7 +305,10 @@ async def cmd_deadletters(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="commentsvc", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="commentsvc",
+        description="A self-hosted comment service: the API, its workers and its admin commands.",
+    )
     parser.add_argument("--config", type=Path, help="a TOML file of settings (env overrides it)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -358,7 +361,11 @@ def build_parser() -> argparse.ArgumentParser:
     pol = site_sub.add_parser("policy", help="show a site's policy, or change it with --set")
     pol.add_argument("site")
     pol.add_argument(
-        "--set", action="append", metavar="KEY=VALUE", help="e.g. max_links=3 (repeatable)"
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help='e.g. max_links=3; VALUE is JSON where it parses (lists: words_add=\'["a","b"]\'),'
+        " else text (repeatable)",
     )
     pol.add_argument("--unset", action="append", metavar="KEY", help="back to the default")
 

@@ -67,9 +67,14 @@ def register(sub: Any) -> None:
 def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("Password: ")
-    if getpass.getpass("Again: ") != first:
-        raise ValueError("the two passwords differ")
+    if not sys.stdin.isatty():
+        raise ValueError("no terminal to ask for a password on: pipe it in with --password-stdin")
+    try:
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != first:
+            raise ValueError("the two passwords differ")
+    except EOFError:
+        raise ValueError("no password given (end of input)") from None
     return first
 
 

@@ -77,6 +77,9 @@ def test_bad_input_is_a_clear_error(tmp_path: Path, sqlite_url: str) -> None:
     assert bad_email.returncode == 1 and "email" in bad_email.stderr
     bad_role = run_cli(env, "moderator", "add", "a@example.org", "--role", "king")
     assert bad_role.returncode == 2 and "invalid choice" in bad_role.stderr
+    no_tty = run_cli(env, "moderator", "add", "a@example.org", input_text="")  # a script's stdin
+    assert no_tty.returncode == 2 and "--password-stdin" in no_tty.stderr
+    assert "Traceback" not in no_tty.stderr
     nobody = run_cli(env, "moderator", "token", "nobody@example.org")
     assert nobody.returncode == 1 and "no moderator" in nobody.stderr
 
