@@ -7,6 +7,7 @@ asks for (censor: publish with the word masked; hold; reject).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 
@@ -22,6 +23,8 @@ PROFANITY_ACTIONS: dict[ProfanityAction, Action] = {
     "reject": Action.REJECT,
 }
 _MAX_TYPED_CHARS = 60
+_REMEMBERED = 4096
+"""Bodies whose matches a stage keeps (a replay chunk is 1,000)."""
 """A typed form longer than this is cut in the reason's detail."""
 
 
@@ -36,13 +39,26 @@ class WordStage(PerItemStage):
     ) -> None:
         # `compile_matcher` caches one compiled list per (additions, allowlist).
         self._matcher_for = matcher_for
+        # The latest bodies' matches per list: a replay judges each body twice, under the
+        # saved policy and the proposed one, mostly with the same list.
+        self._found: dict[tuple[WordMatcher, str], list[Match]] = {}
 
     def check(self, item: Item) -> list[Reason]:
         policy = item.policy
         allow = policy.words_allow
         if policy.ordinary_words_pass:
             allow = _with_ordinary(allow, policy.words_add)
-        found = self._matcher_for(policy.words_add, allow).find(item.body)
+        matcher = self._matcher_for(policy.words_add, allow)
+        key = (matcher, item.body)
+        found = self._found.get(key)
+        if found is None:
+            found = matcher.find(item.body)
+            if len(self._found) >= _REMEMBERED:
+                # The oldest goes. A replay's thread and the worker may share this stage:
+                # losing a race here only forgets an entry.
+                with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+                    del self._found[next(iter(self._found))]
+            self._found[key] = found
         if not found:
             return []
         action = PROFANITY_ACTIONS[policy.profanity]
