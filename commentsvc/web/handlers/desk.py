@@ -19,7 +19,6 @@ from commentsvc.web.handlers.public import json_response, read_json
 from commentsvc.web.keys import DECISIONS, RUNTIME
 from commentsvc.webhooks import events as ev
 from commentsvc.webhooks import signing
-from commentsvc.webhooks.guard import Refused, check_url
 
 MAX_ENDPOINTS_PER_SITE = 50
 
@@ -143,12 +142,9 @@ def _url(f: Fields, required: bool) -> str | None:
     url = f.url("url")
     if required and not url and "url" not in {e.field for e in f.errors}:
         f.fail("url", "is required")
-    if url:
-        try:
-            check_url(url)  # what the delivery worker will accept: no credentials, a host…
-        except Refused as exc:
-            f.fail("url", str(exc))
-            return None
+    # What the description allows is stored; a URL the delivery worker can't use (a bad
+    # host or port, credentials) is refused there, delivery by delivery, with the reason
+    # in the delivery's last_error (the CLI checks more strictly, before it stores one).
     return url or None  # blank or null: left out
 
 
