@@ -110,12 +110,26 @@ class AutoModerator:
         approved comments, less the discount) may be shared by calls over the same
         `arriving` comments, so each author is counted once (a replay's chunks).
         """
+        (items,) = await self.items_under(comments, [policies or {}], arriving, approved_by)
+        return items
+
+    async def items_under(
+        self,
+        comments: Sequence[Comment],
+        policy_sets: Sequence[Mapping[str, Policy]],
+        arriving: Collection[Comment] = (),
+        approved_by: dict[tuple[str, str | None, str | None], int] | None = None,
+    ) -> list[list[Item]]:
+        """`items` under each of several policy sets, from one set of queries (a replay
+        judges each comment under the saved policy and the proposed one)."""
         service = self.service
         store = service.store
-        policies = dict(policies or {})
-        for site_id in {c.site_id for c in comments} - set(policies):
-            policies[site_id] = await service.policy(site_id)
-        first_time = any(p.hold_first_time for p in policies.values())
+        sets = [dict(p) for p in policy_sets]
+        for policies in sets:
+            for site_id in {c.site_id for c in comments} - set(policies):
+                policies[site_id] = await service.policy(site_id)
+        every = [p for policies in sets for p in policies.values()]
+        first_time = any(p.hold_first_time for p in every)
         discount: dict[tuple[str, str | None, str | None], int] = {}
         for c in (arriving or comments) if first_time else ():
             if c.status is Status.APPROVED:
@@ -125,11 +139,11 @@ class AutoModerator:
             approved_by = {}
         bans = {
             s: tuple(BanRule(b.kind, b.value, b.reason) for b in await store.bans.active(s))
-            for s in policies
+            for s in sets[0]
         }
         oldest = min(c.created_at for c in comments)
         newest = max(c.created_at for c in comments)  # later comments never count
-        dup_window_s = max(p.duplicate_window_s for p in policies.values())
+        dup_window_s = max(p.duplicate_window_s for p in every)
         same_body = (
             await store.comments.recent_by_body(
                 [c.body_hash for c in comments], oldest - timedelta(seconds=dup_window_s), newest
@@ -137,7 +151,7 @@ class AutoModerator:
             if dup_window_s
             else []
         )
-        flood_window_s = max(p.flood_window_s for p in policies.values())
+        flood_window_s = max(p.flood_window_s for p in every)
         same_ip = await store.comments.recent_by_ip(
             [c.ip_hash for c in comments if c.ip_hash],
             oldest - timedelta(seconds=flood_window_s),
@@ -149,49 +163,19 @@ class AutoModerator:
         by_ip: dict[str | None, list[tuple[str, datetime]]] = {}
         for other_id, ip_hash, at in same_ip:
             by_ip.setdefault(ip_hash, []).append((other_id, at))
-        if any(policies[c.site_id].hold_first_time for c in comments):
+        if first_time:
             # One grouped query for every author not counted yet (not one per author).
-            wanted = {_trust_key(c) for c in comments if policies[c.site_id].hold_first_time}
+            wanted = {_trust_key(c) for c in comments}
             counted = await store.comments.count_approved_by_authors(wanted - set(approved_by))
             for key, n in counted.items():
                 approved_by[key] = max(0, n - discount.get(key, 0))
-        items = []
-        for c in comments:
-            policy = policies[c.site_id]
-            dup_since = c.created_at - timedelta(seconds=policy.duplicate_window_s)
-            flood_since = c.created_at - timedelta(seconds=policy.flood_window_s)
-            duplicates = (
-                sum(
-                    1
-                    for other_id, at in by_body.get((c.site_id, c.body_hash), ())
-                    if other_id < c.id and at >= dup_since
-                )
-                if policy.duplicate_window_s
-                else 0
-            )
-            same_address = by_ip.get(c.ip_hash, []) if c.ip_hash else []
-            recent = sum(
-                1 for other_id, at in same_address if other_id < c.id and at >= flood_since
-            )
-            approved = approved_by[_trust_key(c)] if policy.hold_first_time else 0
-            items.append(
-                Item(
-                    body=c.body,
-                    author_name=c.author_name,
-                    site_id=c.site_id,
-                    author_email=c.author_email,
-                    ip_hash=c.ip_hash,
-                    honeypot=c.honeypot,
-                    policy=policy,
-                    facts=Facts(
-                        approved_by_author=approved,
-                        duplicates_on_site=duplicates,
-                        recent_by_ip=recent,
-                        bans=bans[c.site_id],
-                    ),
-                )
-            )
-        return items
+        return [
+            [
+                _item(c, policies[c.site_id], by_body, by_ip, approved_by, bans[c.site_id])
+                for c in comments
+            ]
+            for policies in sets
+        ]
 
     def _transition(self, comment: Comment, verdict: Verdict) -> Transition:
         moderation = {
@@ -227,3 +211,40 @@ def _trust_key(c: Comment) -> tuple[str, str | None, str | None]:
 
 def _censored_spans(reasons: Sequence[Reason]) -> list[list[int]]:
     return [[s.start, s.end] for r in reasons if r.action.value == "censor" for s in r.spans]
+
+
+def _item(
+    c: Comment,
+    policy: Policy,
+    by_body: Mapping[tuple[str, str], list[tuple[str, datetime]]],
+    by_ip: Mapping[str | None, list[tuple[str, datetime]]],
+    approved_by: Mapping[tuple[str, str | None, str | None], int],
+    bans: tuple[BanRule, ...],
+) -> Item:
+    """One comment with its policy and the facts read for its batch."""
+    duplicates = 0
+    if policy.duplicate_window_s:
+        dup_since = c.created_at - timedelta(seconds=policy.duplicate_window_s)
+        duplicates = sum(
+            1
+            for other_id, at in by_body.get((c.site_id, c.body_hash), ())
+            if other_id < c.id and at >= dup_since
+        )
+    flood_since = c.created_at - timedelta(seconds=policy.flood_window_s)
+    same_address = by_ip.get(c.ip_hash, []) if c.ip_hash else []
+    recent = sum(1 for other_id, at in same_address if other_id < c.id and at >= flood_since)
+    return Item(
+        body=c.body,
+        author_name=c.author_name,
+        site_id=c.site_id,
+        author_email=c.author_email,
+        ip_hash=c.ip_hash,
+        honeypot=c.honeypot,
+        policy=policy,
+        facts=Facts(
+            approved_by_author=approved_by[_trust_key(c)] if policy.hold_first_time else 0,
+            duplicates_on_site=duplicates,
+            recent_by_ip=recent,
+            bans=bans,
+        ),
+    )

@@ -132,9 +132,9 @@ class Replayer:
         approved_by: dict[tuple[str, str | None, str | None], int] = {}  # each author once
         for start in range(0, len(comments), CHUNK):
             chunk = comments[start : start + CHUNK]
-            for policy, out in ((current, was), (proposed, would)):
-                site = {c.site_id: policy for c in chunk}
-                items = await judge.items(chunk, site, arriving=comments, approved_by=approved_by)
+            sets = [{c.site_id: policy for c in chunk} for policy in (current, proposed)]
+            both = await judge.items_under(chunk, sets, arriving=comments, approved_by=approved_by)
+            for items, out in zip(both, (was, would), strict=True):
                 out.extend(await asyncio.to_thread(judge.verdicts, chunk, items))
         return was, would
 
