@@ -65,13 +65,15 @@ def _time(value: datetime | None) -> str:
 
 
 async def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
+    from urllib.parse import urlsplit
+
     from commentsvc.clock import now_utc
     from commentsvc.security import Keys
     from commentsvc.store import Store
     from commentsvc.validation import is_site_id
     from commentsvc.webhooks import signing
     from commentsvc.webhooks.events import EVENT_TYPES
-    from commentsvc.webhooks.guard import Refused, address_allowed, check_url
+    from commentsvc.webhooks.guard import Refused, address_allowed, check_url, ip_literal
 
     def fail(message: str, code: int = 1) -> int:
         print(f"commentsvc webhook {args.action}: {message}", file=sys.stderr)
@@ -88,7 +90,7 @@ async def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
                 check_url(url)
             except Refused as exc:
                 return fail(f"the URL {exc}", 2)
-            host = _ip_host(url)
+            host = ip_literal(urlsplit(url).hostname or "")
             if host is not None and not address_allowed(host, args.allow_private):
                 print(
                     f"commentsvc webhook: note: {host} is not a public address; deliveries to it"
@@ -152,15 +154,3 @@ async def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     finally:
         await store.close()
-
-
-def _ip_host(url: str) -> str | None:
-    """The URL's host when it is an IP address literal."""
-    import ipaddress
-    from urllib.parse import urlsplit
-
-    host = (urlsplit(url).hostname or "").strip("[]")
-    try:
-        return str(ipaddress.ip_address(host))
-    except ValueError:
-        return None

@@ -27,14 +27,16 @@ from commentsvc.views import rfc3339
 log = logging.getLogger(__name__)
 
 
-def standard_pipeline() -> Pipeline:
+def standard_pipeline(remember_bodies: int = 0) -> Pipeline:
     """The stage pipeline of DESIGN.md §5 with every stage available here.
 
     The toxicity stage needs the optional extra `commentsvc[toxicity]`; without
     it a warning says so and every other stage runs. The worker and a policy
-    replay (`commentsvc/review/replay.py`) both judge with this pipeline.
+    replay (`commentsvc/review/replay.py`) both judge with this pipeline; a replay
+    has the word stage remember `remember_bodies` bodies' matches (`WordStage`).
     """
-    return Pipeline(default_stages(words=WordStage(), toxicity=load_toxicity_stage()))
+    words = WordStage(remember=remember_bodies)
+    return Pipeline(default_stages(words=words, toxicity=load_toxicity_stage()))
 
 
 def summarize(verdict: Verdict) -> str:

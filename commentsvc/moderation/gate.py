@@ -307,7 +307,10 @@ class Gate:
         shift = _apostrophe_shift(data)
         windows = []
         for token in suspects:
-            for m in _key_bytes_re(token).finditer(skel):
+            pattern = self._key_bytes_res.get(token)
+            if pattern is None:
+                pattern = self._key_bytes_res.setdefault(token, _key_bytes_re(token))
+            for m in pattern.finditer(skel):
                 if m.start() == 0 or skel[m.start() - 1] in (32, 12):
                     start, end = _unshift(shift, m.start(), m.end())
                     if not _plain_everyday(data[start:end].decode("ascii")):
@@ -319,12 +322,15 @@ class Gate:
         if not self._squeezed:
             return []
         rare = list(set(tokens).difference(self._everyday))
-        squeezed = [_SQUEEZE_RE.sub(r"\1", t) for t in rare]
+        squeezed = [squeeze(t) for t in rare]
         suspects = [t for t, q in zip(rare, squeezed, strict=True) if q in self._squeezed]
         shift = _apostrophe_shift(view) if suspects else None
         windows = []
         for token in suspects:
-            for m in _key_re(token).finditer(skel):
+            pattern = self._key_res.get(token)
+            if pattern is None:
+                pattern = self._key_res.setdefault(token, _key_re(token))
+            for m in pattern.finditer(skel):
                 if m.start() == 0 or skel[m.start() - 1] in _SEPARATORS:
                     start, end = _unshift(shift, m.start(), m.end())
                     if not _plain_everyday(view[start:end]):

@@ -23,8 +23,6 @@ PROFANITY_ACTIONS: dict[ProfanityAction, Action] = {
     "reject": Action.REJECT,
 }
 _MAX_TYPED_CHARS = 60
-_REMEMBERED = 4096
-"""Bodies whose matches a stage keeps (a replay chunk is 1,000)."""
 """A typed form longer than this is cut in the reason's detail."""
 
 
@@ -36,11 +34,15 @@ class WordStage(PerItemStage):
     def __init__(
         self,
         matcher_for: Callable[[tuple[str, ...], tuple[str, ...]], WordMatcher] = compile_matcher,
+        *,
+        remember: int = 0,
     ) -> None:
+        """`remember`: how many bodies' matches to keep per list. A replay judges each
+        body twice, under the saved policy and the proposed one, mostly with one list;
+        the worker sees each body once and keeps none."""
         # `compile_matcher` caches one compiled list per (additions, allowlist).
         self._matcher_for = matcher_for
-        # The latest bodies' matches per list: a replay judges each body twice, under the
-        # saved policy and the proposed one, mostly with the same list.
+        self._remember = remember
         self._found: dict[tuple[WordMatcher, str], list[Match]] = {}
 
     def check(self, item: Item) -> list[Reason]:
@@ -49,16 +51,7 @@ class WordStage(PerItemStage):
         if policy.ordinary_words_pass:
             allow = _with_ordinary(allow, policy.words_add)
         matcher = self._matcher_for(policy.words_add, allow)
-        key = (matcher, item.body)
-        found = self._found.get(key)
-        if found is None:
-            found = matcher.find(item.body)
-            if len(self._found) >= _REMEMBERED:
-                # The oldest goes. A replay's thread and the worker may share this stage:
-                # losing a race here only forgets an entry.
-                with contextlib.suppress(KeyError, RuntimeError, StopIteration):
-                    del self._found[next(iter(self._found))]
-            self._found[key] = found
+        found = self._find(matcher, item.body) if self._remember else matcher.find(item.body)
         if not found:
             return []
         action = PROFANITY_ACTIONS[policy.profanity]
@@ -69,6 +62,18 @@ class WordStage(PerItemStage):
             Reason("words", _detail(word, matches), action, tuple(m.span for m in matches))
             for word, matches in by_word.items()
         ]
+
+    def _find(self, matcher: WordMatcher, body: str) -> list[Match]:
+        key = (matcher, body)
+        found = self._found.get(key)
+        if found is None:
+            found = matcher.find(body)
+            if len(self._found) >= self._remember:
+                # The oldest goes; two replays at once (two threads) may race for it.
+                with contextlib.suppress(RuntimeError, StopIteration):
+                    self._found.pop(next(iter(self._found)), None)
+            self._found[key] = found
+        return found
 
 
 @functools.lru_cache(maxsize=256)

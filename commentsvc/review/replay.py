@@ -92,7 +92,8 @@ class Replayer:
         if self._moderator is None:
             from commentsvc.comments.automod import standard_pipeline
 
-            self._moderator = AutoModerator(self.service, standard_pipeline())
+            # A chunk's bodies are judged under both policies: the word stage keeps them.
+            self._moderator = AutoModerator(self.service, standard_pipeline(2 * CHUNK))
         return self._moderator
 
     async def replay(self, who: Principal, request: ReplayRequest) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import base64
 import binascii
 import dataclasses
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -29,7 +29,6 @@ from commentsvc.store.tables import comments, events, threads
 from commentsvc.validation import is_plain_int
 
 Sort = Literal["newest", "oldest", "top"]
-_FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 VISIBLE = (Status.APPROVED.value, Status.DELETED.value)
 
 
@@ -314,9 +313,9 @@ class CommentStore:
         return found
 
     async def recent_by_body(
-        self, body_hashes: Sequence[str], since: datetime, until: datetime | None = None
+        self, body_hashes: Sequence[str], since: datetime, until: datetime
     ) -> list[tuple[str, str, str, datetime]]:
-        """(id, site, body hash, created) of comments from `since` (to `until`) with any of
+        """(id, site, body hash, created) of comments from `since` to `until` with any of
         these bodies."""
         if not body_hashes:
             return []
@@ -326,17 +325,16 @@ class CommentStore:
                     comments.c.id, comments.c.site_id, comments.c.body_hash, comments.c.created_at
                 ).where(
                     comments.c.body_hash.in_(list(set(body_hashes))),
-                    comments.c.created_at >= since,
-                    comments.c.created_at <= (until or _FAR_FUTURE),
+                    comments.c.created_at.between(since, until),
                     comments.c.status != Status.DELETED.value,
                 )
             )
             return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def recent_by_ip(
-        self, ip_hashes: Sequence[str], since: datetime, until: datetime | None = None
+        self, ip_hashes: Sequence[str], since: datetime, until: datetime
     ) -> list[tuple[str, str, datetime]]:
-        """(id, ip hash, created) of comments from `since` (to `until`) from any of these
+        """(id, ip hash, created) of comments from `since` to `until` from any of these
         addresses."""
         if not ip_hashes:
             return []
@@ -344,8 +342,7 @@ class CommentStore:
             rows = await conn.execute(
                 sa.select(comments.c.id, comments.c.ip_hash, comments.c.created_at).where(
                     comments.c.ip_hash.in_(list(set(ip_hashes))),
-                    comments.c.created_at >= since,
-                    comments.c.created_at <= (until or _FAR_FUTURE),
+                    comments.c.created_at.between(since, until),
                 )
             )
             return [(r[0], r[1], r[2]) for r in rows]

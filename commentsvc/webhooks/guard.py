@@ -46,6 +46,14 @@ def check_url(url: str) -> str:
     return url
 
 
+def ip_literal(host: str) -> str | None:
+    """The host as an IP address when it is one ("[::1]" too), else None."""
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        return None
+
+
 def address_allowed(address: str, allow_private: bool) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import random
 import time
@@ -40,7 +39,14 @@ from commentsvc.store.deliveries import Template
 from commentsvc.store.webhooks import FAILED, QUEUED, SENT, Endpoint, Planned, WebhookDelivery
 from commentsvc.webhooks import events as ev
 from commentsvc.webhooks import signing
-from commentsvc.webhooks.guard import CheckedResolver, Refused, address_allowed, check_url, pinned
+from commentsvc.webhooks.guard import (
+    CheckedResolver,
+    Refused,
+    address_allowed,
+    check_url,
+    ip_literal,
+    pinned,
+)
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +236,7 @@ class WebhookWorker:
     async def _post(self, endpoint: Endpoint, body: bytes, headers: dict[str, str]) -> int:
         check_url(endpoint.url)  # a URL stored before it was checked fails alone, as refused
         host = urlsplit(endpoint.url).hostname or ""
-        literal = _ip_literal(host)
+        literal = ip_literal(host)
         if literal is not None and not address_allowed(literal, endpoint.allow_private):
             raise Refused(f"{host} is not a public address")
         session = self._session(endpoint.allow_private)
@@ -293,10 +299,3 @@ class WebhookWorker:
         for session in self._sessions.values():
             await session.close()
         self._sessions.clear()
-
-
-def _ip_literal(host: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(host.strip("[]")))
-    except ValueError:
-        return None

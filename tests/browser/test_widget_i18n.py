@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from playwright.async_api import Browser, Page, expect
 
 from commentsvc.i18n import DEFAULT, plural_category, shipped
@@ -25,6 +25,7 @@ from tests.browser.widget_support import (
     STEP_MS,
     Watched,
     open_page,
+    other_origin,
     post_as_other_reader,
     wait_for_count,
 )
@@ -57,13 +58,12 @@ HOST_PAGE = """<!doctype html>
 @pytest.fixture
 async def host(service: TestClient[Any, Any]) -> AsyncIterator[str]:
     """Another origin serving an article: /page?lang=..&dir=..&data_lang=..&thread=.. (repeatable)."""
-    api = str(service.make_url("")).rstrip("/")
 
-    async def page(request: web.Request) -> web.Response:
+    def page(request: web.Request, api: str) -> str:
         q = request.query
         threads = q.getall("thread", [THREAD])
         attrs = f'data-lang="{q["data_lang"]}"' if "data_lang" in q else ""
-        html = HOST_PAGE.format(
+        return HOST_PAGE.format(
             lang=q.get("lang", ""),
             dir=q.get("dir", "ltr"),
             question=QUESTION,
@@ -72,28 +72,9 @@ async def host(service: TestClient[Any, Any]) -> AsyncIterator[str]:
             api=api,
             attrs=attrs,
         )
-        csp = (
-            f"default-src 'none'; script-src {api}; connect-src {api}; "
-            "img-src data:; style-src 'none'; base-uri 'none'; form-action 'none'"
-        )
-        return web.Response(
-            text=html, content_type="text/html", headers={"Content-Security-Policy": csp}
-        )
 
-    app = web.Application()
-    app.router.add_get("/page", page)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    origin = str(server.make_url("")).rstrip("/")
-    runtime = runtime_of(service)
-    await runtime.store.sites.update(
-        "default", allowed_origins=[origin], policy={"flood_max": 10_000}
-    )
-    runtime.service.forget_site("default")
-    try:
+    async with other_origin(service, "/page", page) as origin:
         yield origin
-    finally:
-        await server.close()
 
 
 # Every text node and every aria-label/title in every shadow root on the page, except

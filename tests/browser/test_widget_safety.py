@@ -7,19 +7,18 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from playwright.async_api import Browser, expect
 
 from tests.browser.widget_support import (
     WIDGET,
     open_demo,
     open_page,
+    other_origin,
     post_as_other_reader,
     wait_for_count,
     wait_for_live_readers,
 )
-from tests.support import runtime_of
 
 pytestmark = pytest.mark.browser
 
@@ -88,33 +87,10 @@ HOST_PAGE = """<!doctype html>
 @pytest.fixture
 async def host_site(service: TestClient[Any, Any]) -> AsyncIterator[str]:
     """A different origin serving an article with a strict CSP that allows only the API."""
-    api = str(service.make_url("")).rstrip("/")
-
-    async def article(request: web.Request) -> web.Response:
-        csp = (
-            f"default-src 'none'; script-src {api}; connect-src {api}; "
-            "img-src data:; style-src 'none'; base-uri 'none'; form-action 'none'"
-        )
-        return web.Response(
-            text=HOST_PAGE.replace("{api}", api),
-            content_type="text/html",
-            headers={"Content-Security-Policy": csp},
-        )
-
-    app = web.Application()
-    app.router.add_get("/article", article)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    origin = str(server.make_url("")).rstrip("/")
-    runtime = runtime_of(service)
-    await runtime.store.sites.update(
-        "default", allowed_origins=[origin], policy={"flood_max": 10_000}
-    )
-    runtime.service.forget_site("default")
-    try:
-        yield origin
-    finally:
-        await server.close()
+    async with other_origin(
+        service, "/article", lambda _, api: HOST_PAGE.replace("{api}", api)
+    ) as o:
+        yield o
 
 
 async def test_widget_works_cross_origin_under_a_strict_csp(

@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import sqlalchemy as sa
-from aiohttp.test_utils import TestClient
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 from playwright.async_api import (
     Browser,
     BrowserContext,
@@ -158,3 +159,38 @@ async def api_only_service(
         await runtime_of(client).store.sites.update("default", policy={"flood_max": 10_000})
         runtime_of(client).service.forget_site("default")
         yield client
+
+
+@contextlib.asynccontextmanager
+async def other_origin(
+    service: TestClient[Any, Any], path: str, render: Callable[[web.Request, str], str]
+) -> AsyncIterator[str]:
+    """Another origin on 127.0.0.1 serving `render(request, api_url)` at `path` under a
+    strict CSP that allows only the API; the default site accepts embeds from it."""
+    api = str(service.make_url("")).rstrip("/")
+    csp = (
+        f"default-src 'none'; script-src {api}; connect-src {api}; "
+        "img-src data:; style-src 'none'; base-uri 'none'; form-action 'none'"
+    )
+
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(
+            text=render(request, api),
+            content_type="text/html",
+            headers={"Content-Security-Policy": csp},
+        )
+
+    app = web.Application()
+    app.router.add_get(path, page)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    origin = str(server.make_url("")).rstrip("/")
+    runtime = runtime_of(service)
+    await runtime.store.sites.update(
+        "default", allowed_origins=[origin], policy={"flood_max": 10_000}
+    )
+    runtime.service.forget_site("default")
+    try:
+        yield origin
+    finally:
+        await server.close()

@@ -773,34 +773,27 @@ def moderation_operations() -> None:
         params=[SITE_PATH],
         responses={"200": json_body(ref("Policy")), **problems(401, 403, 404)},
     )
-    describe(
-        "PUT",
-        "/api/v1/sites/{site}/policy",
-        "Replace a site's policy; fields left out take their defaults (admins)",
-        tag=tag,
-        security=auth,
-        params=[SITE_PATH],
-        body=ref("NewPolicy"),
-        responses={
-            "200": json_body(ref("Policy")),
-            **problems(400, 401, 403, 404, 413, 415, 422),
-        },
-    )
-
-    describe(
-        "PATCH",
-        "/api/v1/sites/{site}/policy",
-        "Set the fields sent and keep every other field as stored (admins); the result "
-        "is validated as a whole, as PUT validates it",
-        tag=tag,
-        security=auth,
-        params=[SITE_PATH],
-        body=ref("NewPolicy"),
-        responses={
-            "200": json_body(ref("Policy")),
-            **problems(400, 401, 403, 404, 413, 415, 422),
-        },
-    )
+    for method, summary in (
+        ("PUT", "Replace a site's policy; fields left out take their defaults (admins)"),
+        (
+            "PATCH",
+            "Set the fields sent and keep every other field as stored (admins); the result "
+            "is validated as a whole, as PUT validates it",
+        ),
+    ):
+        describe(
+            method,
+            "/api/v1/sites/{site}/policy",
+            summary,
+            tag=tag,
+            security=auth,
+            params=[SITE_PATH],
+            body=ref("NewPolicy"),
+            responses={
+                "200": json_body(ref("Policy")),
+                **problems(400, 401, 403, 404, 413, 415, 422),
+            },
+        )
 
     describe(
         "POST",
