@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from commentsvc.redisurl import is_sentinel_url, parse_sentinel_url
+
 log = logging.getLogger(__name__)
 
 ENV_PREFIX = "COMMENTSVC_"
@@ -150,6 +152,13 @@ def _parse_url(*schemes: str, drivers: bool = True) -> Callable[[str], str]:
     return parse
 
 
+def _parse_redis_url(raw: str) -> str:
+    if is_sentinel_url(raw):
+        parse_sentinel_url(raw)  # ValueError saying what is wrong
+        return raw.strip()
+    return _parse_url("redis", "rediss", "unix", drivers=False)(raw)
+
+
 def _parse_database_url(raw: str) -> str:
     url = _parse_url("sqlite", "postgresql", "postgres")(raw)
     if url.startswith("postgres://"):
@@ -232,7 +241,7 @@ def _parse_rate_limits(raw: str) -> dict[str, RateLimit]:
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "data_dir": lambda raw: Path(raw).expanduser(),
     "database_url": _parse_database_url,
-    "redis_url": _parse_url("redis", "rediss", "unix", drivers=False),  # no Sentinel/Cluster
+    "redis_url": _parse_redis_url,  # one server, or a master behind Sentinel; no Cluster
     "smtp_url": _parse_url("smtp", "smtps"),
     "public_url": _parse_public_url,
     "secret_key": _parse_secret,

@@ -12,6 +12,7 @@ import os
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
@@ -30,8 +31,10 @@ from commentsvc.queue.constants import (
 )
 from commentsvc.queue.embedded import EmbeddedRedis
 from commentsvc.queue.redisguard import REDIS_DOWN, GuardedRetry, RedisGuard
+from commentsvc.queue.sentinel import master_client
 from commentsvc.queue.streams import JobQueue
 from commentsvc.ratelimit import RateLimiter
+from commentsvc.redisurl import is_sentinel_url, parse_sentinel_url
 from commentsvc.security import Keys
 from commentsvc.store import Store
 
@@ -69,7 +72,7 @@ def consumer_name() -> str:
 def redis_client(url: str, guard: RedisGuard | None = None) -> aioredis.Redis:
     """The process's client; with a guard, every call fails at once while Redis is down."""
     backoff = ExponentialBackoff(cap=0.5, base=0.05)
-    return aioredis.Redis.from_url(
+    return _client(
         url,
         decode_responses=True,
         socket_timeout=REDIS_SOCKET_TIMEOUT_S,
@@ -79,9 +82,16 @@ def redis_client(url: str, guard: RedisGuard | None = None) -> aioredis.Redis:
     )
 
 
+def _client(url: str, **options: Any) -> aioredis.Redis:
+    """One server's client, or (`redis+sentinel://`) one that follows its service's master."""
+    if is_sentinel_url(url):
+        return master_client(parse_sentinel_url(url), **options)
+    return aioredis.Redis.from_url(url, **options)
+
+
 def redis_guard(url: str) -> tuple[RedisGuard, aioredis.Redis]:
     """A guard for `url` and the unguarded one-connection client its probe PINGs on."""
-    probe = aioredis.Redis.from_url(
+    probe = _client(
         url,
         socket_timeout=REDIS_PROBE_TIMEOUT_S,
         socket_connect_timeout=REDIS_PROBE_TIMEOUT_S,

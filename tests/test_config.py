@@ -57,7 +57,7 @@ def test_values_are_parsed() -> None:
         ("COMMENTSVC_PORT", "70000"),
         ("COMMENTSVC_DATABASE_URL", "mysql://x/y"),
         ("COMMENTSVC_REDIS_URL", "http://x"),
-        ("COMMENTSVC_REDIS_URL", "redis+sentinel://x:26379/mymaster"),
+        ("COMMENTSVC_REDIS_URL", "redis+sentinel://x:26379"),  # no service named
         ("COMMENTSVC_SMTP_URL", "smtp://"),
         ("COMMENTSVC_PUBLIC_URL", "ftp://x"),
         ("COMMENTSVC_TRUSTED_PROXIES", "10.0.0.0/33"),

@@ -22,6 +22,7 @@ FOUNDATIONS = {
     "models",
     "policy",
     "ratelimit",
+    "redisurl",
     "render",
     "runtime",
     "schedule",

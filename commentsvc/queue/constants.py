@@ -2,7 +2,7 @@
 
 Keys share the `commentsvc:` prefix. The one script that touches several keys
 at once (the rate-limit gate) keeps them under one hash tag. The service talks
-to one Redis address (no Cluster or Sentinel client).
+to one Redis master: one address, or the one Sentinel names (no Cluster client).
 """
 
 from __future__ import annotations
