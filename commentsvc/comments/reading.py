@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from commentsvc import views
+from commentsvc.comments.pagecache import CachedPage
 from commentsvc.comments.service import CommentService
 from commentsvc.errors import BadRequest, NotFound
 from commentsvc.models import Status
@@ -24,8 +25,8 @@ class ThreadReader:
 
     async def thread_page(
         self, site_id: str, key: str, sort: Sort, feedback_only: bool, limit: int, cursor: str
-    ) -> tuple[str, bytes]:
-        """(etag, JSON bytes) of one page of a thread, from cache when fresh."""
+    ) -> CachedPage:
+        """One page of a thread (JSON bytes, ETag, gzip copy), from cache when fresh."""
         if cursor:
             try:
                 decode_cursor(sort, cursor)
@@ -40,8 +41,7 @@ class ThreadReader:
             thread = await self.store.threads.get(site_id, key)
             return thread.version if thread is not None else 0
 
-        page = await self.pages.fetch(cache_key, render, current_version)
-        return page.etag, page.body
+        return await self.pages.fetch(cache_key, render, current_version)
 
     async def _render_page(
         self, site_id: str, key: str, sort: Sort, feedback_only: bool, limit: int, cursor: str

@@ -17,9 +17,8 @@ from commentsvc.web.keys import METRICS, RUNTIME, SCHEMA, SETTINGS
 from commentsvc.web.metrics import Metrics
 from commentsvc.web.middlewares import (
     cors_middleware,
-    metrics_middleware,
+    edge_middleware,
     problem_middleware,
-    security_headers_middleware,
 )
 from commentsvc.web.routes import setup_routes
 
@@ -32,8 +31,7 @@ def create_app(
     """Build the app. `background` contexts (workers) start after the runtime and stop before it."""
     app = web.Application(
         middlewares=[
-            security_headers_middleware,
-            metrics_middleware,
+            edge_middleware,
             cors_middleware,
             problem_middleware,
         ],

@@ -22,7 +22,7 @@ from commentsvc.validation import (
 )
 from commentsvc.views import author_comment, rfc3339
 from commentsvc.web.client import client_ip
-from commentsvc.web.conditional import not_modified
+from commentsvc.web.finished import finished_response
 from commentsvc.web.keys import RUNTIME
 
 JSON_TYPE = "application/json"
@@ -136,9 +136,19 @@ async def post_comment(request: web.Request) -> web.Response:
     )
 
 
-async def get_thread(request: web.Request) -> web.Response:
-    """GET /api/v1/comments — one page of a thread's approved comments, replies nested."""
-    runtime = request.app[RUNTIME]
+# site, thread, sort, feedback only, limit, cursor
+ThreadQuery = tuple[str, str, Sort, bool, int, str]
+MAX_REMEMBERED_QUERIES = 4096
+MAX_REMEMBERED_QUERY_CHARS = 1024
+_thread_queries: dict[str, ThreadQuery] = {}  # raw query string → its checked parameters
+
+
+def thread_query(request: web.Request) -> ThreadQuery:
+    """The checked parameters of a thread read; a query string already seen is not parsed again."""
+    raw = request.query_string
+    known = _thread_queries.get(raw)
+    if known is not None:
+        return known
     site = query_param(request, "site", "default", 64) or "default"
     thread = query_param(request, "thread")
     if not thread:
@@ -153,15 +163,22 @@ async def get_thread(request: web.Request) -> web.Response:
     if not is_plain_int(limit_raw) or not 1 <= int(limit_raw) <= 100:
         raise BadRequest("limit must be an integer from 1 to 100")
     cursor = query_param(request, "cursor", "", 256)
+    query = (site, thread, cast(Sort, sort), filter_ == "feedback", int(limit_raw), cursor)
+    if len(raw) <= MAX_REMEMBERED_QUERY_CHARS:
+        if len(_thread_queries) >= MAX_REMEMBERED_QUERIES:
+            _thread_queries.clear()
+        _thread_queries[raw] = query
+    return query
+
+
+async def get_thread(request: web.Request) -> web.Response:
+    """GET /api/v1/comments — one page of a thread's approved comments, replies nested."""
+    runtime = request.app[RUNTIME]
+    site, thread, sort, feedback_only, limit_n, cursor = thread_query(request)
     if await runtime.service.site(site) is None:
         raise NotFound(f"unknown site {site!r}")
-    etag, body = await runtime.reader.thread_page(
-        site, thread, cast(Sort, sort), filter_ == "feedback", int(limit_raw), cursor
-    )
-    headers = {"ETag": etag, "Cache-Control": THREAD_CACHE_CONTROL}
-    if not_modified(request, etag):
-        return web.Response(status=304, headers=headers)
-    return web.Response(body=body, content_type=JSON_TYPE, headers=headers)
+    page = await runtime.reader.thread_page(site, thread, sort, feedback_only, limit_n, cursor)
+    return finished_response(request, page, THREAD_CACHE_CONTROL)
 
 
 async def get_comment(request: web.Request) -> web.Response:
