@@ -127,8 +127,8 @@ def _run_processes(args: argparse.Namespace, settings: Settings, *, with_workers
             role=args.child_role,
             child=True,
         )
-    processes = args.processes if args.processes is not None else 1
-    if processes == 0:  # `--processes 0`: one per CPU
+    processes = args.processes if args.processes is not None else default_processes()
+    if processes == 0:  # `--processes 0`: one per CPU, as the default
         processes = default_processes()
     if processes < 1:
         print("commentsvc: --processes must be 0 (one per CPU) or more", file=sys.stderr)
@@ -335,10 +335,10 @@ def build_parser() -> argparse.ArgumentParser:
             "--processes",
             type=int,
             metavar="N",
-            help="API processes sharing the port (default 1: this process does it all; "
-            + "0: one per CPU"
+            help="API processes sharing the port (default: one per CPU; "
+            + "1: this process does it all"
             + ("; with more than 1, the workers run in one more" if name == "serve" else "")
-            + "). Each process keeps its own /metrics and connection cap",
+            + "). /metrics sums every process's requests; the connection cap is per process",
         )
         p.add_argument("--child-role", choices=["api", "workers"], help=argparse.SUPPRESS)
 
