@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench bench-api bench-words bench-notify bench-import bench-outage bench-replay bench-toxicity bench-quality clean
+.PHONY: run test lint typecheck unit bench bench-api bench-words bench-notify bench-import bench-outage bench-replay bench-latency bench-toxicity bench-quality clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("commentsvc needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
@@ -60,6 +60,10 @@ bench-import: $(STAMP)
 ## bench-replay: "what if" of a rule change over 10,000 comments of one site (target < 2 s)
 bench-replay: $(STAMP)
 	$(PY) benchmarks/replay.py
+
+## bench-latency: post→decision latency at 50 and 500 posts/s and after a burst (PostgreSQL split with PG=url)
+bench-latency: $(STAMP)
+	$(PY) benchmarks/decision_latency.py $(if $(PG),--database-url $(PG))
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

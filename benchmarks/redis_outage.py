@@ -123,7 +123,9 @@ class OwnRedis:
 
 
 class Service:
-    def __init__(self, workdir: Path, redis_url: str, *, split: bool, source: Path | None) -> None:
+    def __init__(
+        self, workdir: Path, redis_url: str, *, split: bool, source: Path | None, **env: str
+    ) -> None:
         self.port = free_port()
         self.split = split
         self.workdir = workdir
@@ -136,6 +138,7 @@ class Service:
                 "COMMENTSVC_TRUSTED_PROXIES": "127.0.0.1",
                 "COMMENTSVC_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
                 "COMMENTSVC_RATE_LIMITS": "post=100000/60,post_hour=1000000/3600",
+                **env,
             }
         )
         if source is not None:

@@ -1,0 +1,1 @@
+"""Benchmarks: each script runs its baseline in the same run and prints both."""
