@@ -58,6 +58,7 @@ UNIX_SOCKET_PATH_MAX_BYTES = 100
 # Cluster-wide counters (hashes of name → count) that /metrics reports.
 STATS_DECISIONS = f"{PREFIX}:stats:decisions"
 STATS_EMAILS = f"{PREFIX}:stats:emails"
+STATS_HTTP = f"{PREFIX}:stats:http"  # every API process's request counts and latency buckets
 
 # Pub/sub channel for thread changes (cache invalidation, live updates).
 CHANNEL_EVENTS = f"{PREFIX}:events"

@@ -13,7 +13,7 @@ from commentsvc.config import Settings
 from commentsvc.runtime import open_runtime
 from commentsvc.store.schema_watch import SchemaWatch
 from commentsvc.web.handlers.live import setup_live
-from commentsvc.web.keys import METRICS, RUNTIME, SCHEMA, SETTINGS
+from commentsvc.web.keys import METRICS, RUNTIME, SCHEMA, SETTINGS, SHARED_HTTP
 from commentsvc.web.metrics import Metrics
 from commentsvc.web.middlewares import (
     cors_middleware,
@@ -21,6 +21,7 @@ from commentsvc.web.middlewares import (
     problem_middleware,
 )
 from commentsvc.web.routes import setup_routes
+from commentsvc.web.shared_metrics import SharedHttpCounters, publishing
 
 Background = Callable[[web.Application], AsyncIterator[None]]
 
@@ -48,6 +49,7 @@ def create_app(
             yield
 
     app.cleanup_ctx.append(runtime_ctx)
+    app.cleanup_ctx.append(_shared_http_counters)
     app.cleanup_ctx.append(_event_listener)
     app.on_startup.append(_freeze_startup_objects)
     setup_live(app)  # SSE hub: fed by the event bus, streams closed on shutdown
@@ -64,6 +66,13 @@ async def _freeze_startup_objects(app: web.Application) -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+async def _shared_http_counters(app: web.Application) -> AsyncIterator[None]:
+    """Publish this process's request counts, so /metrics on any process reports the sum."""
+    app[SHARED_HTTP] = SharedHttpCounters(app[RUNTIME].redis, app[METRICS].http)
+    async with publishing(app[SHARED_HTTP]):
+        yield
 
 
 async def _event_listener(app: web.Application) -> AsyncIterator[None]:

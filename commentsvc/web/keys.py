@@ -12,10 +12,12 @@ from commentsvc.runtime import Runtime
 from commentsvc.store.schema_watch import SchemaWatch
 from commentsvc.web.live import LiveHub
 from commentsvc.web.metrics import Metrics
+from commentsvc.web.shared_metrics import SharedHttpCounters
 
 SETTINGS = web.AppKey("settings", Settings)
 RUNTIME = web.AppKey("runtime", Runtime)
 METRICS = web.AppKey("metrics", Metrics)
+SHARED_HTTP = web.AppKey("shared_http", SharedHttpCounters)
 LIVE = web.AppKey("live", LiveHub)
 ACCOUNTS = web.AppKey("accounts", Accounts)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)

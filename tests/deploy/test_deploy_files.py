@@ -730,7 +730,7 @@ def test_k8s_commands_and_config_references() -> None:
                 if "secretRef" in source:
                     assert source["secretRef"]["name"] in secrets, where
     assert commands == {
-        "Deployment/commentsvc-api": ["api", "--host", ALL_INTERFACES],
+        "Deployment/commentsvc-api": ["api", "--host", ALL_INTERFACES, "--processes", "1"],
         "Deployment/commentsvc-worker": ["worker", "all"],
         "Job/commentsvc-migrate": ["migrate"],
     }

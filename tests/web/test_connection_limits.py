@@ -233,8 +233,14 @@ async def test_a_request_line_over_the_limit_is_a_problem(serve: Serve) -> None:
 def test_the_command_line_sets_the_cap(tmp_path: Path, redis_url: str) -> None:
     """`commentsvc api --max-connections-per-ip N` as a real process."""
     env = service_env(tmp_path, COMMENTSVC_REDIS_URL=redis_url)
-    svc = ServiceProcess(
-        env, "api", "--max-connections-per-ip", "2", log_path=tmp_path / "api.log"
+    svc = ServiceProcess(  # one process: the cap is per process
+        env,
+        "api",
+        "--processes",
+        "1",
+        "--max-connections-per-ip",
+        "2",
+        log_path=tmp_path / "api.log",
     ).start()
     held = []
     try:

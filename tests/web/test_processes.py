@@ -61,6 +61,21 @@ def roles(children: dict[int, str]) -> list[str]:
     )
 
 
+def reads_counted(svc: ServiceProcess) -> float:
+    """GET /api/v1/comments 200s in /metrics, once every process has published (1 s apart)."""
+    series = 'commentsvc_http_requests_total{method="GET",route="/api/v1/comments",status="200"} '
+    seen = 0.0
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        status, text = svc.request("GET", "/metrics")
+        assert status == 200
+        seen = sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(series))
+        if seen >= 30:
+            break
+        time.sleep(0.2)
+    return seen
+
+
 def test_two_api_processes_and_a_worker_share_one_port_and_stop_together(tmp_path: Path) -> None:
     env = service_env(tmp_path)  # the embedded default: no database or Redis configured
     svc = ServiceProcess(env, "serve", "--processes", "2", log_path=tmp_path / "serve.log").start()
@@ -90,6 +105,8 @@ def test_two_api_processes_and_a_worker_share_one_port_and_stop_together(tmp_pat
             assert status == 200, page
             counts.add(page["thread"]["count"])
         assert counts == {1}
+        # /metrics, whichever process answers, reports the reads of both.
+        assert reads_counted(svc) >= 30
         assert "processes:" in (tmp_path / "serve.log").read_text()
     finally:
         code = svc.terminate()

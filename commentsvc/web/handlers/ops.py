@@ -12,7 +12,7 @@ from aiohttp import web
 from commentsvc.queue.constants import STATS_DECISIONS, STATS_EMAILS, STREAM_DEADLETTER
 from commentsvc.queue.redisguard import REDIS_DOWN
 from commentsvc.review import stats
-from commentsvc.web.keys import METRICS, RUNTIME, SCHEMA
+from commentsvc.web.keys import METRICS, RUNTIME, SCHEMA, SHARED_HTTP
 from commentsvc.web.openapi import openapi_spec
 
 READY_TIMEOUT_S = 2.0
@@ -61,7 +61,7 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    """GET /metrics — Prometheus text: requests, latency, queues, decisions, emails."""
+    """GET /metrics — Prometheus text: requests (every API process), latency, queues, decisions."""
     runtime = request.app[RUNTIME]
     m = request.app[METRICS]
     for queue in (runtime.moderate_queue, runtime.notify_queue):
@@ -82,7 +82,7 @@ async def metrics(request: web.Request) -> web.Response:
     m.cache_hits.set(runtime.service.pages.hits)
     m.cache_misses.set(runtime.service.pages.misses)
     return web.Response(
-        body=m.render(),
+        body=m.render(await request.app[SHARED_HTTP].total()),
         content_type="text/plain",
         charset="utf-8",
         headers={"Cache-Control": "no-store"},
