@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from commentsvc.comments.lifecycle import DECISIONS, STEPS, Act
 from commentsvc.models import Comment, Status
 from commentsvc.store.bans import Ban
 from commentsvc.store.records import EventRecord
@@ -71,6 +72,15 @@ def reasons_of(comment: Comment) -> list[dict[str, Any]]:
     return out
 
 
+MOD_ACTIONS: tuple[Act, ...] = (*DECISIONS, Act.EDIT)
+"""The steps a ModComment's `actions` may list: the decisions, then an edit."""
+
+
+def actions_of(status: Status) -> list[str]:
+    """What a moderator may do to a comment in `status` now, from the lifecycle table."""
+    return [act.value for act in MOD_ACTIONS if STEPS[act].allows(status)]
+
+
 def history_of(counts: dict[str, int] | None) -> dict[str, int]:
     counts = counts or {}
     out = {status: counts.get(status, 0) for status in HISTORY_STATUSES}
@@ -96,6 +106,7 @@ def mod_comment(
         "avatar": avatar(c),
         "body_html": c.body_html,
         "status": c.status.value,
+        "actions": actions_of(c.status),
         "created_at": rfc3339(c.created_at),
         "edited_at": rfc3339(c.edited_at),
         "votes": {"up": c.votes_up, "down": c.votes_down},

@@ -6,6 +6,9 @@ from typing import Any
 
 import pytest
 
+from commentsvc.comments.lifecycle import STEPS
+from commentsvc.models import Status
+from commentsvc.review.modviews import MOD_ACTIONS
 from tests.moderators.helpers import Client, hold_everything, moderator_token, post, post_held
 from tests.support import drain, runtime_of
 
@@ -93,6 +96,30 @@ async def test_a_mod_comment_shows_why_where_and_who(client: Client) -> None:
     assert item["flags"] == {"count": 0, "unreviewed": 0, "reasons": {}, "notes": []}
     assert item["decided_by"] == "system" and item["decided_at"]
     assert item["version"] >= 2 and item["site"] == "default"
+
+
+async def test_a_mod_comment_lists_what_the_lifecycle_allows_now(client: Client) -> None:
+    """`actions` is the lifecycle table's answer for the comment's status, after each
+    decision too (the moderation page shows only these and computes none)."""
+    headers = await moderator_token(client, "acts@example.org")
+    comment_id = await post_held(client)
+    item = next(c for c in (await _queue(client, headers))["items"] if c["id"] == comment_id)
+    seen = [item]
+    for action in ("spam", "restore", "approve", "reject", "delete", "restore"):
+        assert action in item["actions"], item
+        resp = await client.post(
+            f"/api/v1/moderation/comments/{comment_id}/decision",
+            json={"action": action},
+            headers=headers,
+        )
+        item = await resp.json()
+        assert resp.status == 200, item
+        seen.append(item)
+    for item in seen:
+        status = Status(item["status"])
+        assert item["actions"] == [a.value for a in MOD_ACTIONS if STEPS[a].allows(status)]
+    assert {s["status"] for s in seen} == {"pending", "spam", "approved", "rejected", "deleted"}
+    assert seen[-2]["actions"] == ["restore"]
 
 
 async def test_search_and_thread_filter(client: Client) -> None:

@@ -17,6 +17,7 @@ from commentsvc.policy import (
 )
 from commentsvc.review.bans import BAN_KINDS
 from commentsvc.review.decisions import ACTIONS
+from commentsvc.review.modviews import MOD_ACTIONS
 from commentsvc.review.replay import CHANGES, DEFAULT_DAYS, MAX_COMMENTS, MAX_DAYS
 from commentsvc.store.review import QUEUE_STATUSES
 from commentsvc.validation import MAX_BODY_CHARS, MAX_EMAIL_CHARS, MAX_KEY_CHARS, MAX_SITE_CHARS
@@ -370,6 +371,16 @@ def moderation_operations() -> None:
                 ),
                 site=STR,
                 version=INT,
+                actions={
+                    "type": "array",
+                    "items": {"enum": [a.value for a in MOD_ACTIONS]},
+                    "description": (
+                        "What a moderator may do to this comment now, from the lifecycle "
+                        "table: the decisions it allows (POST …/decision) and `edit`. "
+                        "A client shows these and asks again after a decision rather "
+                        "than predicting the new status."
+                    ),
+                },
                 author_email=nullable_str,
                 ip_hash=nullable_str,
                 user_agent=STR,

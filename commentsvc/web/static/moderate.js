@@ -340,7 +340,7 @@
     }
     Array.prototype.forEach.call(node.querySelectorAll("[data-action]"), function (button) {
       var action = button.dataset.action;
-      button.hidden = !allowed(item.status, action);
+      button.hidden = !allowed(item, action);
       button.addEventListener("click", function () {
         state.current = index;
         decide(item, action);
@@ -352,7 +352,7 @@
     });
     Array.prototype.forEach.call(node.querySelectorAll("[data-open]"), function (button) {
       var what = button.dataset.open;
-      button.hidden = what === "edit" && item.status === "deleted";
+      button.hidden = what === "edit" && !allowed(item, "edit");
       button.addEventListener("click", function () {
         state.current = index;
         markCurrent(false);
@@ -367,15 +367,10 @@
     return node;
   }
 
-  function allowed(status, action) {
-    var from = {
-      approve: ["received", "pending", "spam", "rejected"],
-      reject: ["received", "pending", "approved", "spam"],
-      spam: ["received", "pending", "approved", "rejected"],
-      delete: ["received", "pending", "approved", "spam", "rejected"],
-      restore: ["deleted", "rejected", "spam"]
-    };
-    return from[action].indexOf(status) >= 0;
+  // What may be done to a comment is the server's answer (ModComment.actions, from
+  // the lifecycle table), never worked out here.
+  function allowed(item, action) {
+    return (item.actions || []).indexOf(action) >= 0;
   }
 
   function markCurrent(focus) {
@@ -454,14 +449,7 @@
     }, function (err) {
       say(errText(err));
       if (err.status === 409 || err.status === 404) {
-        return api("GET", "/moderation/comments/" + encodeURIComponent(item.id)).then(
-          function (fresh) {
-            replaceItem(item.id, fresh);
-          },
-          function () {
-            replaceItem(item.id, null);
-          }
-        );
+        return refetch(item.id);
       }
     }).then(function () {
       state.busy = false;
@@ -485,24 +473,24 @@
     if (note) request.note = note;
     api("POST", "/moderation/decisions", request).then(function (data) {
       var failed = [];
+      var decided = [];
       ids.forEach(function (id) {
         var result = data.results[id];
         if (result === "ok") {
-          var item = state.items.find(function (it) {
-            return it.id === id;
-          });
-          var copy = item ? Object.assign({}, item, { status: statusAfter(action) }) : null;
-          replaceItem(id, copy);
+          decided.push(id);
         } else {
           failed.push(result && result.detail ? result.detail : "failed");
         }
       });
       state.selected.clear();
       $("bulk-note").value = "";
-      say(
-        (ids.length - failed.length) + " comments: " + action + " done." +
-        (failed.length ? " " + failed.length + " not: " + failed[0] : "")
-      );
+      // Ask again for what was decided: its new status and actions are the server's.
+      return Promise.all(decided.map(refetch)).then(function () {
+        say(
+          decided.length + " comments: " + action + " done." +
+          (failed.length ? " " + failed.length + " not: " + failed[0] : "")
+        );
+      });
     }, function (err) {
       say(errText(err));
     }).then(function () {
@@ -512,14 +500,15 @@
     });
   }
 
-  function statusAfter(action) {
-    return {
-      approve: "approved",
-      reject: "rejected",
-      spam: "spam",
-      delete: "deleted",
-      restore: "pending"
-    }[action];
+  function refetch(id) {
+    return api("GET", "/moderation/comments/" + encodeURIComponent(id)).then(
+      function (fresh) {
+        replaceItem(id, fresh);
+      },
+      function () {
+        replaceItem(id, null);
+      }
+    );
   }
 
   function banAuthor(item) {
@@ -557,7 +546,7 @@
       return;
     }
     var item = currentItem();
-    if (item && allowed(item.status, action)) {
+    if (item && allowed(item, action)) {
       decide(item, action);
     }
   }
@@ -703,7 +692,7 @@
       form.appendChild(text);
       var buttons = el("div", "actions");
       ["approve", "reject", "spam", "delete", "restore"].forEach(function (action) {
-        if (!allowed(item.status, action)) return;
+        if (!allowed(item, action)) return;
         var b = el("button", null, action.charAt(0).toUpperCase() + action.slice(1) + " with note");
         b.type = "button";
         b.dataset.noteAction = action;
@@ -1211,7 +1200,7 @@
       case "e":
       case "n":
         if (!item) return;
-        if (event.key === "e" && item.status === "deleted") return;
+        if (event.key === "e" && !allowed(item, "edit")) return;
         OPENERS[{ h: "history", t: "thread", e: "edit", n: "note" }[event.key]](item);
         break;
       case "j":
