@@ -43,6 +43,7 @@ DEFAULT_RATE_LIMITS: dict[str, RateLimit] = {
     "post_hour": RateLimit(60, 3600),
     "vote": RateLimit(60, 60),
     "flag": RateLimit(20, 60),
+    "correction": RateLimit(5, 60),  # issue 16: reports of an error, per address
     "subscribe": RateLimit(5, 60),
     "login_ip": RateLimit(20, 60),
     "login_account": RateLimit(5, 60),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commentsvc.store.bans import BanStore
 from commentsvc.store.comments import CommentStore
+from commentsvc.store.corrections import CorrectionStore
 from commentsvc.store.deliveries import DeliveryStore
 from commentsvc.store.desk import DeskStore
 from commentsvc.store.engine import Database
@@ -35,6 +36,7 @@ class Store:
         self.people = PeopleStore(db)
         self.desk = DeskStore(db)  # issue 14: auto-close, featured, staff replies
         self.webhooks = WebhookStore(db)
+        self.corrections = CorrectionStore(db)  # issue 16: the corrections desk
 
     @classmethod
     def from_url(cls, url: str) -> Store:

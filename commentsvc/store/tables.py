@@ -307,3 +307,32 @@ webhook_cursor = sa.Table(
     sa.Column("name", sa.String(32), primary_key=True),
     sa.Column("last_event_id", sa.Integer, nullable=False),
 )
+
+# ----- the corrections desk (issue 16; commentsvc/corrections) ----------------------------
+
+corrections = sa.Table(
+    "corrections",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("site_id", sa.String(64), sa.ForeignKey("sites.id"), nullable=False),
+    sa.Column("thread_id", sa.Integer, sa.ForeignKey("threads.id"), nullable=False),
+    # The passage, as inline feedback anchors it: {quote, prefix, suffix, block}.
+    sa.Column("anchor", sa.JSON, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),  # the reader's, private to the newsroom
+    sa.Column("reporter_email", sa.String(254), nullable=True),
+    sa.Column("lang", sa.String(16), nullable=False, server_default="en"),
+    sa.Column("ip_hash", sa.String(64), nullable=True),
+    sa.Column("user_agent", sa.String(512), nullable=False, server_default=""),
+    # open | corrected | not_an_error | duplicate | spam
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("public_note", sa.Text, nullable=False, server_default=""),
+    sa.Column("decided_by", sa.String(254), nullable=True),
+    sa.Column("decided_at", UTCDateTime, nullable=True),
+    # The reporter's email: confirmed from an emailed link, told of a correction once.
+    sa.Column("email_confirmed_at", UTCDateTime, nullable=True),
+    sa.Column("notified_at", UTCDateTime, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index(None, "site_id", "status", "created_at"),
+    sa.Index(None, "thread_id", "status"),
+    sqlite_autoincrement=True,  # SQLite must never hand a deleted row's id out again
+)

@@ -9,6 +9,7 @@ from aiohttp import web
 from commentsvc.web.auth_middleware import moderation_context
 from commentsvc.web.handlers import (
     auth,
+    corrections,
     desk,
     live,
     mine,
@@ -76,6 +77,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("PATCH", "/api/v1/sites/{site}/policy", moderation.patch_policy),
     ("POST", "/api/v1/sites/{site}/policy/replay", moderation.replay_policy),
     *desk.ROUTES,  # issue 14: featuring, staff replies, webhook endpoints
+    *corrections.ROUTES,  # issue 16: the corrections desk
     # operations
     ("GET", "/healthz", ops.healthz),
     ("GET", "/readyz", ops.readyz),
@@ -87,6 +89,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
 def setup_routes(app: web.Application) -> None:
     app.cleanup_ctx.append(moderation_context)  # moderators' accounts and decisions
     app.cleanup_ctx.append(mine.people_context)  # readers' data rights
+    app.cleanup_ctx.append(corrections.corrections_context)  # issue 16
     for method, path, handler in ROUTES:
         if method == "GET":
             app.router.add_get(path, handler)  # answers HEAD too

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from commentsvc import __version__
-from commentsvc.web.openapi import desk, moderation, people, public, subscriptions
+from commentsvc.web.openapi import corrections, desk, moderation, people, public, subscriptions
 from commentsvc.web.openapi.core import OPERATIONS, SCHEMAS, describe
 
 __all__ = ["OPERATIONS", "describe", "openapi_spec"]
@@ -25,6 +25,7 @@ public.ops_operations()
 moderation.moderation_operations()
 people.people_operations()
 desk.desk_operations()  # issue 14
+corrections.corrections_operations()  # issue 16
 
 
 def openapi_spec(app: web.Application | None = None) -> dict[str, Any]:

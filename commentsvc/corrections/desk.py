@@ -1,0 +1,115 @@
+"""The corrections desk's rules: file a report, list and decide reports, the public markers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from commentsvc.auth import Principal
+from commentsvc.clock import now_utc
+from commentsvc.corrections.reports import ACTIONS, Decision, NewReport
+from commentsvc.errors import NotFound
+from commentsvc.store import Store
+from commentsvc.store.corrections import CorrectedPassage, Correction, CorrectionStatus
+from commentsvc.store.subscriptions import canonical_email
+
+log = logging.getLogger(__name__)
+
+Notify = Callable[[Correction], Awaitable[None]]
+
+
+async def _nothing(_: Correction) -> None:
+    return None
+
+
+class CorrectionDesk:
+    """What readers and moderators do with reports of an error; `notify` mails a reporter."""
+
+    def __init__(self, store: Store, notify: Notify = _nothing, confirm: Notify = _nothing) -> None:
+        self.store = store
+        self.notify = notify
+        self.confirm = confirm
+
+    async def _banned(self, site_id: str, report: NewReport, ip_hash: str) -> bool:
+        email = canonical_email(report.email) if report.email else ""
+        for ban in await self.store.bans.active(site_id):
+            value = ban.value.casefold()
+            if ban.kind == "ip" and ban.value == ip_hash:
+                return True
+            if ban.kind == "email" and email and email == value:
+                return True
+            if ban.kind == "domain" and email and email.rpartition("@")[2] in (value,):
+                return True
+        return False
+
+    async def report(
+        self, site_id: str, report: NewReport, ip_hash: str, user_agent: str
+    ) -> Correction:
+        """Store a reader's report. A honeypot or a banned reporter is kept as spam, unseen."""
+        thread = await self.store.threads.ensure(
+            site_id, report.thread, report.thread_url, report.thread_title
+        )
+        spam = report.honeypot or await self._banned(site_id, report, ip_hash)
+        email = canonical_email(report.email) if report.email else None
+        if email and await self.store.subscriptions.is_suppressed(email):
+            email = None  # an address that asked for no email gets none
+        stored = await self.store.corrections.add(
+            site_id=site_id,
+            thread_id=thread.id,
+            anchor=report.anchor,
+            note=report.note,
+            reporter_email=email,
+            lang=report.lang,
+            ip_hash=ip_hash,
+            user_agent=user_agent,
+            status=CorrectionStatus.SPAM if spam else CorrectionStatus.OPEN,
+            now=now_utc(),
+        )
+        if email and not spam:
+            await self.confirm(stored)
+        return stored
+
+    async def load(self, who: Principal, correction_id: str) -> Correction:
+        """A report this moderator may see; 404 for an unknown id or another site's report."""
+        found = None
+        if correction_id.isdigit() and len(correction_id) <= 9:
+            found = await self.store.corrections.get(int(correction_id))
+        if found is None or not who.can_access(found.site_id):
+            raise NotFound("no such correction report")
+        return found
+
+    async def listing(
+        self, who: Principal, site_id: str, status: CorrectionStatus | None, after_id: int | None
+    ) -> list[Correction]:
+        who.require_site(site_id)
+        return await self.store.corrections.listing(site_id, status, after_id=after_id)
+
+    async def count_open(self, who: Principal, site_id: str) -> int:
+        who.require_site(site_id)
+        return await self.store.corrections.count_open(site_id)
+
+    async def decide(self, who: Principal, correction_id: str, decision: Decision) -> Correction:
+        found = await self.load(who, correction_id)
+        status = CorrectionStatus(ACTIONS.get(decision.action, CorrectionStatus.OPEN.value))
+        decided = await self.store.corrections.decide(
+            found.id, status, decision.public_note, who.actor, now_utc()
+        )
+        if decided is None:
+            raise NotFound("no such correction report")
+        if decided.status is CorrectionStatus.CORRECTED:
+            await self.tell_reporter(decided)
+        return decided
+
+    async def tell_reporter(self, correction: Correction) -> None:
+        """Mail the reporter that their report led to a correction: once, if they confirmed."""
+        if await self.store.corrections.claim_notification(correction.id, now_utc()):
+            try:
+                await self.notify(correction)
+            except Exception:
+                log.exception("telling reporter of correction %s failed", correction.id)
+
+    async def corrected(self, site_id: str, thread_key: str) -> list[CorrectedPassage]:
+        thread = await self.store.threads.get(site_id, thread_key)
+        if thread is None:
+            return []
+        return await self.store.corrections.corrected(thread.id)
