@@ -1,4 +1,9 @@
-"""Building blocks of the OpenAPI description: the registry, helpers, shared schemas."""
+"""Building blocks of the OpenAPI description: the registry, helpers, shared schemas.
+
+Over 400 lines because it is data: the shared schemas (Comment, Policy's parts,
+problems) are written out whole for the description to be read as OpenAPI; the
+logic here is a few small helpers.
+"""
 
 from __future__ import annotations
 
