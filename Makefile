@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench bench-api bench-words bench-notify bench-import bench-outage bench-replay bench-latency bench-toxicity bench-quality clean
+.PHONY: run test lint typecheck unit bench bench-api bench-words bench-notify bench-import bench-outage bench-replay bench-latency bench-scale bench-toxicity bench-quality clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("commentsvc needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
@@ -64,6 +64,10 @@ bench-replay: $(STAMP)
 ## bench-latency: post→decision latency at 50 and 500 posts/s and after a burst (PostgreSQL split with PG=url)
 bench-latency: $(STAMP)
 	$(PY) benchmarks/decision_latency.py $(if $(PG),--database-url $(PG))
+
+## bench-scale: POST with 1 and 2 API processes, backlog drained by 1 and 2 workers (needs PG=url of a database kept for benchmarks)
+bench-scale: $(STAMP)
+	$(PY) benchmarks/scale_out.py --database-url $(or $(PG),$(error set PG=postgresql://…))
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
