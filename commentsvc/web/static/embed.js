@@ -115,6 +115,9 @@ ol{list-style:none;margin:0;padding:0}
 .feat h3{font-size:1.05em;margin:.4em 0}
 .feat .body{margin:.2rem 0}
 .c.featured>article{border-inline-start:3px solid var(--accent);padding-inline-start:.6rem}
+:host(.commentsvc-corrected){display:inline-block;margin-inline-start:.3em}
+button.cor{font-size:.8em;padding:0 .55em;border-radius:999px;border-color:var(--accent);background:var(--soft);color:var(--accent)}
+.cnote{font-size:.85em;margin-inline-start:.4em}
 `;
   const PAGE_CSS = '::highlight(commentsvc){background-color:#ffe066;color:#1d1f23}' +
     'mark.commentsvc-mark{background:#ffe066;color:#1d1f23}';
@@ -1103,7 +1106,8 @@ ol{list-style:none;margin:0;padding:0}
       if (!anchor) { this.hide(); return; }
       this.anchor = anchor;
       this.inner.textContent = '';
-      this.inner.append(h('button', { type: 'button', class: 'primary', text: t('w.comment_on_this'), onclick: () => this.form() }));
+      this.inner.append(h('button', { type: 'button', class: 'primary', text: t('w.comment_on_this'), onclick: () => this.form() }),
+        ' ', h('button', { type: 'button', text: t('w.report_error'), onclick: () => this.report() }));
       this.place(range);
     }
 
@@ -1135,12 +1139,84 @@ ol{list-style:none;margin:0;padding:0}
       f.body.focus();
     }
 
+    // "Report an error": private to the newsroom, never a comment.
+    report() {
+      this.open = true;
+      const f = errorForm(this.t, this.anchor, () => this.hide(), (confirm) => {
+        this.hide();
+        this.t.say(t('w.thanks.error') + (confirm ? ' ' + t('w.thanks.error_confirm') : ''));
+      });
+      this.inner.textContent = '';
+      this.inner.append(f.el);
+      f.note.focus();
+    }
+
     hide() {
       const had = this.open && this.host.shadowRoot.activeElement;
       this.open = false;
       this.host.hidden = true;
       this.inner.textContent = '';
       if (had) this.t.heading.focus({ preventScroll: true });
+    }
+  }
+
+  // ----- the corrections desk: report an error, and the "Corrected" markers ---------------
+
+  function errorForm(th, anchor, onCancel, onSent) {
+    const note = h('textarea', { dir: 'auto', name: 'note', rows: 3, maxlength: 2000, required: true, id: uid('n') });
+    const hint = h('span', { class: 'hint', id: uid('h'), text: t('w.error_email_hint') });
+    const email = h('input', { type: 'email', name: 'email', maxlength: 254, autocomplete: 'email', id: uid('m'), 'aria-describedby': hint.id });
+    email.value = store.get('author', {}).email || '';
+    const hp = h('input', { name: 'website', type: 'text', tabindex: '-1', autocomplete: 'off', id: uid('hp') });
+    const alert = h('p', { class: 'alert', role: 'alert' });
+    const submit = h('button', { type: 'submit', class: 'primary', text: t('w.send_error') });
+    let busy = false;
+    async function send(e) {
+      e.preventDefault();
+      alert.textContent = '';
+      const body = { site: SITE, thread: th.key, thread_title: th.title, anchor, note: note.value.trim(), lang: LANG, website: hp.value };
+      if (/^https?:/.test(th.url)) body.thread_url = th.url;
+      const m = email.value.trim();
+      if (m) body.email = m;
+      if (!body.note) { alert.textContent = t('w.write_first'); note.focus(); return; }
+      if (busy) return;
+      busy = true;
+      submit.setAttribute('aria-disabled', 'true');
+      const r = await api('POST', '/corrections', { body });
+      busy = false;
+      submit.removeAttribute('aria-disabled');
+      if (!r.ok) { alert.textContent = problemText(r); return; }
+      onSent(!!m);
+    }
+    const el = h('form', { novalidate: true, 'aria-label': t('w.error_form'), onsubmit: send },
+      h('p', { class: 'q' }, h('span', { class: 'sr', text: t('w.quoted') + ' ' }), quoted(anchor.quote)),
+      h('div', { class: 'fld' }, h('label', { for: note.id, text: t('w.error_note') }), note),
+      h('div', { class: 'fld' }, h('label', { for: email.id, text: t('w.email') }), email, hint),
+      h('div', { class: 'hp', 'aria-hidden': 'true' }, h('label', { for: hp.id, text: t('w.honeypot') }), hp),
+      alert,
+      h('div', { class: 'sub' }, submit, h('button', { type: 'button', text: t('w.cancel'), onclick: onCancel })));
+    el.addEventListener('keydown', (e) => { if (e.key === 'Escape') onCancel(); });
+    return { el, note };
+  }
+
+  // A small "Corrected" button after each corrected passage; it shows the date and the note.
+  async function markCorrections(th) {
+    const r = await api('GET', '/corrections', { query: [['site', SITE], ['thread', th.key]] });
+    if (!r.ok) return;
+    for (const c of r.data.corrections || []) {
+      const range = findPassage(c.anchor);
+      if (!range) continue;
+      const when = new Date(c.corrected_at).toLocaleDateString(LANG);
+      const note = h('span', { class: 'cnote', id: uid('c'), hidden: true }, t('w.corrected_on', { date: when }),
+        c.public_note ? ' ' : null, c.public_note ? h('bdi', { text: c.public_note }) : null);
+      const btn = h('button', { type: 'button', class: 'cor', 'aria-expanded': 'false', 'aria-controls': note.id,
+        onclick: () => { note.hidden = !note.hidden; btn.setAttribute('aria-expanded', String(!note.hidden)); } },
+      h('span', { 'aria-hidden': 'true', text: '\u2713 ' }), t('w.corrected'));
+      const host = h('span', { class: 'commentsvc-corrected' });
+      const end = range.cloneRange();
+      end.collapse(false);
+      end.insertNode(host);
+      shadow(host, btn, note);
     }
   }
 
@@ -1172,7 +1248,7 @@ ol{list-style:none;margin:0;padding:0}
     if (first) {
       for (const el of document.querySelectorAll('[data-commentsvc-feedback]')) first.bubbles.push(new Bubble(first, el));
       const root = article();
-      if (root) new Selection(first, root);
+      if (root) { new Selection(first, root); markCorrections(first); }
       for (const t of threads) t.load(true);
     }
     loadBadges();
