@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from commentsvc import ids
 from commentsvc.auth.principal import Principal, Role
 from commentsvc.clock import now_utc
-from commentsvc.comments.service import NEW_COMMENT_DEFAULTS, body_fingerprint
+from commentsvc.comments.posting import NEW_COMMENT_DEFAULTS, body_fingerprint
 from commentsvc.config import parse_settings
 from commentsvc.policy import Policy
 from commentsvc.render import render_body

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from commentsvc.comments.service import body_fingerprint
+from commentsvc.comments.posting import body_fingerprint
 from commentsvc.models import Status
 from commentsvc.render import render_body
 from commentsvc.store.records import Transition

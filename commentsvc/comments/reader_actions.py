@@ -9,7 +9,8 @@ from datetime import timedelta
 
 from commentsvc.clock import now_utc
 from commentsvc.comments.lifecycle import Act, edit_changes, step
-from commentsvc.comments.service import Client, CommentService
+from commentsvc.comments.posting import Client
+from commentsvc.comments.service import CommentService
 from commentsvc.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from commentsvc.models import Action, Comment, Reason, Status
 from commentsvc.policy import Policy

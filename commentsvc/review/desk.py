@@ -16,7 +16,8 @@ from commentsvc import ids, schedule
 from commentsvc.clock import now_utc
 from commentsvc.comments.events import ThreadEvent
 from commentsvc.comments.lifecycle import Act, step
-from commentsvc.comments.service import NEW_COMMENT_DEFAULTS, CommentService, body_fingerprint
+from commentsvc.comments.posting import NEW_COMMENT_DEFAULTS, body_fingerprint
+from commentsvc.comments.service import CommentService
 from commentsvc.errors import Conflict, NotFound
 from commentsvc.models import Comment, Kind, Status, Thread
 from commentsvc.render import render_body

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from commentsvc.comments.lifecycle import Act, step
-from commentsvc.comments.service import body_fingerprint
+from commentsvc.comments.posting import body_fingerprint
 from commentsvc.models import Comment
 from commentsvc.policy import EraseComments
 from commentsvc.store.records import Transition
