@@ -10,6 +10,9 @@ from typing import Any
 from commentsvc.errors import FieldError, Invalid
 from commentsvc.models import Anchor, NotifyChoice, SubscriptionKind
 
+_LANG_TAG = re.compile(r"^[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8}){0,4}$")
+"""What `Fields.lang_tag` accepts: a language, then up to four subtags (at most 44 chars)."""
+
 MAX_BODY_CHARS = 10_000
 MAX_NAME_CHARS = 64
 MAX_EMAIL_CHARS = 254
@@ -87,6 +90,16 @@ class Fields:
             self.fail(field, "must be one of " + ", ".join(choices))
             return default
         return str(raw)
+
+    def lang_tag(self, field: str) -> str | None:
+        """A BCP 47-looking language tag ("de", "pt-BR"), or None when left out or blank."""
+        raw = self.data.get(field)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        if not isinstance(raw, str) or not _LANG_TAG.match(raw.strip()):
+            self.fail(field, "must be a language tag such as de or pt-BR")
+            return None
+        return raw.strip()
 
     def email(self, field: str, *, required: bool = False) -> str | None:
         value = self.text(field, required=required, max_chars=MAX_EMAIL_CHARS)
@@ -291,11 +304,21 @@ def _reader_id(f: Fields, field: str) -> str:
     )
 
 
-def parse_subscription(data: Any) -> tuple[str, str, str, SubscriptionKind]:
+@dataclass(frozen=True, slots=True)
+class SubscriptionRequest:
+    site_id: str
+    thread: str
+    email: str
+    kind: SubscriptionKind
+    lang_tag: str | None  # as the reader sent it; a language we don't ship means the default
+
+
+def parse_subscription(data: Any) -> SubscriptionRequest:
     f = Fields(data)
     site = f.site()
     thread = f.text("thread", required=True, max_chars=MAX_KEY_CHARS)
     email = f.email("email", required=True)
     kind = SubscriptionKind(f.choice("kind", tuple(k.value for k in SubscriptionKind), "thread"))
+    lang = f.lang_tag("lang")
     f.done()
-    return site, thread, email or "", kind
+    return SubscriptionRequest(site, thread, email or "", kind, lang)

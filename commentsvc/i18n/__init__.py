@@ -91,16 +91,22 @@ def plural_category(lang: str, count: int | float) -> str:
     return str(_plural_form(lang)(count))
 
 
+def shipped_language(tag: str | None) -> str | None:
+    """The shipped language a reader's tag asks for ('pt-BR' → 'pt'), or None for none."""
+    tag = (tag or "").strip()
+    if not tag or not _LANG_TAG.match(tag):
+        return None
+    base = tag.replace("_", "-").split("-", 1)[0].lower()
+    return base if base in LANGUAGES else None
+
+
 def negotiate(requested: Iterable[str], default: str = DEFAULT) -> str:
     """The first shipped language matching a tag in `requested` ('pt-BR' → 'pt'), or
     `default` (itself a shipped language, else English)."""
     for tag in requested:
-        tag = tag.strip()
-        if not tag or not _LANG_TAG.match(tag):
-            continue
-        base = tag.replace("_", "-").split("-", 1)[0].lower()
-        if base in LANGUAGES:
-            return base
+        found = shipped_language(tag)
+        if found is not None:
+            return found
     return default if default in LANGUAGES else DEFAULT
 
 

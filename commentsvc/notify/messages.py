@@ -114,12 +114,21 @@ class Messages:
         return self.composer.message(
             site=draft.site,
             recipient=first.recipient,
-            rendered=self.composer.render(draft.site.id, draft.template, context),
+            rendered=self.composer.render(
+                draft.site.id, draft.template, context, self._language(first, draft, batch)
+            ),
             message_id=draft.message_id,
             unsubscribe_url=draft.unsubscribe_url,
             now=self.clock(),
             references=draft.references,
         )
+
+    def _language(self, row: Delivery, draft: Draft, batch: Batch) -> str:
+        """The reader's language when their subscription has one, else the site's default."""
+        sub = batch.subscriptions.get(row.subscription_id or 0)
+        if sub is not None and sub.lang:
+            return sub.lang
+        return self.composer.catalogues.site_default(draft.site.id)
 
     # ----- the drafts, one per template -------------------------------------------------
 

@@ -60,7 +60,13 @@ class SubscriptionService:
     # ----- subscribing -----------------------------------------------------------------
 
     async def subscribe(
-        self, site: Site, thread_key: str, email: str, kind: SubscriptionKind, ip_hash: str
+        self,
+        site: Site,
+        thread_key: str,
+        email: str,
+        kind: SubscriptionKind,
+        ip_hash: str,
+        lang: str | None = None,
     ) -> None:
         """POST /api/v1/subscriptions: 429 only for the caller's own address (IP) limit."""
         retry_after_s = await self.limiter.hit("confirm_ip", ip_hash)
@@ -70,21 +76,32 @@ class SubscriptionService:
                 retry_after_s=retry_after_s,
             )
         thread = await self.store.threads.ensure(site.id, thread_key)
-        await self._request(site.id, thread.id, email, kind)
+        await self._request(site.id, thread.id, email, kind, lang)
 
     async def subscribe_author(
-        self, site_id: str, thread_id: int, email: str, kind: SubscriptionKind, ip_hash: str | None
+        self,
+        site_id: str,
+        thread_id: int,
+        email: str,
+        kind: SubscriptionKind,
+        ip_hash: str | None,
+        lang: str | None = None,
     ) -> None:
         """The "notify" choice of a new comment: same rules, but never fails the comment."""
         try:
             if await self.limiter.hit("confirm_ip", ip_hash or "unknown") is not None:
                 return
-            await self._request(site_id, thread_id, email, kind)
+            await self._request(site_id, thread_id, email, kind, lang)
         except Exception:
             log.exception("subscribing a comment's author failed; the comment stands")
 
     async def _request(
-        self, site_id: str, thread_id: int, email: str, kind: SubscriptionKind
+        self,
+        site_id: str,
+        thread_id: int,
+        email: str,
+        kind: SubscriptionKind,
+        lang: str | None = None,
     ) -> None:
         email = canonical_email(email)
         if await self.store.subscriptions.is_suppressed(email):
@@ -95,7 +112,7 @@ class SubscriptionService:
         subject = self.keys.mac("confirm-email", email)[:32]
         allowed = await self.limiter.hit("confirm_email", subject) is None
         await self.store.subscriptions.request(
-            site_id, thread_id, email, kind, now_utc(), confirmation=allowed
+            site_id, thread_id, email, kind, now_utc(), confirmation=allowed, lang=lang
         )
         if not allowed:
             log.info("confirmation for a subscription not sent: the address had its share today")

@@ -42,6 +42,7 @@ class Subscription:
     kind: SubscriptionKind
     confirmed_at: datetime | None
     created_at: datetime
+    lang: str | None = None  # the reader's language for emails; None: the site's default
 
     @property
     def confirmed(self) -> bool:
@@ -57,6 +58,7 @@ def subscription_from_row(row: RowMapping) -> Subscription:
         kind=SubscriptionKind(row["kind"]),
         confirmed_at=row["confirmed_at"],
         created_at=row["created_at"],
+        lang=row["lang"],
     )
 
 
@@ -121,12 +123,14 @@ class SubscriptionStore:
         now: datetime,
         *,
         confirmation: bool,
+        lang: str | None = None,
     ) -> Subscription:
         """The subscription (made unconfirmed if new); with `confirmation`, queue its email too.
 
         Both happen in one transaction, so a confirmation is never queued for a
         subscription that was not stored, nor a subscription stored whose
-        confirmation was meant to go and didn't.
+        confirmation was meant to go and didn't. A `lang` given becomes the
+        subscription's language, also when it existed (the reader's latest choice).
         """
         email = canonical_email(email)
         key = (
@@ -143,8 +147,11 @@ class SubscriptionStore:
                     kind=kind.value,
                     confirmed_at=None,
                     created_at=now,
+                    lang=lang,
                 )
             )
+            if lang is not None:
+                await conn.execute(subscriptions.update().where(*key).values(lang=lang))
             row = (await conn.execute(sa.select(subscriptions).where(*key))).mappings().one()
             sub = subscription_from_row(row)
             if confirmation and not sub.confirmed:

@@ -128,6 +128,8 @@ subscriptions = sa.Table(
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("confirmed_at", UTCDateTime, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # The reader's language (a shipped one) for their emails; NULL: the site's default.
+    sa.Column("lang", sa.String(16), nullable=True),
     sa.UniqueConstraint("thread_id", "email", "kind"),
     sa.Index(None, "email"),
     sqlite_autoincrement=True,  # SQLite must never hand a deleted row's id out again

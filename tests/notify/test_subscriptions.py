@@ -17,7 +17,7 @@ from commentsvc.store.records import Transition
 from commentsvc.store.tables import subscriptions, suppressions
 from tests.notify.conftest import SMTPServer, notify, set_policy, subscriber
 from tests.support import live_client, make_settings, runtime_of
-from tests.web.helpers import assert_problem, post
+from tests.web.helpers import assert_problem, expect_problem, post
 
 THREAD = "world/test-article"
 ONE_CLICK = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -264,3 +264,49 @@ async def test_author_note_link_stops_all_mail(
     ).status == 200
     [row] = await table(client, suppressions)
     assert row["email"] == "author@example.org"
+
+
+async def test_emails_are_in_the_readers_language_else_the_sites(
+    client: TestClient[Any, Any], smtp: SMTPServer
+) -> None:
+    """A subscription remembers the `lang` its reader sent ('pt-BR' → Portuguese); without
+    one, or with a language we don't ship, the site's default language is used."""
+    runtime = runtime_of(client)
+    folder = runtime.settings.data_dir / "i18n" / "default"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "site.json").write_text('{"default": "fr"}', encoding="utf-8")
+    asked = {"pt@example.org": "pt-BR", "ja@example.org": "ja", "xx@example.org": "xx-YY"}
+    for email, lang in asked.items():
+        resp = await client.post(
+            "/api/v1/subscriptions", json={"thread": THREAD, "email": email, "lang": lang}
+        )
+        assert resp.status == 202, await resp.text()
+    assert (await subscribe(client, "none@example.org"))[0] == 202
+    await notify(client)
+    html_lang = {
+        m.rcpt_tos[0]: m.html().split('<html lang="', 1)[1].split('"', 1)[0] for m in smtp.messages
+    }
+    assert html_lang == {
+        "pt@example.org": "pt",
+        "ja@example.org": "ja",
+        "xx@example.org": "fr",
+        "none@example.org": "fr",
+    }
+    subjects = {m.rcpt_tos[0]: m.message["Subject"] for m in smtp.messages}
+    assert subjects["pt@example.org"] != subjects["none@example.org"]
+    rows = {r["email"]: r["lang"] for r in await table(client, subscriptions)}
+    assert rows == {
+        "pt@example.org": "pt",
+        "ja@example.org": "ja",
+        "xx@example.org": None,
+        "none@example.org": None,
+    }
+
+
+async def test_a_malformed_language_tag_is_a_clear_422(client: TestClient[Any, Any]) -> None:
+    for bad in ("en;q=1", "<script>", 7, "a" * 60):
+        resp = await client.post(
+            "/api/v1/subscriptions", json={"thread": THREAD, "email": "a@example.org", "lang": bad}
+        )
+        problem = await expect_problem(resp, 422)
+        assert {e["field"] for e in problem["errors"]} == {"lang"}

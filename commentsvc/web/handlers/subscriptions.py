@@ -19,6 +19,7 @@ import jinja2
 from aiohttp import web
 
 from commentsvc.errors import BadRequest, NotFound
+from commentsvc.i18n import shipped_language
 from commentsvc.notify.subscriptions import LinkView
 from commentsvc.validation import parse_subscription
 from commentsvc.web.handlers.public import check_origin, client_of, json_response, limit, read_json
@@ -101,10 +102,12 @@ async def subscribe(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     ip_hash, _ = client_of(request, runtime)
     await limit(runtime, "subscribe", ip_hash)
-    site_id, thread, email, kind = parse_subscription(await read_json(request))
-    await check_origin(request, runtime, site_id)
-    site = await runtime.service.require_site(site_id)
-    await runtime.service.subscriptions.subscribe(site, thread, email, kind, ip_hash)
+    asked = parse_subscription(await read_json(request))
+    await check_origin(request, runtime, asked.site_id)
+    site = await runtime.service.require_site(asked.site_id)
+    await runtime.service.subscriptions.subscribe(
+        site, asked.thread, asked.email, asked.kind, ip_hash, shipped_language(asked.lang_tag)
+    )
     return json_response({"status": "accepted", "detail": ACCEPTED}, status=202)
 
 

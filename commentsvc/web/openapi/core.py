@@ -178,6 +178,18 @@ def query_text(max_chars: int, *, required: bool = False) -> dict[str, Any]:
     return schema
 
 
+def lang_field() -> dict[str, Any]:
+    """A language tag read with `Fields.lang_tag`: blank or null for none."""
+    ws = f"[{WHITESPACE}]"
+    tag = r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8}){0,4}"
+    return {
+        "type": ["string", "null"],
+        "pattern": f"^{ws}*(?:{tag})?{ws}*$",
+        "description": "The reader's language (de, pt-BR, …) for the emails this leads to; "
+        "a language not shipped, or none, means the site's default",
+    }
+
+
 def choice(*values: str, required: bool = False) -> dict[str, Any]:
     """A field read with `Fields.choice`: one of `values`, or (optional) null for the default."""
     return {"enum": [*values] if required else [*values, None]}

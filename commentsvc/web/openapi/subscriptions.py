@@ -11,6 +11,7 @@ from commentsvc.web.openapi.core import (
     describe,
     email_field,
     json_body,
+    lang_field,
     problems,
     ref,
     site_field,
@@ -40,6 +41,7 @@ def subscription_operations() -> None:
                 "thread": text_field(MAX_KEY_CHARS, required=True),
                 "email": email_field(required=True),
                 "kind": {**choice("thread", "replies"), "default": "thread"},
+                "lang": lang_field(),
             },
         },
         responses={
