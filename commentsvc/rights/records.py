@@ -100,6 +100,7 @@ def person_document(records: PersonRecords, now: datetime) -> dict[str, Any]:
                 "kind": s.kind.value,
                 "confirmed_at": rfc3339(s.confirmed_at),
                 "created_at": rfc3339(s.created_at),
+                "lang": s.lang,
             }
             for s in records.subscriptions
         ],

@@ -88,6 +88,7 @@ PERSON_DATA: dict[str, Any] = {
                     "kind": {"enum": ["thread", "replies"]},
                     "confirmed_at": NULL_TIME,
                     "created_at": TIME,
+                    "lang": {"type": ["string", "null"]},
                 },
             },
         },
