@@ -72,7 +72,9 @@ async def test_only_corrected_reports_are_corrected_passages(store: Store) -> No
     thread = await store.threads.get("default", "world/a")
     assert thread is not None
     assert await store.corrections.corrected(thread.id) == []
-    await store.corrections.decide(a, CorrectionStatus.CORRECTED, "Fixed the figure.", "m", now_utc())
+    await store.corrections.decide(
+        a, CorrectionStatus.CORRECTED, "Fixed the figure.", "m", now_utc()
+    )
     await store.corrections.decide(b, CorrectionStatus.NOT_AN_ERROR, "ignored", "m", now_utc())
     passages = await store.corrections.corrected(thread.id)
     assert [(p.id, p.public_note) for p in passages] == [(a, "Fixed the figure.")]

@@ -116,7 +116,9 @@ async def test_bad_reports_are_problems_listing_every_field(client: Client) -> N
         "/api/v1/corrections", data=b"{not json", headers={"Content-Type": "application/json"}
     )
     await expect_problem(resp, 400)
-    resp = await client.post("/api/v1/corrections", data=b"x", headers={"Content-Type": "text/plain"})
+    resp = await client.post(
+        "/api/v1/corrections", data=b"x", headers={"Content-Type": "text/plain"}
+    )
     await expect_problem(resp, 415)
     resp = await report(client, site="nowhere")
     await expect_problem(resp, 422)  # an unknown site, as for comments
@@ -158,7 +160,9 @@ async def test_the_desk_needs_a_moderator(client: Client) -> None:
 async def test_reports_are_rate_limited_per_address(
     tmp_path: Path, sqlite_url: str, redis_url: str, redis: aioredis.Redis
 ) -> None:
-    settings = make_settings(tmp_path, sqlite_url, redis_url, COMMENTSVC_RATE_LIMITS="correction=2/60")
+    settings = make_settings(
+        tmp_path, sqlite_url, redis_url, COMMENTSVC_RATE_LIMITS="correction=2/60"
+    )
     async with live_client(settings) as client:
         for _ in range(2):
             assert (await report(client)).status == 202

@@ -85,11 +85,10 @@ async def corrected(request: web.Request) -> web.Response:
     """GET /api/v1/corrections — a thread's corrected passages (date and public note only)."""
     site = query_param(request, "site", "default", 64) or "default"
     key = query_param(request, "thread", "", MAX_KEY_CHARS)
-    if not is_site_id(site):
-        raise BadRequest("query parameter 'site' is not a site id")
     if not key:
         raise BadRequest("query parameter 'thread' is required")
-    found = await request.app[CORRECTIONS].corrected(site, key)
+    # Like a thread read: an unknown site or thread has no corrections (200).
+    found = await request.app[CORRECTIONS].corrected(site, key) if is_site_id(site) else []
     return json_response(
         {"thread": key, "corrections": [public_json(p) for p in found]},
         headers={"Cache-Control": PUBLIC_CACHE_CONTROL},

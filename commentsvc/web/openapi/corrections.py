@@ -85,7 +85,11 @@ def corrections_operations() -> None:
                 "thread": text_field(MAX_KEY_CHARS, required=True),
                 "thread_url": url_field(),
                 "thread_title": text_field(MAX_TITLE_CHARS),
-                "anchor": ref("NewAnchor"),
+                "anchor": {
+                    "allOf": [ref("NewAnchor")],
+                    "type": "object",
+                    "description": "The passage: a quote (with its context) or a block id",
+                },
                 "note": text_field(MAX_NOTE_CHARS, min_chars=1, required=True, multiline=True),
                 "email": email_field(),
                 "lang": {"type": ["string", "null"], "maxLength": 35},

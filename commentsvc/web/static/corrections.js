@@ -1,0 +1,182 @@
+// The moderation page's Corrections tab (issue 16): readers' private reports of an error in
+// a passage, with the passage shown in its context; mark one corrected (with a public note),
+// not an error, or a duplicate. Plain JavaScript; all user text goes in with textContent.
+(function () {
+  "use strict";
+
+  var API = "/api/v1";
+  var csrf = null;
+  var STATUS_TEXT = {
+    open: "Open",
+    corrected: "Corrected",
+    not_an_error: "Not an error",
+    duplicate: "Duplicate"
+  };
+
+  function $(id) {
+    return document.getElementById(id);
+  }
+
+  function el(tag, props, kids) {
+    var node = document.createElement(tag);
+    Object.keys(props || {}).forEach(function (k) {
+      if (k === "text") node.textContent = props[k];
+      else if (k === "class") node.className = props[k];
+      else node.setAttribute(k, props[k]);
+    });
+    (kids || []).forEach(function (kid) {
+      if (kid !== null && kid !== undefined) {
+        node.appendChild(typeof kid === "string" ? document.createTextNode(kid) : kid);
+      }
+    });
+    return node;
+  }
+
+  function api(method, path, body) {
+    var headers = { Accept: "application/json" };
+    var init = { method: method, headers: headers, credentials: "same-origin" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    if (method !== "GET" && csrf) headers["X-CSRF-Token"] = csrf;
+    return fetch(API + path, init).then(function (resp) {
+      return resp.json().catch(function () {
+        return {};
+      }).then(function (data) {
+        if (!resp.ok) throw new Error((data && data.detail) || "request failed (" + resp.status + ")");
+        return data;
+      });
+    });
+  }
+
+  function site() {
+    return ($("site") && $("site").value) || "default";
+  }
+
+  function visible() {
+    return !$("corrections-view").hidden;
+  }
+
+  function say(text) {
+    $("corrections-status-line").textContent = text;
+  }
+
+  function passage(a) {
+    return el("blockquote", { class: "passage" }, [
+      a.prefix ? "…" + a.prefix : "",
+      el("mark", { text: a.quote }),
+      a.suffix ? a.suffix + "…" : ""
+    ]);
+  }
+
+  function card(item) {
+    var title = item.thread.title || item.thread.key;
+    var link = item.thread.url
+      ? el("a", { href: item.thread.url, target: "_blank", rel: "noopener noreferrer", text: title })
+      : el("span", { text: title });
+    var when = new Date(item.created_at);
+    var reporter = item.reporter_email
+      ? item.reporter_email + (item.email_confirmed ? " (confirmed)" : " (not confirmed)")
+      : "no email";
+    var noteId = "correction-note-" + item.id;
+    var note = el("input", { type: "text", id: noteId, maxlength: "1000" });
+    note.value = item.public_note || "";
+    var actions = el("div", { class: "actions" }, [
+      el("label", { for: noteId, text: "Public note" }),
+      note
+    ]);
+    [["correct", "Mark corrected"], ["not_an_error", "Not an error"], ["duplicate", "Duplicate"],
+      ["reopen", "Reopen"]].forEach(function (pair) {
+      if (pair[0] === "reopen" && item.status === "open") return;
+      var b = el("button", { type: "button", "data-correction-action": pair[0], text: pair[1] });
+      b.addEventListener("click", function () {
+        decide(item, pair[0], note.value.trim());
+      });
+      actions.appendChild(b);
+    });
+    var decided = item.decided_by
+      ? el("p", { class: "decided", text: STATUS_TEXT[item.status] + " by " + item.decided_by +
+          " on " + new Date(item.decided_at).toLocaleString() +
+          (item.reporter_notified ? "; the reporter was told" : "") })
+      : null;
+    return el("li", { class: "item correction", "data-id": String(item.id) }, [
+      el("article", { class: "card" }, [
+        el("header", { class: "item-head" }, [
+          el("span", { class: "badge state", text: STATUS_TEXT[item.status] || item.status }),
+          el("span", { class: "email", text: reporter })
+        ]),
+        el("p", { class: "meta" }, [link, " · ", el("time", { datetime: item.created_at, text: when.toLocaleString() })]),
+        passage(item.anchor),
+        el("p", { class: "body", dir: "auto", text: item.note }),
+        decided,
+        actions
+      ])
+    ]);
+  }
+
+  function load() {
+    var status = $("corrections-status").value;
+    var query = "?site=" + encodeURIComponent(site()) + "&status=" + encodeURIComponent(status);
+    return api("GET", "/moderation/corrections" + query).then(function (data) {
+      var list = $("corrections-items");
+      list.textContent = "";
+      data.items.forEach(function (item) {
+        list.appendChild(card(item));
+      });
+      $("corrections-empty").hidden = data.items.length > 0;
+      $("corrections-count").textContent = data.open_count ? String(data.open_count) : "";
+      say(data.items.length + " shown");
+    }, function (err) {
+      say(err.message);
+    });
+  }
+
+  function decide(item, action, publicNote) {
+    api("POST", "/moderation/corrections/" + item.id + "/decision",
+      { action: action, public_note: publicNote }).then(function (done) {
+      return load().then(function () {
+        say("Report " + (STATUS_TEXT[done.status] || done.status).toLowerCase() + ".");
+      });
+    }, function (err) {
+      say(err.message);
+    });
+  }
+
+  function show(on) {
+    $("corrections-view").hidden = !on;
+    if (on) {
+      api("GET", "/auth/session").then(function (s) {
+        csrf = s.csrf_token || csrf;
+        return load();
+      }, function () {});
+    }
+  }
+
+  function start() {
+    if (!$("corrections-view")) return;
+    Array.prototype.forEach.call($("views").querySelectorAll("button"), function (b) {
+      b.addEventListener("click", function () {
+        show(b.dataset.view === "corrections");
+      });
+    });
+    // The page's own views opened another way (keyboard shortcuts, sign-out): step aside.
+    ["queue-view", "bans-view", "policy-view", "login-view"].forEach(function (id) {
+      var other = $(id);
+      if (!other) return;
+      new MutationObserver(function () {
+        if (!other.hidden && visible()) show(false);
+      }).observe(other, { attributes: true, attributeFilter: ["hidden"] });
+    });
+    $("corrections-status").addEventListener("change", load);
+    $("site").addEventListener("change", function () {
+      if (visible()) load();
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
