@@ -1,5 +1,6 @@
-"""The comment tests use the moderator tests' live app (SQLite and real Redis)."""
+"""The comment tests use the moderator tests' live app (SQLite and real Redis; `any_client`
+also on PostgreSQL)."""
 
-from tests.moderators.conftest import client
+from tests.moderators.conftest import any_client, client
 
-__all__ = ["client"]
+__all__ = ["any_client", "client"]

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from aiohttp import ClientResponse
 
+from commentsvc.auth import Principal, Role
+from commentsvc.errors import Conflict
+from commentsvc.models import Status
 from commentsvc.queue.constants import STREAM_NOTIFY
+from commentsvc.web.keys import DECISIONS
 from tests.moderators.helpers import (
     Client,
     moderator_token,
@@ -14,6 +19,7 @@ from tests.moderators.helpers import (
     public_ids,
 )
 from tests.support import runtime_of
+from tests.web.helpers import expect_problem
 
 
 async def _decide(
@@ -299,3 +305,92 @@ async def test_flags_a_moderator_reviewed_do_not_count_again(client: Client) -> 
     for n in (5, 6):
         await _flag(client, comment_id, n)
     assert comment_id not in await public_ids(client)
+
+
+async def test_a_decision_on_a_stale_view_is_a_409(client: Client) -> None:
+    comment_id = await post_held(client)
+    app = client.app
+    assert app is not None
+    decisions = app[DECISIONS]
+    seen = await runtime_of(client).store.comments.get(comment_id)  # both moderators see this
+    assert seen is not None
+    ann = Principal(1, "ann@example.org", Role.ADMIN, ("*",), "token")
+    bob = Principal(2, "bob@example.org", Role.ADMIN, ("*",), "token")
+    await decisions._apply(ann, seen, "approve", "", None)
+    with pytest.raises(Conflict) as refused:
+        await decisions._apply(bob, seen, "reject", "", None)
+    assert "approved" in refused.value.detail and "ann@example.org" in refused.value.detail
+    now = await runtime_of(client).store.comments.get(comment_id)
+    assert now is not None and now.status is Status.APPROVED
+    events = await runtime_of(client).store.comments.events(comment_id)
+    assert [e.action for e in events][-1] == "approve"
+
+
+async def test_a_stale_bulk_decision_is_a_409_per_comment(client: Client) -> None:
+    ann = await moderator_token(client, "ann@example.org")
+    bob = await moderator_token(client, "bob@example.org")
+    first, second = await post_held(client), await post_held(client)
+    queue = await (await client.get("/api/v1/moderation/comments", headers=bob)).json()
+    seen = {i["id"]: i["version"] for i in queue["items"]}  # what bob's page shows
+    resp = await client.post(
+        f"/api/v1/moderation/comments/{first}/decision", json={"action": "approve"}, headers=ann
+    )
+    assert resp.status == 200
+    resp = await client.post(
+        "/api/v1/moderation/decisions",
+        json={"ids": [first, second], "action": "spam", "versions": seen},
+        headers=bob,
+    )
+    results = (await resp.json())["results"]
+    assert results[second] == "ok"
+    assert results[first]["status"] == 409 and "approved" in results[first]["detail"]
+    store = runtime_of(client).store
+    kept = await store.comments.get(first)
+    assert kept is not None and kept.status is Status.APPROVED
+    bad = await client.post(
+        "/api/v1/moderation/decisions",
+        json={"ids": [first], "action": "spam", "versions": {"someone-else": 1}},
+        headers=bob,
+    )
+    assert bad.status == 422
+
+
+async def test_odd_values_are_4xx_on_both_stores(any_client: Client) -> None:
+    client = any_client
+    admin = await moderator_token(client, "admin@example.org", role="admin", sites=("default",))
+    comment_id = await post_held(client)
+    for action in ([], {}, [1], None):
+        resp = await client.post(
+            f"/api/v1/moderation/comments/{comment_id}/decision",
+            json={"action": action},
+            headers=admin,
+        )
+        body = await expect_problem(resp, 422)
+        assert [e["field"] for e in body["errors"]] == ["action"]
+    resp = await client.post(
+        "/api/v1/moderation/bans", json={"kind": [], "value": "x@y.example"}, headers=admin
+    )
+    assert [e["field"] for e in (await expect_problem(resp, 422))["errors"]] == ["kind"]
+    resp = await client.post(
+        "/api/v1/moderation/bans",
+        json={"kind": "email", "value": "z@y.example", "expires_at": "9999-12-31T23:59:59-12:00"},
+        headers=admin,
+    )
+    assert [e["field"] for e in (await expect_problem(resp, 422))["errors"]] == ["expires_at"]
+    await expect_problem(await client.delete("/api/v1/moderation/bans/%C2%B2", headers=admin), 404)
+    for path in (
+        "/api/v1/moderation/comments?limit=%C2%B2",
+        "/api/v1/moderation/comments?q=a%00",
+        "/api/v1/moderation/comments?thread=a%00",
+        "/api/v1/moderation/comments?site=%00",
+        "/api/v1/moderation/stats?site=%00",
+        "/api/v1/moderation/bans?site=%00",
+    ):
+        await expect_problem(await client.get(path, headers=admin), 400)
+    # What can't be a site id names no site (as OpenAPI documents for {site}).
+    await expect_problem(await client.get("/api/v1/sites/%00/policy", headers=admin), 404)
+    resp = await client.put("/api/v1/sites/%00/policy", json={}, headers=admin)
+    await expect_problem(resp, 404)
+    # The queue still answers normally afterwards.
+    queue = await client.get("/api/v1/moderation/comments", headers=admin)
+    assert [i["id"] for i in (await queue.json())["items"]] == [comment_id]

@@ -32,6 +32,7 @@ GENEROUS_LIMITS = (
     "confirm_ip=1000/3600,confirm_email=100/86400"
 )
 NO_WAIT = (0.0, 0.0, 0.0, 0.0, 0.0)  # retry schedule for tests: retries are due at once
+RETRY_HOURLY = (3600.0,) * 5  # retries an hour apart: a retry is not due within a test
 
 
 @dataclass(frozen=True)

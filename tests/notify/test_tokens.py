@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from aiohttp.test_utils import TestClient
+
+from commentsvc.clock import now_utc
 from commentsvc.models import SubscriptionKind
 from commentsvc.notify.tokens import CONFIRM, UNSUBSCRIBE, Tokens
 from commentsvc.security import Keys
 from commentsvc.store.deliveries import Delivery
 from commentsvc.store.subscriptions import Subscription
-from tests.support import TEST_SECRET
+from tests.notify.conftest import RETRY_HOURLY, SMTPServer, notify, subscriber
+from tests.support import TEST_SECRET, runtime_of
+from tests.web.helpers import post
 
 NOW = datetime(2026, 1, 2, tzinfo=UTC)
+THREAD = "world/test-article"
+Client = TestClient[Any, Any]
 
 
 def sub(id_: int = 41, email: str = "reader@example.org", thread_id: int = 3) -> Subscription:
@@ -68,3 +76,52 @@ def test_delivery_tokens_are_bound_to_the_recipient() -> None:
         9, "victim@example.org", None, "approved", "sent", 1, None, None, NOW, None, NOW, None, None
     )
     assert not tokens.matches_delivery(ref, moved)
+
+
+async def test_a_deleted_subscriptions_id_never_stands_for_another(
+    client: Client, smtp: SMTPServer
+) -> None:
+    rt = runtime_of(client)
+    alice = await subscriber(rt.store, "alice@example.org")
+    smtp.rcpt_script["alice@example.org"] = ["451 4.7.1 greylisted, try later"]
+    await post(client, body="Bob says something.", author_name="Bob", author_email="b@ex.org")
+    await notify(client, retry_schedule_s=RETRY_HOURLY)
+    assert smtp.to("alice@example.org") == []  # her email waits for a retry
+    token = Tokens(rt.keys).unsubscribe(alice)
+    resp = await client.post(f"/u/{token}", data={"List-Unsubscribe": "One-Click"})
+    assert resp.status == 200
+    carol = await subscriber(rt.store, "carol@example.org", thread_key="other/article")
+    assert carol.id != alice.id  # SQLite hands out a deleted row's id never again
+    later = now_utc() + timedelta(hours=2)
+    await notify(client, retry_schedule_s=RETRY_HOURLY, clock=lambda: later)
+    assert smtp.to("alice@example.org") == []  # unsubscribed means no more mail
+
+
+async def test_a_deferred_confirmation_can_not_confirm_someone_else(
+    client: Client, smtp: SMTPServer
+) -> None:
+    store = runtime_of(client).store
+
+    async def subscribe(email: str) -> None:
+        body = {"thread": THREAD, "email": email, "kind": "thread"}
+        assert (await client.post("/api/v1/subscriptions", json=body)).status == 202
+
+    await subscribe("mallory@evil.example")
+    await notify(client)
+    unsubscribe = smtp.to("mallory@evil.example")[0].link("u")
+    smtp.rcpt_script["mallory@evil.example"] = ["451 4.7.1 try again later"]
+    await subscribe("mallory@evil.example")  # a second confirmation, deferred
+    await notify(client, retry_schedule_s=(60.0,) * 5)
+    assert (await client.post(unsubscribe)).status == 200
+    await subscribe("victim@example.org")
+    thread = await store.threads.ensure("default", THREAD)
+    victim = await store.subscriptions.find(
+        thread.id, "victim@example.org", SubscriptionKind.THREAD
+    )
+    assert victim is not None and not victim.confirmed
+    later = now_utc() + timedelta(minutes=5)
+    await notify(client, retry_schedule_s=(60.0,) * 5, clock=lambda: later)
+    for mail in smtp.to("mallory@evil.example")[1:]:  # whatever reached her later
+        await client.post(mail.link("s"))
+    victim = await store.subscriptions.get(victim.id)
+    assert victim is not None and not victim.confirmed

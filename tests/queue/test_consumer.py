@@ -6,20 +6,28 @@ import asyncio
 import json
 import logging
 import os
+import subprocess
 import sys
+from collections import Counter
 from collections.abc import Collection
 from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
+import sqlalchemy as sa
 from redis.exceptions import ResponseError
 
+from commentsvc.models import Status
 from commentsvc.queue.constants import health_key, job_error_key
 from commentsvc.queue.consumer import run_consumer
 from commentsvc.queue.streams import Job, JobQueue
 from commentsvc.runtime import redis_client, redis_guard
-from tests.queue.helpers import QueueServer, wait_idle, wait_until
+from commentsvc.store import Store
+from commentsvc.store.tables import events
+from tests.processes import service_env
+from tests.queue.helpers import QueueServer, statuses, wait_idle, wait_until
 from tests.servers import RedisProcess
+from tests.support import live_client, make_settings, runtime_of
 
 GROUP = "workers"
 IDLE_MS = 150
@@ -376,3 +384,89 @@ async def test_a_consumer_restarted_under_its_old_name_takes_its_jobs_back(
 
     assert [(job.id, job.deliveries) for job in jobs] == [(i, 2) for i in ids]
     assert await second_life.consume(10) == []  # once: after that, what it holds is in hand
+
+
+def _worker(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "commentsvc", "worker", "moderation", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+async def test_killed_worker_loses_nothing_and_repeats_nothing(
+    tmp_path: Path, sqlite_url: str, redis_url: str, redis: aioredis.Redis
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        sqlite_url,
+        redis_url,
+        COMMENTSVC_RATE_LIMITS="post=100000/60,post_hour=100000/3600",
+        COMMENTSVC_MAX_CONNECTIONS_PER_IP="0",  # 600 posts at once, all from 127.0.0.1
+    )
+    total = 600
+    async with live_client(settings) as client:
+        runtime = runtime_of(client)
+        await runtime.store.sites.update(
+            "default", policy={"flood_max": 100_000, "duplicate_window_s": 0}
+        )
+        runtime.service.forget_site("default")
+        responses = await asyncio.gather(
+            *(
+                client.post(
+                    "/api/v1/comments",
+                    json={
+                        "thread": f"kill/{i % 7}",
+                        "body": f"comment number {i} " + "word " * (i % 40),
+                    },
+                )
+                for i in range(total)
+            )
+        )
+        assert all(r.status == 202 for r in responses)
+    env = service_env(
+        tmp_path,
+        COMMENTSVC_DATABASE_URL=sqlite_url,
+        COMMENTSVC_REDIS_URL=redis_url,
+        COMMENTSVC_BATCH_SIZE="20",
+        COMMENTSVC_QUEUE_IDLE_TIMEOUT_MS="500",
+    )
+    store = Store.from_url(sqlite_url)
+    try:
+        first = _worker(env)
+        moderated_at_kill = 0
+
+        async def some_done() -> bool:
+            nonlocal moderated_at_kill
+            moderated_at_kill = total - (await statuses(store))[Status.RECEIVED.value]
+            return moderated_at_kill >= 40
+
+        assert await wait_until(some_done, timeout_s=30, poll_s=0.005), "worker made no progress"
+        first.kill()  # SIGKILL: no chance to ack or clean up
+        first.wait()
+        left = (await statuses(store))[Status.RECEIVED.value]
+        assert left > 0, "the worker finished before it could be killed; the test proves nothing"
+        await asyncio.sleep(
+            0.6
+        )  # past the idle timeout, so the dead consumer's jobs are reclaimable
+        second = _worker(env, "--burst")
+        _, err = second.communicate(timeout=120)
+        assert second.returncode == 0, err.decode()
+        counts = await statuses(store)
+        assert counts[Status.RECEIVED.value] == 0, counts
+        assert sum(counts.values()) == total
+        async with store.db.read() as conn:
+            per_comment = Counter(
+                cid
+                for (cid,) in await conn.execute(
+                    sa.select(events.c.comment_id).where(
+                        events.c.from_status == Status.RECEIVED.value
+                    )
+                )
+            )
+        assert len(per_comment) == total
+        assert set(per_comment.values()) == {1}, "a comment was moderated twice"
+        assert await redis.xlen("commentsvc:moderate") == 0
+    finally:
+        await store.close()

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import orjson
+import pytest
 import redis.asyncio as aioredis
+import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
+from commentsvc.store.tables import comments
 from tests.servers import free_port
-from tests.support import live_client, make_settings
-from tests.web.helpers import assert_problem, post_approved
+from tests.support import live_client, make_settings, runtime_of
+from tests.web.conftest import GENEROUS_LIMITS
+from tests.web.helpers import assert_problem, expect_problem, post_approved
 
 Client = TestClient[Any, Any]
 
@@ -186,3 +194,150 @@ async def test_503_when_the_database_is_down(
         assert (await ready.json())["down"] == ["database"]
     finally:
         await client.close()
+
+
+def cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@pytest.fixture
+async def any_db_client(
+    tmp_path: Path, database_url: str, redis_url: str, redis: aioredis.Redis
+) -> AsyncIterator[Client]:
+    """The public app on SQLite and on PostgreSQL (PostgreSQL refuses NUL in text)."""
+    settings = make_settings(
+        tmp_path, database_url, redis_url, COMMENTSVC_RATE_LIMITS=GENEROUS_LIMITS
+    )
+    async with live_client(settings) as c:
+        yield c
+
+
+async def raw_request(client: Client, head: bytes, body: bytes = b"") -> tuple[int, bytes]:
+    """Send bytes aiohttp's client would refuse to send; the status and the body back."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.port)
+    try:
+        writer.write(head + b"Content-Length: " + str(len(body)).encode() + b"\r\n")
+        writer.write(b"Connection: close\r\n\r\n" + body)
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+    head_out, _, payload = answer.partition(b"\r\n\r\n")
+    return int(head_out.split(b" ", 2)[1]), payload
+
+
+async def test_unicode_digits_are_not_numbers(client: Client) -> None:
+    resp = await client.get("/api/v1/comments?thread=t1&limit=%C2%B2")  # "²"
+    body = await expect_problem(resp, 400)
+    assert "limit" in body["detail"]
+
+
+async def test_control_characters_in_query_parameters_are_refused(
+    any_db_client: Client,
+) -> None:
+    client = any_db_client
+    c = await post_approved(client, thread="t/nul")
+    assert c["id"]
+    for path in (
+        "/api/v1/comments?thread=t%2Fnul%00",
+        "/api/v1/comments?thread=t%2Fnul&site=%00",
+        "/api/v1/counts?thread=a%00",
+        "/api/v1/counts?thread=a&site=%00",
+        "/api/v1/stream?thread=a&site=%00",
+    ):
+        body = await expect_problem(await client.get(path), 400)
+        assert "control characters" in body["detail"], path
+    for sort, raw in (
+        ("newest", "newest:\x00"),  # a cursor that decodes to a NUL
+        ("top", "top:3000000000:" + c["id"]),  # beyond the 32-bit score column
+        ("top", "top:" + "9" * 400 + ":" + c["id"]),
+        ("top", "top:²:" + c["id"]),
+        ("oldest", "oldest:not-an-id"),
+    ):
+        resp = await client.get(
+            "/api/v1/comments", params={"thread": "t/nul", "sort": sort, "cursor": cursor(raw)}
+        )
+        body = await expect_problem(resp, 400)
+        assert "cursor" in body["detail"], raw
+    # A real cursor still pages.
+    page = await (await client.get("/api/v1/comments?thread=t%2Fnul&sort=top&limit=1")).json()
+    assert [x["id"] for x in page["comments"]] == [c["id"]]
+
+
+async def test_signed_links_with_non_ascii_tokens_are_not_found(client: Client) -> None:
+    for method in ("GET", "POST"):
+        for prefix in ("/s/", "/u/"):
+            for accept in ("application/json", "text/html"):
+                resp = await client.request(
+                    method, prefix + "a.b.%C3%A9", headers={"Accept": accept}
+                )
+                assert resp.status == 404, (method, prefix, accept)
+
+
+async def test_a_broken_form_on_one_click_unsubscribe_is_a_400(client: Client) -> None:
+    resp = await client.post(
+        "/u/abc",
+        data=b"junk",
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+    )
+    body = await expect_problem(resp, 400)
+    assert "form" in body["detail"]
+
+
+async def test_a_body_that_is_not_the_gzip_it_claims_is_a_400(client: Client) -> None:
+    resp = await client.post(
+        "/api/v1/comments",
+        data=b"{}",
+        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+    )
+    body = await expect_problem(resp, 400)
+    assert "could not be read" in body["detail"]
+
+
+async def test_undecodable_header_bytes_never_make_a_500(client: Client) -> None:
+    c = await post_approved(client, thread="t/bytes")
+    comment = f"/api/v1/comments/{c['id']}".encode()
+    post_body = orjson.dumps({"thread": "t/bytes-2", "body": "Fine words."})
+    cases: list[tuple[bytes, bytes, set[int]]] = [
+        (b"GET " + comment + b" HTTP/1.1\r\nAuthorization: Bearer \xff\xfe\r\n", b"", {200}),
+        (b"DELETE " + comment + b" HTTP/1.1\r\nAuthorization: Bearer \xff\xfe\r\n", b"", {403}),
+        (
+            b"GET /api/v1/moderation/comments HTTP/1.1\r\nCookie: commentsvc_session=\xff\xfe\r\n",
+            b"",
+            {401},
+        ),
+        (
+            b"POST /api/v1/comments HTTP/1.1\r\nContent-Type: application/json\r\n"
+            b"Origin: https://\xff\xfe.example\r\n",
+            post_body,
+            {403},
+        ),
+        (
+            b"OPTIONS /api/v1/comments HTTP/1.1\r\nOrigin: https://\xff\xfe.example\r\n"
+            b"Access-Control-Request-Method: POST\r\n",
+            b"",
+            {403},
+        ),
+        (
+            b"POST /api/v1/comments HTTP/1.1\r\nContent-Type: application/json\r\n"
+            b"User-Agent: agent/\xff\xfe\r\n",
+            post_body,
+            {202},
+        ),
+    ]
+    for head, body, statuses in cases:
+        status, payload = await raw_request(client, b"" + head + b"Host: 127.0.0.1\r\n", body)
+        assert status in statuses, (head, status, payload[:200])
+        if status >= 400:
+            assert orjson.loads(payload)["status"] == status
+    # The odd user agent was stored as the text it held.
+    store = runtime_of(client).store
+    thread = await store.threads.get("default", "t/bytes-2")
+    assert thread is not None
+    async with store.db.read() as conn:
+        agents = (
+            await conn.execute(
+                sa.select(comments.c.user_agent).where(comments.c.thread_id == thread.id)
+            )
+        ).scalars()
+        assert list(agents) == ["agent/"]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
+from commentsvc.comments.reader_actions import MAX_VOTERS_PER_ADDRESS
 from commentsvc.models import Status
-from tests.support import drain, runtime_of
-from tests.web.helpers import assert_problem, post, post_approved, thread
+from tests.support import drain, live_client, make_settings, runtime_of
+from tests.web.helpers import assert_problem, expect_problem, post, post_approved, thread
 
 Client = TestClient[Any, Any]
 
@@ -456,3 +459,72 @@ async def test_toxicity_threshold_holds_hostile_comments(client: Client) -> None
     stored = await runtime.store.comments.get(hostile["id"])
     assert stored is not None
     assert any(r.rule == "toxicity" and "score" in r.detail for r in stored.reasons)
+
+
+async def test_if_none_match_star_and_lists(client: Client) -> None:
+    await post_approved(client, thread="t/etag")
+    url = "/api/v1/comments?thread=t%2Fetag"
+    first = await client.get(url)
+    etag = first.headers["ETag"]
+    for header in ("*", f'"other", {etag}', f"W/{etag}"):
+        assert (await client.get(url, headers={"If-None-Match": header})).status == 304, header
+    for header in ('"other"', etag.strip('"'), etag[:-3] + '"'):
+        assert (await client.get(url, headers={"If-None-Match": header})).status == 200, header
+
+
+async def test_public_reads_vary_by_origin_even_without_one(client: Client) -> None:
+    await post_approved(client, thread="t/vary")
+    for path in ("/api/v1/comments?thread=t%2Fvary", "/api/v1/counts?thread=t%2Fvary"):
+        resp = await client.get(path)
+        assert resp.status == 200
+        assert "Origin" in resp.headers.getall("Vary", []), path
+        assert "Access-Control-Allow-Origin" not in resp.headers
+
+
+async def test_direction_overrides_in_a_name_are_refused(client: Client) -> None:
+    resp = await client.post(
+        "/api/v1/comments",
+        json={"thread": "t/bidi", "body": "Hello.", "author_name": "Admin\u202egnp.exe"},
+    )
+    body = await expect_problem(resp, 422)
+    assert [e["field"] for e in body["errors"]] == ["author_name"]
+    # The body keeps them: right-to-left writers use them.
+    ok = await client.post(
+        "/api/v1/comments", json={"thread": "t/bidi", "body": "\u202bשלום\u202c world"}
+    )
+    assert ok.status == 202
+
+
+async def test_deleting_own_comments_is_rate_limited(
+    tmp_path: Path, sqlite_url: str, redis_url: str, redis: aioredis.Redis
+) -> None:
+    settings = make_settings(
+        tmp_path, sqlite_url, redis_url, COMMENTSVC_RATE_LIMITS="post=3/3600,post_hour=100/3600"
+    )
+    async with live_client(settings) as client:
+        await runtime_of(client).store.sites.update("default", policy={"flood_max": 10_000})
+        statuses = []
+        for _ in range(4):
+            resp = await client.delete(
+                "/api/v1/comments/01aaaaaaaaaaaaaaaaaaaaaaaa",
+                headers={"Authorization": "Bearer guess-guess-guess"},
+            )
+            statuses.append(resp.status)
+        assert statuses[-1] == 429 and "Retry-After" in resp.headers
+        assert set(statuses[:-1]) <= {403, 404}
+
+
+async def test_one_address_can_not_mint_voters_to_push_a_comment_up(client: Client) -> None:
+    c = await post_approved(client, thread="t/mint")
+    url = f"/api/v1/comments/{c['id']}/votes"
+    net = {"X-Forwarded-For": "203.0.113.50"}
+    for n in range(MAX_VOTERS_PER_ADDRESS):
+        resp = await client.post(url, json={"value": 1, "voter": f"minted-{n:04d}"}, headers=net)
+        assert resp.status == 200
+    resp = await client.post(url, json={"value": 1, "voter": "minted-9999"}, headers=net)
+    body = await expect_problem(resp, 403)
+    assert "your address" in body["detail"]
+    resp = await client.post(
+        url, json={"value": 1, "voter": "elsewhere-1"}, headers={"X-Forwarded-For": "198.51.100.9"}
+    )
+    assert await resp.json() == {"up": MAX_VOTERS_PER_ADDRESS + 1, "down": 0}
