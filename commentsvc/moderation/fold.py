@@ -26,6 +26,8 @@ _EXTRA_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u2800\u17b4\u17b5")
 
 # Apostrophe look-alikes: all become "'".
 _APOSTROPHES = frozenset("\u2018\u2019\u201b\u02bc\u02b9\u00b4\u2032\uff07")
+APOSTROPHES = _APOSTROPHES | {"'"}
+"""Everything folded to an apostrophe (a typed one, not a `multi_leet` filler)."""
 
 # Latin letters that look like plain ones but do not decompose to them.
 _LATIN_LOOKALIKES = str.maketrans(
@@ -148,17 +150,19 @@ _MULTI_LEET = {
     "|\\/|": "m", "/\\/\\": "m", "\\/\\/": "w", "|\\|": "n", "/\\/": "n", "|_|": "u",
     "(_)": "u", "|-|": "h", "]-[": "h", "|<": "k", "|{": "k", "|)": "d", "|]": "d", "|3": "b",
     "|2": "r", "\\/": "v", "/\\": "a", "}{": "h", "()": "o", "[]": "o", "|_": "l", "|>": "p",
-    "|*": "p", "><": "x",
+    "|*": "p", "><": "x", "[)": "d", "|}": "d", "\\_/": "u", "/-\\": "a", "/_\\": "a",
+    "|?": "r", "`/": "y",
 }  # fmt: skip
 _MULTI_LEET_RE = re.compile(
     "|".join(re.escape(k) for k in sorted(_MULTI_LEET, key=len, reverse=True))
 )
-_MULTI_LEET_HINT_RE = re.compile(r"[|\\]|\(_?\)|\[\]|><|\}\{")
 
 
 def multi_leet(text: str) -> str:
     """`text` with letters drawn in several symbols made letters, same length."""
-    if _MULTI_LEET_HINT_RE.search(text) is None:
+    if not ("|" in text or "\\" in text or "()" in text or "(_)" in text or "[]" in text) and not (
+        "><" in text or "}{" in text or "]-[" in text or "[)" in text or "`/" in text
+    ):
         return text
     return _MULTI_LEET_RE.sub(_one_letter, text)
 

@@ -199,13 +199,22 @@ def is_piece_a_word(piece: str) -> bool:
     """Whether a piece of a split word is an everyday word ("hard", "on"; not "ck", "s")."""
     if len(piece) == 1:
         return piece in "ail"  # "l" reads as "i" too
-    return is_common_english(piece) or _skeleton(piece) in common_skeletons()
+    return is_common_english(piece) or _skeleton(piece) in _everyday_skeletons()
 
 
 def _skeleton(text: str) -> str:
     from commentsvc.moderation.gate import skeleton
 
     return skeleton(text)
+
+
+@functools.cache
+def _everyday_skeletons() -> frozenset[str]:
+    """The gate's skeletons of common English words (as `is_common_english` counts them):
+    a piece that looks like one ("bell", "who") is a word; "tos", "dic" and "shi" are not."""
+    from commentsvc.moderation.gate import skeleton
+
+    return frozenset(skeleton(w) for w in common_words(3.5) if len(w) >= 3 or is_common_english(w))
 
 
 @functools.cache

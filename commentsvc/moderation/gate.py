@@ -24,6 +24,7 @@ says `WHOLE`): tests/moderation/test_matcher.py holds the gate to that.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple, TypeVar
@@ -139,9 +140,15 @@ class Gate:
         forms: Iterable[str] = (),
         pieces: Iterable[str] = (),
         doubled: Iterable[str] = (),
+        joins: Iterable[str] = (),
     ) -> None:
-        """`doubled`: the words the matcher also reads with letters doubled."""
-        self._squeezed = frozenset(squeeze(skeleton(word)) for word in doubled) - {""}
+        """`doubled`: the words the matcher also reads with letters doubled; `joins`:
+        what else two words next to each other may join to (a listed word with a
+        letter masked between them: "bas" + "ard")."""
+        squeezed = {squeeze(skeleton(word)) for word in doubled} - {""}
+        # ... and with a contraction ending ("ffucckeer't")
+        squeezed |= {squeeze(word + skeleton(tail)) for word in squeezed for tail in CONTRACTIONS}
+        self._squeezed = frozenset(squeezed)
         self._squeezed_b = _ascii_bytes(self._squeezed)
         self._everyday = common_skeletons()
         self._everyday_b = _ascii_bytes(self._everyday)
@@ -191,6 +198,8 @@ class Gate:
         self._partners_b = {t: frozenset(partners.get(t, ())) for t in self._triggers_b}
         self._singles_b = _ascii_bytes(self._singles)
         self._any_b = self._words_b | self._triggers_b | self._singles_b | self._pieces_b
+        self._joins = (self._words | {skeleton(j) for j in joins}) - {""}
+        self._joins_b = _ascii_bytes(self._joins)
         self._key_res: dict[str, re.Pattern[str]] = {}
         self._key_bytes_res: dict[bytes, re.Pattern[bytes]] = {}
 
@@ -214,19 +223,21 @@ class Gate:
     def _scan_text(self, text: str) -> Scan:
         if text.isascii():
             return self._scan_bytes(text.encode("ascii"), None)
+        # An emoji may part a word anywhere ("who💩re"): try every two words together.
+        emoji = _EMOJI_RE.search(text) is not None
         simple = fold_to_ascii(text)
         if simple is not None:
-            scan = self._scan_bytes(simple, None)
+            scan = self._scan_bytes(simple, None, emoji)
             if not scan.words and not scan.spelling:
                 return scan
             low = simple.decode("ascii").lower()
             return scan._replace(folded=Folded(text, low, low, None, None, True))
         folded = fold(text, simple=False)
         if folded.homo.isascii():
-            return self._scan_bytes(folded.homo.encode("ascii"), folded)
-        return self._scan_str(folded)
+            return self._scan_bytes(folded.homo.encode("ascii"), folded, emoji)
+        return self._scan_str(folded, emoji)
 
-    def _scan_bytes(self, data: bytes, folded: Folded | None) -> Scan:
+    def _scan_bytes(self, data: bytes, folded: Folded | None, emoji: bool = False) -> Scan:
         skel = data.translate(_SKELETON_BYTES, b"'")
         tokens = skel.split()
         found = self._any_b.intersection(tokens)
@@ -238,11 +249,35 @@ class Gate:
         runs = (same | (same >> 8) | (n & _HIGH_BITS)).to_bytes(len(letters), "little")
         stretched = 0 in runs
         doubled = self._doubled_bytes(data, skel, tokens)
-        if not found and not stretched and not doubled and 1 not in skel and 12 not in skel:
+        # Two words apart by a mask, a line break or spaces that join to a listed word
+        # ("bas_ard", "bulls⏎hit"); two words apart by one space are `pieces`.
+        split: list[Window] = []
+        if emoji:
+            if not self._joins_b.isdisjoint(map(bytes.__add__, tokens, tokens[1:])):
+                split = _pairs_joining(skel, self._joins_b, _apostrophe_shift(data))
+        else:
+            shape = data.translate(_GAP_SHAPE)
+            if (
+                b"a-a" in shape
+                or b"a--a" in shape
+                or b"a---a" in shape
+                or b"a  " in shape
+                or (b"\n" in shape)
+            ):
+                split = self._odd_gaps_bytes(data)
+        if (
+            not found
+            and not stretched
+            and not doubled
+            and not split
+            and 1 not in skel
+            and 12 not in skel
+        ):
             return NOTHING  # most comments end here
         words: list[Window] = doubled
         spelling: list[Window] = []
         pieces: list[Window] = []
+        pieces += split
         apostrophes = b"'" in data
         shift = None
         if found:
@@ -258,13 +293,8 @@ class Gate:
             pieces_found = found & self._pieces_b
             if apostrophes and (keys or singles or pieces_found):
                 shift = _apostrophe_shift(data)
-            for key in pieces_found:
-                pattern = self._key_bytes_res.get(key)
-                if pattern is None:
-                    pattern = self._key_bytes_res.setdefault(key, _key_bytes_re(key))
-                for m in pattern.finditer(skel):
-                    if m.start() == 0 or skel[m.start() - 1] in (32, 12):
-                        pieces.append(_unshift(shift, m.start(), m.end()))
+            if pieces_found:
+                pieces += _pieces_joining(skel, pieces_found, self._joins_b, shift)
             for key in keys:
                 pattern = self._key_bytes_res.get(key)
                 if pattern is None:
@@ -288,6 +318,17 @@ class Gate:
         if not words and not spelling and not pieces:
             return NOTHING
         return self._done(folded, words, spelling, tokens, skel)._replace(pieces=pieces)
+
+    def _odd_gaps_bytes(self, data: bytes) -> list[Window]:
+        """Around two words apart by a mask, a line break or spaces that join to a
+        listed word or one with a letter or two masked ("bas_ard", "bulls⏎hit")."""
+        windows = []
+        for m in _ODD_GAP_BYTES.finditer(data):
+            left = m.group(1).translate(_SKELETON_BYTES, b"'")
+            right = m.group(2).translate(_SKELETON_BYTES, b"'")
+            if left + right in self._joins_b:
+                windows.append((m.start(1), m.end(2)))
+        return windows
 
     def _doubled_bytes(self, data: bytes, skel: bytes, tokens: list[bytes]) -> list[Window]:
         """Around words that are listed words with letters doubled ("ttosseerr"). Words
@@ -359,7 +400,7 @@ class Gate:
                 found |= self._phrase_parts.intersection(skel.replace(MARK, " ").split())
         return Scan(folded, words, spelling, frozenset(found))
 
-    def _scan_str(self, folded: Folded) -> Scan:
+    def _scan_str(self, folded: Folded, emoji: bool = False) -> Scan:
         view = folded.homo
         skel = view.translate(_SKELETON)
         tokens = skel.split()
@@ -367,19 +408,28 @@ class Gate:
         spelling: list[Window] = []
         pieces: list[Window] = []
         shift = _apostrophe_shift(view)
+        if emoji:
+            if not self._joins.isdisjoint(map(str.__add__, tokens, tokens[1:])):
+                pieces += _pairs_joining(skel, self._joins, shift)
+        elif _ODD_GAP.search(view) is not None:
+            for m in _ODD_GAP.finditer(view):
+                if skeleton(m.group(1)) + skeleton(m.group(2)) in self._joins:
+                    pieces.append((m.start(1), m.end(2)))
         if not self._any.isdisjoint(tokens):
             found = self._any.intersection(tokens)
             triggers = found & self._triggers
             if triggers and _pairs_around(skel, triggers, self._pairs, MARK):
                 return Scan(folded, words, WHOLE)
-            for key in found & (self._words | self._pieces):
+            for key in found & self._words:
                 pattern = self._key_res.get(key)
                 if pattern is None:
                     pattern = self._key_res.setdefault(key, _key_re(key))
-                into = words if key in self._words else pieces
                 for m in pattern.finditer(skel):
                     if m.start() == 0 or skel[m.start() - 1] in _SEPARATORS:
-                        into.append(_unshift(shift, m.start(), m.end()))
+                        words.append(_unshift(shift, m.start(), m.end()))
+            pieces_found = found & self._pieces
+            if pieces_found:
+                pieces += _pieces_joining(skel, pieces_found, self._joins, shift)
         # Letters of any script can be spelled out here: no set of single letters.
         for m in _SPACED_RE.finditer(f" {skel} "):
             spelling.append(_unshift(shift, m.start(), m.end() - 2))
@@ -469,6 +519,74 @@ def _spaced_around(skel: bytes, singles: Iterable[bytes]) -> list[Window]:
                 found.append((m.start(), m.end() - 2))
                 done = m.end() - 1
     return found
+
+
+# Two words apart by one to three mask characters, two spaces or more, or a line break
+# (a hyphen before it too), the second caught in a lookahead so words may chain.
+_GAP = r"(?:[-_.?/~^%=&:\\`\"‐‑‒–—―]{1,3}|[ \t]{2,}|-?[ \t]*\r?\n[ \t\r\n]*)"
+_ODD_GAP_BYTES = re.compile(
+    rb"(?<![A-Za-z0-9$@*#'])([A-Za-z0-9$@*#']+)"
+    + _GAP.encode("ascii", "ignore")
+    + rb"(?=([A-Za-z0-9$@*#']+))"
+)
+_ODD_GAP = re.compile(
+    r"(?<![^\W_]|[$@*#'])((?:[^\W_]|[$@*#'])+)" + _GAP + r"(?=((?:[^\W_]|[$@*#'])+))"
+)
+# Each byte as "a" (a word's), "-" (a mask's), " ", a line break, or "." (anything else):
+# a quick test for `_ODD_GAP_BYTES` with `in`.
+_GAP_SHAPE = (
+    bytes(
+        ord("a")
+        if chr(c).isalnum() or chr(c) in "$@*#'"
+        else ord("-")
+        if chr(c) in '-_.?/~^%=&:\\`"'
+        else c
+        if chr(c) in " \t\n"
+        else ord(".")
+        for c in range(128)
+    )
+    + b"." * 128
+)
+_EMOJI_RE = re.compile("[\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff]")
+_TOKEN_SPAN_RE = re.compile(r"\S+")
+_TOKEN_SPAN_BYTES_RE = re.compile(rb"\S+")
+
+
+def _pieces_joining(
+    skel: _T, found: frozenset[_T], joins: frozenset[_T], shift: list[int] | None
+) -> list[Window]:
+    """Around each piece of a listed word in `skel` (`found`) that joins with one or two
+    words next to it to a listed word or a form of one ("pri ck", "s hit bag")."""
+    spans: list[re.Match[_T]] = list(
+        _TOKEN_SPAN_BYTES_RE.finditer(skel)
+        if isinstance(skel, bytes)
+        else _TOKEN_SPAN_RE.finditer(skel)
+    )
+    tokens = [m.group() for m in spans]
+    n = len(tokens)
+    windows = []
+    for i, token in enumerate(tokens):
+        if token not in found:
+            continue
+        for a in range(max(0, i - 2), i + 1):
+            for b in range(max(a + 1, i), min(n, a + 3)):
+                if tokens[a] + tokens[a + 1] + (tokens[b] if b > a + 1 else tokens[a][:0]) in joins:
+                    windows.append(_unshift(shift, spans[a].start(), spans[b].end()))
+    return windows
+
+
+def _pairs_joining(skel: _T, joins: frozenset[_T], shift: list[int] | None) -> list[Window]:
+    """Around each two words next to each other in `skel` that join to one of `joins`."""
+    spans: list[re.Match[_T]] = list(
+        _TOKEN_SPAN_BYTES_RE.finditer(skel)
+        if isinstance(skel, bytes)
+        else _TOKEN_SPAN_RE.finditer(skel)
+    )
+    return [
+        _unshift(shift, a.start(), b.end())
+        for a, b in itertools.pairwise(spans)
+        if a.group() + b.group() in joins
+    ]
 
 
 def _plain_everyday(word: str) -> bool:

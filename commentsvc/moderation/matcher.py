@@ -18,7 +18,6 @@ import functools
 import importlib.resources
 import itertools
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
@@ -33,12 +32,19 @@ from commentsvc.moderation.forms import (
     compound_fragments,
     doubled_forms,
     fragments,
-    is_piece_a_word,
     sound_forms,
     split_compound,
     undoubled_readings,
 )
 from commentsvc.moderation.gate import NOTHING, WHOLE, Gate, Scan, skeleton
+from commentsvc.moderation.masks import (
+    MaskedIndex,
+    deletions,
+    gap_kind,
+    is_everyday,
+    masked_readings,
+    ordinary_compound,
+)
 from commentsvc.moderation.normalize import (
     WILDCARD,
     Normalized,
@@ -107,15 +113,8 @@ class WordMatcher:
             for part in set(parts):
                 self._phrases_with.setdefault(part, []).append(parts)
 
-        shapes: dict[tuple[int, str], list[str]] = {}
-        for key in itertools.chain(plain, evasion):
-            if key not in allowed_words and WILDCARD not in key:
-                shapes.setdefault((len(key), ""), []).append(key)
-                shapes.setdefault((len(key), key[0]), []).append(key)
-        self._by_shape = {shape: "\n".join(keys) for shape, keys in shapes.items()}
-        """Keys by length (and first letter), one a line, for masked words ("f*ck")."""
         ordered = sorted(plain)
-        self._stems = {
+        rank = {
             key: bisect.bisect_left(ordered, key + "\uffff") - bisect.bisect_left(ordered, key)
             for key in ordered
         }
@@ -128,6 +127,11 @@ class WordMatcher:
         }
         self._heads = heads
         """Listed words that may start a compound ("shit" in "shitbag")."""
+        listed = {k: e for k, e in _plurals(plain).items() if k not in allowed_words}
+        self._masked = MaskedIndex(
+            listed, {k: e for k, e in evasion.items() if k not in allowed_words}, heads, rank
+        )
+        """Listed words for readings with masked letters ("f*ck", "bas*ard", "tw*tface")."""
         self._allowed_words = frozenset(allowed_words)
         fuzzy: dict[str, str] = {}
         for key, entry in heads.items():
@@ -150,13 +154,17 @@ class WordMatcher:
             pieces.update(compound_fragments(key))
 
         common = common_skeletons()
+        # What words next to each other may join to: listed words and their forms, and
+        # listed words with a letter or two left out where a mask stands between them.
+        joins = {d for key in (*listed, *heads) if key.isalpha() for d in deletions(key)}
+        joins = (joins | extra) - set(allowed_words)
         extra = {form for form in extra if skeleton(form) not in common}
         keys = {fold_lookalikes(key) for key in (*self._plain, *self._evasion)}
         keys.update(self._plain, self._evasion)
         # What `_lookup_extended` reads with letters doubled (`undoubled_readings`).
         doubled = set(itertools.chain(self._plain, self._fuzzy, self._evasion))
         doubled -= set(allowed_words)
-        self._gate = Gate(keys, list(phrases), extra, pieces, doubled)
+        self._gate = Gate(keys, list(phrases), extra, pieces, doubled, joins)
 
     def __len__(self) -> int:
         return len(self._plain) + len(self._evasion) + sum(map(len, self._phrases.values()))
@@ -274,7 +282,7 @@ class WordMatcher:
         if entry is None and obfuscated:
             entry = self._evasion.get(reading)
         if entry is None and WILDCARD in reading:
-            entry = self._match_masked(reading, obfuscated)
+            entry = self._masked.entry(reading, obfuscated)
         return entry
 
     def _match_obfuscated(self, word: Word, original: str) -> list[Match]:
@@ -318,33 +326,37 @@ class WordMatcher:
 
     def _joins(self, original: str, words: Sequence[Word], index: int) -> list[Match]:
         """Listed words split over two or three words: by spaces, a line break, an emoji
-        ("pri🙄ck") or a mask standing for letters ("b—tch", "tw%t")."""
+        ("pri🙄ck") or a mask standing for letters ("b—tch", "tw%t", "bas_ard")."""
         found: list[Match] = []
         texts = [words[index].text]
-        if not texts[0]:
+        if not texts[0] or texts[0].isdigit():
             return found
+        kinds: list[str] = []
         for k in (1, 2):
             j = index + k
             if j >= len(words) or not words[j].text:
                 break
             left, right = words[j - 1], words[j]
             gap = original[left.ends[-1] : right.starts[0]]
-            kind = _gap_kind(gap)
-            if kind is None or right.text.isdigit() or words[index].text.isdigit():
+            kind = gap_kind(gap)
+            if kind is None or right.text.isdigit():
                 break
+            if kind == "mask" and ordinary_compound(left.text, gap, right.text):
+                kind = "compound"  # "co-operate", "re-sit": two words, no letter masked
+            kinds.append(kind)
             joined = [t + right.text for t in texts]
             if kind == "mask":
-                joined += [t + WILDCARD * len(gap) + right.text for t in texts]
+                joined += [r for t in texts for r in masked_readings(t, gap, right.text)]
             texts = joined
             parts = words[index : j + 1]
-            if not self._may_join(parts, masked=kind == "mask"):
+            if not self._may_join(parts, kinds):
                 continue
             span = Span(words[index].starts[0], right.ends[-1])
             for text in texts:
                 entry = self._plain.get(text) or self._evasion.get(text)
                 how = "joined"
-                if entry is None and WILDCARD in text and len(text) - text.count(WILDCARD) >= 3:
-                    entry = self._match_masked(text, True)
+                if entry is None and WILDCARD in text:
+                    entry = self._masked.entry(text, True, strict=True)
                 if entry is None and not is_english_word(text, 3.0):
                     entry = self._fuzzy.get(text)
                 if entry is None:
@@ -356,15 +368,19 @@ class WordMatcher:
                     break
         return found
 
-    def _may_join(self, parts: Sequence[Word], *, masked: bool) -> bool:
-        """Pieces that are not all everyday words ("pri ck", not "hard on"), or a listed
-        word with more of it ("bull shit", "shit bag")."""
+    def _may_join(self, parts: Sequence[Word], kinds: Sequence[str]) -> bool:
+        """Pieces that are not all everyday words ("pri ck", "tos ser"; not "hard on"),
+        pieces parted as no two words of a sentence are (a line break, an emoji, a
+        mask: "bell⏎end", "who💩re", "as%hole"), or a listed word with more of it
+        ("bull shit", "shit bag")."""
         texts = [w.text for w in parts]
-        if any(not is_piece_a_word(t) and t not in self._plain for t in texts):
+        if any(not is_everyday(t) and t not in self._plain for t in texts):
+            return True
+        if all(kind in ("break", "mask") for kind in kinds):
             return True
         listed = [t in self._plain for t in texts]
         # a listed word with more of it: "bull shit", "shit bag", "fuck-up"; not "tit is"
-        least = 2 if masked else 3
+        least = 2 if "space" not in kinds else 3
         return any(listed) and all(
             len(t) >= least and t not in INFLECTIONS
             for t, known in zip(texts, listed, strict=True)
@@ -387,29 +403,6 @@ class WordMatcher:
                 start += 1
         return found
 
-    def _match_masked(self, reading: str, obfuscated: bool) -> str | None:
-        """A listed word that a masked reading ("f*ck") can stand for."""
-        masks = reading.count(WILDCARD)
-        letters = len(reading) - masks
-        first = "" if reading[0] == WILDCARD else reading[0]
-        keys = self._by_shape.get((len(reading), first))
-        if keys is None or letters < 2 or letters < masks:
-            return None
-        pattern = "^" + ".".join(re.escape(part) for part in reading.split(WILDCARD)) + "$"
-        best: str | None = None
-        best_rank = -1
-        for match in re.finditer(pattern, keys, re.MULTILINE):
-            key = match.group()
-            entry = self._plain.get(key)
-            if entry is None and obfuscated:
-                entry = self._evasion.get(key)
-            # "f*ck" could be "fack" or "fuck": take the one with the most listed
-            # words built on it, the one people mean.
-            rank = self._stems.get(key, 0)
-            if entry is not None and rank > best_rank:
-                best, best_rank = entry, rank
-        return best
-
 
 _STRETCH_RE = re.compile(r"([^\W\d_])\1\1")
 
@@ -419,29 +412,6 @@ def _match(original: str, entry: str, span: Span, how: str = "listed") -> Match:
 
 
 _EXTENDED_READINGS = 16
-_MAX_GAP = 12
-_MASK_GAP = frozenset("-‐‑‒–—―%^~?._=&/\\:+|!*#@$'`\"")
-_EMOJI_CATEGORIES = frozenset({"So", "Sk", "Cf", "Mn", "Me", "Cs", "Co"})
-
-
-def _gap_kind(gap: str) -> str | None:
-    """The kind of gap between two words that may be one split word.
-
-    "space" for spaces, line breaks and emoji; "mask" for one to three symbols
-    standing for letters or parting them ("b—tch"); None for anything else.
-    """
-    if not gap:
-        return "space"
-    if len(gap) <= 3 and all(c in _MASK_GAP for c in gap):
-        return "mask"
-    if gap[0] in "-‐" and gap[1:].isspace() and "\n" in gap:
-        return "space"  # a word hyphenated at a line break
-    if len(gap) > _MAX_GAP or gap.count("\n") > 2:
-        return None
-    for c in gap:
-        if not (c.isspace() or unicodedata.category(c) in _EMOJI_CATEGORIES):
-            return None
-    return "space"
 
 
 def _plain_word(word: str, start: int) -> Word:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from commentsvc.models import Span
-from commentsvc.moderation.fold import Folded, fold
+from commentsvc.moderation.fold import APOSTROPHES, Folded, fold
 
 _LATIN_RE = re.compile(r"[A-Za-z]")
 
@@ -157,7 +157,7 @@ def words_in(folded: Folded, start: int = 0, end: int | None = None) -> list[Wor
         positions: range | list[int] = range(piece_start, piece_end)
         letters = contracted = False
         if "'" in plain[piece_start:piece_end]:
-            positions, letters, contracted = _without_apostrophes(plain, piece_start, piece_end)
+            positions, letters, contracted = _without_apostrophes(folded, piece_start, piece_end)
         # Letters apart by apostrophes ("f'u'c'k") make a word, but only a whole one.
         word = _make_word(folded, positions, spelled=False, obfuscated=letters)
         if word is not None:
@@ -165,13 +165,19 @@ def words_in(folded: Folded, start: int = 0, end: int | None = None) -> list[Wor
     return words
 
 
-def _without_apostrophes(plain: str, start: int, end: int) -> tuple[list[int], bool, bool]:
+def _without_apostrophes(folded: Folded, start: int, end: int) -> tuple[list[int], bool, bool]:
     """A word with apostrophes: its positions, whether it is letters apart ("f'u'c'k"),
     and whether a contraction ending was dropped ("shit's" is "shit", "he'll" is "he").
+
+    The apostrophes that stand in for the rest of a letter drawn in several symbols
+    (`fold.multi_leet`: "|)" is "'d") only go: "pisse|)" is "pissed", not "pisse'd".
     """
+    plain = folded.plain
     parts: list[list[int]] = [[]]
     for p in range(start, end):
         if plain[p] == "'":
+            if not _typed_apostrophe(folded, p):
+                continue
             parts.append([])
         else:
             parts[-1].append(p)
@@ -182,6 +188,12 @@ def _without_apostrophes(plain: str, start: int, end: int) -> tuple[list[int], b
         parts.pop()
         return [p for part in parts for p in part], False, True
     return [p for part in parts for p in part], False, False
+
+
+def _typed_apostrophe(folded: Folded, p: int) -> bool:
+    """Whether the apostrophe at plain[p] was typed as one (not a multi-leet filler)."""
+    at = p if folded.starts is None else folded.starts[p]
+    return folded.original[at : at + 1] in APOSTROPHES
 
 
 def expand(
