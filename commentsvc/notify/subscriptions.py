@@ -25,10 +25,6 @@ log = logging.getLogger(__name__)
 
 BAD_LINK = "this link is not valid: it may be incomplete, altered or expired"
 GONE = "this subscription no longer exists; subscribe again if you like"
-KIND_TEXT = {
-    SubscriptionKind.THREAD: "new comments",
-    SubscriptionKind.REPLIES: "replies to your comments",
-}
 
 
 def email_hint(email: str) -> str:
@@ -41,12 +37,14 @@ def email_hint(email: str) -> str:
 class LinkView:
     """What a confirm or unsubscribe page shows (never the whole address)."""
 
-    state: str  # confirm | confirmed | unsubscribe | unsubscribed | stopped | gone
+    state: str  # confirm | confirmed | unsubscribe | unsubscribed | stopped | gone | invalid
     site_name: str = ""
     thread_title: str = ""
-    about: str = ""
+    kind: str = ""  # the subscription's kind ("thread", "replies"); "" when no subscription
     email_hint: str = ""
     can_stop_all: bool = False
+    site_id: str = ""
+    lang: str | None = None  # the language the subscription was made in, if known
 
 
 class SubscriptionService:
@@ -134,9 +132,11 @@ class SubscriptionService:
             state=state,
             site_name=site.name if site else sub.site_id,
             thread_title=(thread.title or thread.key) if thread else "",
-            about=KIND_TEXT[sub.kind],
+            kind=sub.kind.value,
             email_hint=email_hint(sub.email),
             can_stop_all=can_stop_all,
+            site_id=sub.site_id,
+            lang=sub.lang,
         )
 
     async def confirm_view(self, token: str) -> LinkView:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
 from commentsvc.clock import now_utc
+from commentsvc.i18n import shipped
 from commentsvc.models import Status, SubscriptionKind
 from commentsvc.store.records import Transition
 from commentsvc.store.tables import subscriptions, suppressions
@@ -310,3 +311,40 @@ async def test_a_malformed_language_tag_is_a_clear_422(client: TestClient[Any, A
         )
         problem = await expect_problem(resp, 422)
         assert {e["field"] for e in problem["errors"]} == {"lang"}
+
+
+async def test_the_link_pages_speak_the_subscriptions_language_else_the_browsers(
+    client: TestClient[Any, Any], smtp: SMTPServer
+) -> None:
+    """A subscription made in German opens German pages whatever the browser says; one
+    made with no language follows Accept-Language; every page is escaped and whole."""
+    de = shipped("de")
+    ja = shipped("ja")
+    resp = await client.post(
+        "/api/v1/subscriptions",
+        json={"thread": THREAD, "email": "leser@example.org", "lang": "de"},
+    )
+    assert resp.status == 202
+    assert (await subscribe(client, "reader@example.org"))[0] == 202
+    await notify(client)
+    german = smtp.to("leser@example.org")[0].link("s")
+    plain = smtp.to("reader@example.org")[0].link("s")
+
+    page = await (await client.get(german, headers={"Accept-Language": "ja"})).text()
+    assert '<html lang="de" dir="ltr">' in page and str(de["sub.yes"]) in page
+    page = await (await client.get(plain, headers={"Accept-Language": "ja, en;q=0.5"})).text()
+    assert '<html lang="ja" dir="ltr">' in page and str(ja["sub.yes"]) in page
+    page = await (await client.get(plain, headers={"Accept-Language": "ar"})).text()
+    assert '<html lang="ar" dir="rtl">' in page
+    page = await (await client.get(plain)).text()
+    assert '<html lang="en"' in page and "Yes, email me" in page and "{email}" not in page
+
+    confirmed = await client.post(german)
+    assert str(de["sub.title.confirmed"]) in await confirmed.text()
+    unsubscribe = smtp.to("leser@example.org")[0].link("u")
+    page = await (await client.get(unsubscribe)).text()
+    assert str(de["sub.stop_all"]) in page and str(de["sub.unsubscribe"]) in page
+    forged = await client.get(
+        "/s/" + "x" * 40, headers={"Accept-Language": "de", "Accept": "text/html"}
+    )
+    assert forged.status == 404 and str(de["sub.invalid"]) in await forged.text()

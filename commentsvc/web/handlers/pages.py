@@ -32,14 +32,14 @@ import hashlib
 import json
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 
 import jinja2
 from aiohttp import web
 
-from commentsvc.i18n import LANGUAGES, RTL, Catalogues, negotiate
+from commentsvc.i18n import LANGUAGES, RTL, negotiate
 from commentsvc.validation import is_site_id
 from commentsvc.web.keys import RUNTIME, SETTINGS
+from commentsvc.web.page_language import catalogues
 
 JS_TYPE = "text/javascript"
 JSON_TYPE = "application/json"
@@ -119,14 +119,9 @@ async def embed_js_hashed(request: web.Request) -> web.Response:
 I18N_HEADERS = {"Access-Control-Allow-Origin": "*"}
 
 
-@functools.cache
-def _catalogues(data_dir: str) -> Catalogues:
-    return Catalogues(Path(data_dir))
-
-
 @functools.lru_cache(maxsize=1024)  # real sites × 12 languages: only sites that exist get here
 def _bundle_asset(data_dir: str, site: str, lang: str) -> Asset:
-    body, digest = _catalogues(data_dir).get(site, lang).bundle
+    body, digest = catalogues(data_dir).get(site, lang).bundle
     return Asset(body=body, gzipped=gzip.compress(body, compresslevel=9, mtime=0), digest=digest)
 
 
@@ -143,7 +138,7 @@ async def i18n_pointer(request: web.Request) -> web.Response:
     site = await _site_of(request)
     data_dir = str(request.app[SETTINGS].data_dir)
     tag = request.match_info["lang"]
-    lang = negotiate([] if tag == "auto" else [tag], _catalogues(data_dir).site_default(site))
+    lang = negotiate([] if tag == "auto" else [tag], catalogues(data_dir).site_default(site))
     asset = _bundle_asset(data_dir, site, lang)
     body = json.dumps(
         {

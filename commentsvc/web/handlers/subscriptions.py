@@ -20,10 +20,11 @@ from aiohttp import web
 
 from commentsvc.errors import BadRequest, NotFound
 from commentsvc.i18n import shipped_language
-from commentsvc.notify.subscriptions import LinkView
+from commentsvc.notify.subscriptions import GONE, LinkView
 from commentsvc.validation import parse_subscription
 from commentsvc.web.handlers.public import check_origin, client_of, json_response, limit, read_json
 from commentsvc.web.keys import RUNTIME
+from commentsvc.web.page_language import page_catalogue
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ACCEPTED = (
@@ -31,15 +32,6 @@ ACCEPTED = (
     "nothing will be sent until it is used."
 )
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-HEADINGS = {
-    "confirm": "Confirm your subscription",
-    "confirmed": "Subscription confirmed",
-    "unsubscribe": "Unsubscribe",
-    "unsubscribed": "Unsubscribed",
-    "stopped": "No more email",
-    "gone": "Already unsubscribed",
-    "invalid": "This link doesn't work",
-}
 
 
 @functools.cache
@@ -51,20 +43,14 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def _page(
-    request: web.Request, view: LinkView, status: int = 200, detail: str = ""
-) -> web.Response:
+def _page(request: web.Request, view: LinkView, status: int = 200) -> web.Response:
+    """The page in the subscription's language, else the reader's browser's or the site's."""
     nonce = secrets.token_urlsafe(16)
+    catalogue = page_catalogue(request, view.site_id, view.lang)
     body = (
         _environment()
         .get_template("subscription.html")
-        .render(
-            view=view,
-            heading=HEADINGS[view.state],
-            action=request.path,
-            nonce=nonce,
-            detail=detail,
-        )
+        .render(view=view, action=request.path, nonce=nonce, **catalogue.context())
     )
     return web.Response(
         text=body,
@@ -93,7 +79,7 @@ async def _link(request: web.Request, action: Callable[[str], Awaitable[LinkView
     except NotFound as exc:
         if not _wants_html(request):
             raise
-        return _page(request, LinkView("invalid"), status=404, detail=exc.detail)
+        return _page(request, LinkView("gone" if exc.detail == GONE else "invalid"), status=404)
     return _page(request, view)
 
 
