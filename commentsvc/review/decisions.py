@@ -48,7 +48,7 @@ from commentsvc.review.bans import Banning
 from commentsvc.review.modviews import event_json, mod_comment
 from commentsvc.review.replay import Replayer
 from commentsvc.store import Store
-from commentsvc.store.comments import CursorError
+from commentsvc.store.cursors import CursorError
 from commentsvc.store.review import ReviewItem, author_key
 from commentsvc.views import rfc3339
 

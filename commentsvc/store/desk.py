@@ -9,10 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from commentsvc.models import Comment, Status, Thread
-from commentsvc.store.comments import _apply_transitions
 from commentsvc.store.engine import Database
 from commentsvc.store.records import Transition, TransitionResult, comment_from_row, thread_from_row
 from commentsvc.store.tables import UTCDateTime, comments, events, threads
+from commentsvc.store.transitions import apply_transitions
 
 FEATURED_MAX = 10
 """At most this many comments in a thread's Featured strip (the newest featured first)."""
@@ -141,7 +141,7 @@ class DeskStore:
                     at=row["created_at"],
                 )
             )
-            results: Sequence[TransitionResult | None] = await _apply_transitions(conn, [move])
+            results: Sequence[TransitionResult | None] = await apply_transitions(conn, [move])
         result = results[0]
         if result is None:  # pragma: no cover - inserted in this transaction
             raise RuntimeError("a new staff reply could not be approved")

@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commentsvc.models import Comment, Status, Thread
-from commentsvc.store.comments import _apply_transitions  # the transition path, in our transaction
 from commentsvc.store.deliveries import Delivery, delivery_from_row
 from commentsvc.store.engine import Database
 from commentsvc.store.records import Transition, TransitionResult, comment_from_row, thread_from_row
@@ -33,6 +32,9 @@ from commentsvc.store.tables import (
     subscriptions,
     suppressions,
     threads,
+)
+from commentsvc.store.transitions import (
+    apply_transitions,  # the transition path, in our transaction
 )
 
 
@@ -157,7 +159,7 @@ class PeopleStore:
             if own:
                 await _scrub_notes(conn, by_id, scrub_note)
             transitions = plan(own)
-            outcome = await _apply_transitions(conn, transitions) if transitions else []
+            outcome = await apply_transitions(conn, transitions) if transitions else []
             results = [r for r in outcome if r is not None]
             subs = await conn.execute(subscriptions.delete().where(subscriptions.c.email == email))
             sent = await conn.execute(

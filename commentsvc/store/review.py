@@ -15,7 +15,7 @@ from commentsvc import ids
 from commentsvc.clock import now_utc
 from commentsvc.models import Comment, Status
 from commentsvc.store.bans import Ban
-from commentsvc.store.comments import CursorError
+from commentsvc.store.cursors import CursorError
 from commentsvc.store.engine import Database
 from commentsvc.store.records import comment_from_row
 from commentsvc.store.tables import bans, comments, events, flags, threads

@@ -16,7 +16,7 @@ from commentsvc import ids
 from commentsvc.clock import now_utc
 from commentsvc.models import Kind, Status
 from commentsvc.store import Store
-from commentsvc.store.comments import CursorError
+from commentsvc.store.cursors import CursorError
 from commentsvc.store.reactions import TooManyVoters
 from commentsvc.store.records import Transition
 from commentsvc.store.tables import metadata
