@@ -76,6 +76,14 @@ class PageCache:
         self.misses = 0
         self.stale_served = 0
 
+    def fresh(self, key: PageKey) -> CachedPage | None:
+        """The page for `key` if it is cached and fresh (a hit), else None: no await, no task."""
+        page = self._pages.get(key)
+        if page is not None and page.expires_at >= time.monotonic():
+            self.hits += 1
+            return page
+        return None
+
     async def fetch(
         self, key: PageKey, render: Render, current_version: CurrentVersion
     ) -> CachedPage:

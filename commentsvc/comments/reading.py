@@ -33,6 +33,9 @@ class ThreadReader:
             except CursorError as exc:
                 raise BadRequest(str(exc)) from None
         cache_key = (site_id, key, sort, "feedback" if feedback_only else "all", limit, cursor)
+        page = self.pages.fresh(cache_key)
+        if page is not None:
+            return page
 
         async def render() -> tuple[int, str, bytes]:
             return await self._render_page(site_id, key, sort, feedback_only, limit, cursor)
