@@ -18,15 +18,6 @@ from commentsvc.views import AUTHOR_MESSAGES, author_reasons, rfc3339
 
 FORMAT = "commentsvc.person/1"
 HELD = (Status.PENDING, Status.RECEIVED)
-STATUS_TEXT = {
-    "approved": "Published",
-    "pending": "Held for review",
-    "received": "Being checked",
-    "spam": "Marked as spam",
-    "rejected": "Rejected",
-    "deleted": "Deleted",
-}
-KIND_TEXT = {"thread": "new comments", "replies": "replies to your comments"}
 
 
 def _thread(thread: Thread | None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from commentsvc.clock import now_utc
+from commentsvc.i18n import shipped
 from commentsvc.models import Status
 from commentsvc.notify.mine import PersonLinks
 from commentsvc.policy import Policy, PolicyError
@@ -88,7 +89,7 @@ async def test_the_page_lists_comments_with_why_held_replies_and_subscriptions(
     assert "refund" not in page.split("Why it waits:")[1].split(".")[0]  # never the key
     assert "Good to hear it." in page and "Sam" in page
     assert OTHER not in page
-    assert "Replies to your comments on" in page and "Unsubscribe" in page
+    assert "Email about replies to your comments on" in page and "Unsubscribe" in page
     assert ids["held"] in page
     assert (
         f'<a href="{ARTICLE}#comment-{ids["mine"]}">Rights &lt;b&gt;article&lt;/b&gt;</a>' in page
@@ -350,3 +351,27 @@ async def test_the_admin_routes_need_an_admin_of_every_site(client: Client) -> N
     assert EMAIL.lower() not in (await queue.text()).lower()
     again = await client.post(routes[0], json={"email": EMAIL}, headers=admin)
     assert (await again.json())["comments"] == []
+
+
+@pytest.mark.parametrize(
+    ("accept", "lang", "direction"), [("de-AT, en;q=0.3", "de", "ltr"), ("ar", "ar", "rtl")]
+)
+async def test_the_page_speaks_the_readers_language(
+    client: Client, accept: str, lang: str, direction: str
+) -> None:
+    """Every sentence of the page comes from the reader's catalogue (browser's language),
+    held reasons included; their own words and the article's title stay as written."""
+    await a_readers_life(client)
+    link = await open_link(client, EMAIL)
+    resp = await client.get(link, headers={**HTML, "Accept-Language": accept})
+    page = await resp.text()
+    words = shipped(lang)
+    assert f'<html lang="{lang}" dir="{direction}">' in page
+    for key in ("me.title.open", "me.data", "me.download", "me.erase_button", "status.pending"):
+        assert str(words[key]) in page, key
+    assert str(words["why.moderation_key"]) in page
+    assert "The ferry is back." in page and "Rights &lt;b&gt;article&lt;/b&gt;" in page
+    english = shipped("en")
+    for key in ("me.data_hint", "me.erase_hint", "me.understand", "me.no_subscriptions"):
+        assert str(english[key]) not in page, key
+    assert "{" + "email}" not in page and "{title}" not in page

@@ -21,11 +21,11 @@ import jinja2
 from aiohttp import web
 
 from commentsvc.errors import BadRequest, FieldError, Invalid, NotFound
-from commentsvc.rights.records import KIND_TEXT, STATUS_TEXT
 from commentsvc.rights.service import READER, Erasure, PeopleService, PersonPage
 from commentsvc.validation import Fields, is_plain_int
 from commentsvc.web.handlers.public import check_origin, client_of, json_response, limit, read_json
 from commentsvc.web.keys import PEOPLE, RUNTIME
+from commentsvc.web.page_language import page_catalogue
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ACCEPTED = (
@@ -33,11 +33,6 @@ ACCEPTED = (
     "it works for 24 hours."
 )
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-HEADINGS = {
-    "open": "Your comments and emails",
-    "erased": "Erased",
-    "invalid": "This link doesn't work",
-}
 PRIVATE_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",  # the path holds the token
@@ -66,19 +61,20 @@ def _environment() -> jinja2.Environment:
 def _page(request: web.Request, state: str, status: int = 200, **context: Any) -> web.Response:
     nonce = secrets.token_urlsafe(16)
     token = request.match_info["token"]
-    context.setdefault("detail", "")
     context.setdefault("notice", "")
     context.setdefault("error", "")
+    page: PersonPage | None = context.get("page")
+    sites = sorted(page.site_names) if page is not None else []
+    catalogue = page_catalogue(request, sites[0] if len(sites) == 1 else "")
     body = (
         _environment()
         .get_template("mine.html")
         .render(
             state=state,
-            heading=HEADINGS[state],
             action=f"/m/{token}",
             nonce=nonce,
-            status_text=STATUS_TEXT,
-            kind_text=KIND_TEXT,
+            known=catalogue.messages,
+            **catalogue.context(),
             **context,
         )
     )
@@ -157,16 +153,14 @@ async def act(request: web.Request) -> web.Response:
         if not isinstance(raw, str) or not is_plain_int(raw) or len(raw) > 9:  # 32-bit ids
             raise BadRequest("subscription must be a subscription id")
         await people.unsubscribe(email, int(raw))
-        return await _open(request, notice="Unsubscribed: no more of those emails will come.")
+        return await _open(request, notice="me.unsubscribed")
     if action == "erase":
         if form.get("confirm") != "yes":
             if not _wants_html(request):
                 raise Invalid(
                     "erasing needs confirm=yes", errors=[FieldError("confirm", "must be yes")]
                 )
-            return await _open(
-                request, status=422, error="Tick the box to confirm, then press Erase again."
-            )
+            return await _open(request, status=422, error="me.tick")
         done: Erasure = await people.erase(email, READER)
         return _page(request, "erased", counts=done.to_json())
     raise BadRequest("action must be unsubscribe or erase")
@@ -180,7 +174,7 @@ async def _holder_or_page(request: web.Request) -> str | web.Response:
     """The link's address, or the 404 page (problem+json for non-browsers)."""
     try:
         return await request.app[PEOPLE].holder(request.match_info["token"])
-    except NotFound as exc:
+    except NotFound:
         if not _wants_html(request):
             raise
-        return _page(request, "invalid", status=404, detail=exc.detail)
+        return _page(request, "invalid", status=404)
