@@ -65,14 +65,14 @@ class Housekeeping:
         """Queue an alert for each opted-in moderator with newly pending comments, if one is due."""
         queued = 0
         interval = timedelta(seconds=self.moderator_alert_interval_s)
-        for mod in await self.store.deliveries.moderators_wanting_alerts():
+        for mod in await self.store.alerts.moderators_wanting_alerts():
             email = mod.email.strip().lower()
             now = self.clock()
-            last = await self.store.deliveries.last_created(email, Template.MODERATORS)
+            last = await self.store.alerts.last_created(email, Template.MODERATORS)
             if last is not None and now - last < interval:
                 continue
             sites = None if not mod.sites or "*" in mod.sites else mod.sites  # as can_access
-            pending, total = await self.store.deliveries.newly_pending(
+            pending, total = await self.store.alerts.newly_pending(
                 last or mod.created_at, sites, MODERATOR_ALERT_MAX_ITEMS
             )
             if not pending or await self.store.subscriptions.is_suppressed(email):

@@ -32,7 +32,7 @@ async def subscribers(store: Store, comment: Comment) -> list[Planned]:
     author = canonical_email(comment.author_email) if comment.author_email else None
     chosen: dict[str, Planned] = {}
     if comment.parent_id is not None:
-        chain = await store.deliveries.chain_up(comment.parent_id)
+        chain = await store.comments.chain_up(comment.parent_id)
         above = {
             canonical_email(email)
             for _, email, status in chain

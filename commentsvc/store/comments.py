@@ -72,6 +72,25 @@ class CommentStore:
             )
         return comment_from_row(row) if row else None
 
+    async def chain_up(self, comment_id: str) -> list[tuple[str, str | None, str]]:
+        """(id, author_email, status) of a comment and each of its ancestors up to the root."""
+        start = (
+            sa.select(
+                comments.c.id, comments.c.parent_id, comments.c.author_email, comments.c.status
+            )
+            .where(comments.c.id == comment_id)
+            .cte("ancestors", recursive=True)
+        )
+        up = comments.alias("up")
+        chain = start.union_all(
+            sa.select(up.c.id, up.c.parent_id, up.c.author_email, up.c.status).where(
+                up.c.id == start.c.parent_id
+            )
+        )
+        async with self.db.read() as conn:
+            rows = await conn.execute(sa.select(chain.c.id, chain.c.author_email, chain.c.status))
+            return [(r[0], r[1], r[2]) for r in rows]
+
     async def get_many(self, ids: Sequence[str]) -> list[Comment]:
         if not ids:
             return []

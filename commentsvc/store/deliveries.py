@@ -6,18 +6,16 @@ writes nothing new. Rows are claimed for sending with a lease (their
 leaves its rows to be claimed again once the lease runs out: an email may at
 worst be repeated, never lost.
 
-Throttle: per recipient and thread, at most one email per window. A row
-that comes inside the window of the last email joins a digest group
-(`digest_group` = "THREAD:CLOSE_EPOCH_S") that falls due when the window
-closes; the notifier sends each group as one email.
+Throttle (`store.throttle`): per recipient and thread, at most one email per
+window; a row inside the window of the last email joins a digest group that
+falls due when the window closes. Moderators' alerts read from `store.alerts`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
-import math
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,7 +23,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 
-from commentsvc.models import Status
 from commentsvc.store.engine import Database
 from commentsvc.store.subscriptions import (
     BOUNCED,
@@ -33,8 +30,8 @@ from commentsvc.store.subscriptions import (
     insert_ignoring_duplicates,
     suppress_in,
 )
-from commentsvc.store.tables import comments, deliveries, events, moderators, threads
-from commentsvc.validation import is_plain_int
+from commentsvc.store.tables import comments, deliveries, threads
+from commentsvc.store.throttle import assign_slots, digest_closes_at
 
 
 class Template(enum.StrEnum):
@@ -122,62 +119,6 @@ class Outcome:
     retry_at: datetime | None = None
     suppress: str | None = None  # an address that bounced permanently
     waited: bool = False  # put off (its comment is held again): the claim was no attempt
-
-
-@dataclass(frozen=True, slots=True)
-class ModeratorContact:
-    id: int
-    email: str
-    role: str
-    sites: tuple[str, ...]
-    created_at: datetime
-
-
-def digest_group_for(thread_id: int, closes_at: datetime) -> str:
-    return f"{thread_id}:{math.ceil(closes_at.timestamp())}"
-
-
-def digest_closes_at(group: str) -> datetime | None:
-    _, _, epoch = group.rpartition(":")
-    return datetime.fromtimestamp(int(epoch), UTC) if is_plain_int(epoch) else None
-
-
-def assign_slots(
-    history: Iterable[tuple[str, str | None, datetime]],
-    recipients: Iterable[str],
-    thread_id: int,
-    now: datetime,
-    window_s: int,
-) -> dict[str, str | None]:
-    """Recipient → digest group to join (None: send at once).
-
-    `history` holds (recipient, digest_group, created_at) of this thread's
-    recent throttled rows. An email "takes" the moment it was queued (immediate
-    rows) or its group's closing time (digests); a new row within `window_s`
-    of the last one joins the open group, or opens one closing a window after it.
-    """
-    if window_s <= 0:
-        return dict.fromkeys(recipients)
-    last: dict[str, datetime] = {}
-    open_group: dict[str, str] = {}
-    open_closes: dict[str, datetime] = {}
-    for recipient, group, created_at in history:
-        closes = digest_closes_at(group) if group else None
-        if group and closes is not None and closes > open_closes.get(recipient, now):
-            open_group[recipient], open_closes[recipient] = group, closes
-        slot = closes or created_at
-        if recipient not in last or last[recipient] < slot:
-            last[recipient] = slot
-    out: dict[str, str | None] = {}
-    window = timedelta(seconds=window_s)
-    for recipient in recipients:
-        if recipient in open_group:
-            out[recipient] = open_group[recipient]
-        elif recipient in last and now < last[recipient] + window:
-            out[recipient] = digest_group_for(thread_id, last[recipient] + window)
-        else:
-            out[recipient] = None
-    return out
 
 
 class DeliveryStore:
@@ -431,75 +372,6 @@ class DeliveryStore:
             value = datetime.fromisoformat(value)
         result: datetime = value if value.tzinfo else value.replace(tzinfo=UTC)
         return result
-
-    async def chain_up(self, comment_id: str) -> list[tuple[str, str | None, str]]:
-        """(id, author_email, status) of a comment and each of its ancestors up to the root."""
-        start = (
-            sa.select(
-                comments.c.id, comments.c.parent_id, comments.c.author_email, comments.c.status
-            )
-            .where(comments.c.id == comment_id)
-            .cte("ancestors", recursive=True)
-        )
-        up = comments.alias("up")
-        chain = start.union_all(
-            sa.select(up.c.id, up.c.parent_id, up.c.author_email, up.c.status).where(
-                up.c.id == start.c.parent_id
-            )
-        )
-        async with self.db.read() as conn:
-            rows = await conn.execute(sa.select(chain.c.id, chain.c.author_email, chain.c.status))
-            return [(r[0], r[1], r[2]) for r in rows]
-
-    # ----- moderator alerts ---------------------------------------------------------
-
-    async def moderators_wanting_alerts(self) -> list[ModeratorContact]:
-        """Moderators who asked to be mailed about pending comments (read-only)."""
-        async with self.db.read() as conn:
-            rows = await conn.execute(
-                sa.select(
-                    moderators.c.id,
-                    moderators.c.email,
-                    moderators.c.role,
-                    moderators.c.sites,
-                    moderators.c.created_at,
-                )
-                .where(moderators.c.notify_pending.is_(True))
-                .order_by(moderators.c.id)
-            )
-            return [ModeratorContact(r[0], r[1], r[2], tuple(r[3] or ()), r[4]) for r in rows]
-
-    async def last_created(self, recipient: str, template: str) -> datetime | None:
-        async with self.db.read() as conn:
-            value = await conn.scalar(
-                sa.select(deliveries.c.created_at)
-                .where(deliveries.c.recipient == recipient, deliveries.c.template == template)
-                .order_by(deliveries.c.created_at.desc())
-                .limit(1)
-            )
-        return value
-
-    async def newly_pending(
-        self, since: datetime, site_ids: Sequence[str] | None, limit: int
-    ) -> tuple[list[str], int]:
-        """Comments that went pending after `since`: ids (oldest first, at most `limit`), total.
-
-        `site_ids` None means every site.
-        """
-        went_pending = sa.exists().where(
-            events.c.comment_id == comments.c.id,
-            events.c.to_status == Status.PENDING.value,
-            events.c.at > since,
-        )
-        where = [comments.c.status == Status.PENDING.value, went_pending]
-        if site_ids is not None:
-            where.append(comments.c.site_id.in_(list(site_ids)))
-        async with self.db.read() as conn:
-            total = int(await conn.scalar(sa.select(sa.func.count()).where(*where)) or 0)
-            rows = await conn.execute(
-                sa.select(comments.c.id).where(*where).order_by(comments.c.id).limit(limit)
-            )
-            return [r[0] for r in rows], total
 
 
 # Settling many rows is one executemany of one compiled statement.

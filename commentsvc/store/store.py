@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from commentsvc.store.alerts import AlertStore
 from commentsvc.store.bans import BanStore
 from commentsvc.store.comments import CommentStore
 from commentsvc.store.corrections import CorrectionStore
@@ -31,6 +32,7 @@ class Store:
         self.bans = BanStore(db)
         self.subscriptions = SubscriptionStore(db)
         self.deliveries = DeliveryStore(db)
+        self.alerts = AlertStore(db)  # what moderators' alerts read
         self.moderators = ModeratorStore(db)
         self.review = ReviewStore(db)
         self.people = PeopleStore(db)

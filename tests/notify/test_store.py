@@ -19,10 +19,10 @@ from commentsvc.store.deliveries import (
     SENT,
     Outcome,
     Planned,
-    digest_closes_at,
 )
 from commentsvc.store.records import Transition
 from commentsvc.store.tables import comments, deliveries
+from commentsvc.store.throttle import digest_closes_at
 
 T0 = now_utc().replace(microsecond=0)
 
@@ -229,12 +229,12 @@ async def test_chain_up_and_newly_pending(store: Store) -> None:
     root = await new_comment(store, thread.id, email="root@x.example")
     mid = await new_comment(store, thread.id, parent=root, email=None)
     leaf = await new_comment(store, thread.id, parent=mid, email="leaf@x.example")
-    chain = await store.deliveries.chain_up(leaf)
+    chain = await store.comments.chain_up(leaf)
     assert sorted(c[0] for c in chain) == sorted([root, mid, leaf])
     assert {c[1] for c in chain} == {"root@x.example", None, "leaf@x.example"}
     before = now_utc() - timedelta(seconds=1)
     held = [await new_comment(store, thread.id, status=Status.PENDING) for _ in range(3)]
-    found, total = await store.deliveries.newly_pending(before, None, 2)
+    found, total = await store.alerts.newly_pending(before, None, 2)
     assert total == 3 and found == held[:2]
-    assert (await store.deliveries.newly_pending(before, ["elsewhere"], 10)) == ([], 0)
-    assert (await store.deliveries.newly_pending(now_utc(), None, 10)) == ([], 0)
+    assert (await store.alerts.newly_pending(before, ["elsewhere"], 10)) == ([], 0)
+    assert (await store.alerts.newly_pending(now_utc(), None, 10)) == ([], 0)
