@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable
-
 from commentsvc.auth import Principal
 from commentsvc.clock import now_utc
+from commentsvc.corrections.mail import ReporterMail
 from commentsvc.corrections.reports import ACTIONS, Decision, NewReport
 from commentsvc.errors import NotFound
 from commentsvc.store import Store
 from commentsvc.store.corrections import CorrectedPassage, Correction, CorrectionStatus
 from commentsvc.store.subscriptions import canonical_email
 
-log = logging.getLogger(__name__)
-
-Notify = Callable[[Correction], Awaitable[None]]
-
-
-async def _nothing(_: Correction) -> None:
-    return None
-
 
 class CorrectionDesk:
-    """What readers and moderators do with reports of an error; `notify` mails a reporter."""
+    """What readers and moderators do with reports of an error; `mail` writes to reporters."""
 
-    def __init__(self, store: Store, notify: Notify = _nothing, confirm: Notify = _nothing) -> None:
+    def __init__(self, store: Store, mail: ReporterMail | None = None) -> None:
         self.store = store
-        self.notify = notify
-        self.confirm = confirm
+        self.mail = mail
 
     async def _banned(self, site_id: str, report: NewReport, ip_hash: str) -> bool:
         email = canonical_email(report.email) if report.email else ""
@@ -65,8 +54,8 @@ class CorrectionDesk:
             status=CorrectionStatus.SPAM if spam else CorrectionStatus.OPEN,
             now=now_utc(),
         )
-        if email and not spam:
-            await self.confirm(stored)
+        if email and not spam and self.mail is not None:
+            await self.mail.confirm(stored, ip_hash)
         return stored
 
     async def load(self, who: Principal, correction_id: str) -> Correction:
@@ -102,11 +91,10 @@ class CorrectionDesk:
 
     async def tell_reporter(self, correction: Correction) -> None:
         """Mail the reporter that their report led to a correction: once, if they confirmed."""
+        if self.mail is None:
+            return
         if await self.store.corrections.claim_notification(correction.id, now_utc()):
-            try:
-                await self.notify(correction)
-            except Exception:
-                log.exception("telling reporter of correction %s failed", correction.id)
+            await self.mail.corrected(correction)
 
     async def corrected(self, site_id: str, thread_key: str) -> list[CorrectedPassage]:
         thread = await self.store.threads.get(site_id, thread_key)

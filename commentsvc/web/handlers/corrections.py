@@ -3,17 +3,25 @@ public sees only which passages were corrected (never a report, never a reporter
 
 from __future__ import annotations
 
+import functools
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from aiohttp import web
+from markupsafe import Markup, escape
 
 from commentsvc.auth import Principal
+from commentsvc.clock import now_utc
 from commentsvc.corrections.desk import CorrectionDesk
+from commentsvc.corrections.mail import CONFIRM, ReporterMail
 from commentsvc.corrections.reports import parse_decision, parse_report
 from commentsvc.errors import BadRequest
+from commentsvc.notify.subscriptions import email_hint
 from commentsvc.store.corrections import CorrectedPassage, Correction, CorrectionStatus
+from commentsvc.store.subscriptions import UNSUBSCRIBED_ALL
 from commentsvc.validation import MAX_KEY_CHARS, is_plain_int, is_site_id
 from commentsvc.views import rfc3339
 from commentsvc.web.auth_middleware import moderator_only
@@ -26,18 +34,26 @@ from commentsvc.web.handlers.public import (
     read_json,
 )
 from commentsvc.web.keys import RUNTIME
+from commentsvc.web.page_language import page_catalogue
 
 CORRECTIONS = web.AppKey("corrections", CorrectionDesk)
+REPORTER_MAIL = web.AppKey("reporter_mail", ReporterMail)
 STATIC = Path(__file__).resolve().parent.parent / "static"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 ACCEPTED = "Thank you: the newsroom will look at this passage. Reports are never published."
 PUBLIC_CACHE_CONTROL = "public, max-age=30, stale-while-revalidate=60"
 STATUSES = (*(s.value for s in CorrectionStatus if s is not CorrectionStatus.SPAM), "all")
 
 
 async def corrections_context(app: web.Application) -> AsyncIterator[None]:
-    """The desk, wired to the runtime's store."""
-    app[CORRECTIONS] = CorrectionDesk(app[RUNTIME].store)
+    """The desk and the reporters' mail, wired to the runtime; mails under way finish on exit."""
+    runtime = app[RUNTIME]
+    mail = ReporterMail(runtime.settings, runtime.store, runtime.keys, runtime.limiter)
+    app[REPORTER_MAIL] = mail
+    app[CORRECTIONS] = CorrectionDesk(runtime.store, mail)
     yield
+    await mail.close()
 
 
 def public_json(p: CorrectedPassage) -> dict[str, Any]:
@@ -141,10 +157,95 @@ async def page_script(request: web.Request) -> web.Response:
     )
 
 
+@functools.cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def _strong(text: str) -> Markup:
+    return Markup("<strong><bdi>%s</bdi></strong>") % escape(text)
+
+
+def _page(
+    request: web.Request, state: str, found: Correction | None, status: int = 200
+) -> web.Response:
+    catalogue = page_catalogue(
+        request, found.site_id if found else "", found.lang if found else None
+    )
+    nonce = secrets.token_urlsafe(16)
+    body = (
+        _environment()
+        .get_template("correction.html")
+        .render(
+            **catalogue.context(),
+            state=state,
+            strong=_strong,
+            email_hint=email_hint(found.reporter_email or "") if found else "",
+            thread_title=(found.thread_title or found.thread_key) if found else "",
+            action=request.path,
+            nonce=nonce,
+        )
+    )
+    return web.Response(
+        text=body,
+        status=status,
+        content_type="text/html",
+        headers={
+            "Content-Security-Policy": (
+                f"default-src 'none'; style-src 'nonce-{nonce}'; form-action 'self'; "
+                "frame-ancestors 'none'; base-uri 'none'"
+            ),
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",  # the path holds the token
+            "X-Robots-Tag": "noindex",
+        },
+    )
+
+
+async def confirm_page(request: web.Request) -> web.Response:
+    """GET /c/{token} — confirm a reporter's address (a button; GET changes nothing)."""
+    read = await request.app[REPORTER_MAIL].read(request.match_info["token"])
+    if read is None:
+        return _page(request, "invalid", None, status=404)
+    purpose, found = read
+    if purpose != CONFIRM or found.email_confirmed_at is not None:
+        return _page(request, "confirmed" if found.email_confirmed_at else "confirm", found)
+    return _page(request, "confirm", found)
+
+
+async def confirm(request: web.Request) -> web.Response:
+    """POST /c/{token} — confirm the address; `scope=all` or RFC 8058 one-click stops all mail."""
+    read = await request.app[REPORTER_MAIL].read(request.match_info["token"])
+    if read is None:
+        return _page(request, "invalid", None, status=404)
+    purpose, found = read
+    stop = purpose != CONFIRM
+    if request.content_type in FORM_TYPES:
+        try:
+            form = await request.post()
+        except ValueError:
+            raise BadRequest("the form in the request body could not be read") from None
+        stop = stop or form.get("scope") == "all" or form.get("List-Unsubscribe") == "One-Click"
+    store = request.app[RUNTIME].store
+    if stop:
+        await store.subscriptions.suppress(found.reporter_email or "", UNSUBSCRIBED_ALL, now_utc())
+        return _page(request, "stopped", found)
+    confirmed = await store.corrections.confirm_email(found.id, now_utc())
+    if confirmed is not None and confirmed.status is CorrectionStatus.CORRECTED:
+        await request.app[CORRECTIONS].tell_reporter(confirmed)  # corrected before confirming
+    return _page(request, "confirmed", confirmed or found)
+
+
 ROUTES = [
     ("POST", "/api/v1/corrections", report),
     ("GET", "/api/v1/corrections", corrected),
     ("GET", "/api/v1/moderation/corrections", list_reports),
     ("POST", "/api/v1/moderation/corrections/{id}/decision", decide),
     ("GET", "/moderate/corrections.js", page_script),
+    ("GET", "/c/{token}", confirm_page),
+    ("POST", "/c/{token}", confirm),
 ]

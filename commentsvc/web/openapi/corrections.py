@@ -7,6 +7,7 @@ from commentsvc.store.corrections import CorrectionStatus
 from commentsvc.validation import MAX_KEY_CHARS, MAX_SITE_CHARS, MAX_TITLE_CHARS
 from commentsvc.web.openapi.core import (
     INT,
+    OPERATIONS,
     SCHEMAS,
     STR,
     describe,
@@ -178,6 +179,40 @@ def corrections_operations() -> None:
             **problems(400, 401, 403, 404, 413, 415, 422),
         },
     )
+    html = {"description": "HTML page", "content": {"text/html": {"schema": STR}}}
+    bad_link = {
+        "description": "Forged, altered or expired link; nothing changes",
+        "content": {"text/html": {"schema": STR}},
+    }
+    describe(
+        "GET",
+        "/c/{token}",
+        "A reporter's confirm page (changes nothing; its buttons POST to the same URL)",
+        tag="corrections",
+        responses={"200": html, "404": bad_link},
+    )
+    describe(
+        "POST",
+        "/c/{token}",
+        "Confirm the reporter's address (then told once if the passage is corrected); "
+        "scope=all, or RFC 8058 List-Unsubscribe=One-Click, stops all email to it",
+        tag="corrections",
+        responses={"200": html, "404": bad_link, **problems(400)},
+    )
+    OPERATIONS[("POST", "/c/{token}")]["requestBody"] = {
+        "required": False,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "List-Unsubscribe": {"enum": ["One-Click"]},
+                        "scope": {"enum": ["all"]},
+                    },
+                }
+            }
+        },
+    }
     describe(
         "GET",
         "/moderate/corrections.js",
