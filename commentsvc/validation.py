@@ -189,6 +189,7 @@ class NewComment:
     anchor: Anchor | None
     honeypot: bool
     thread_published: str = ""  # the embed's article date, a hint (commentsvc/review/desk.py)
+    lang_tag: str | None = None  # the widget's language: the "notify" subscription's emails
 
 
 def parse_new_comment(data: Any) -> NewComment:
@@ -223,6 +224,7 @@ def parse_new_comment(data: Any) -> NewComment:
     published = f.data.get("thread_published")
     if published is not None and (not isinstance(published, str) or len(published) > 64):
         f.fail("thread_published", "must be a date (YYYY-MM-DD or RFC 3339), at most 64 characters")
+    lang_tag = f.lang_tag("lang")
     f.done()
     return NewComment(
         site=site,
@@ -237,6 +239,7 @@ def parse_new_comment(data: Any) -> NewComment:
         anchor=anchor,
         honeypot=honeypot,
         thread_published=published if isinstance(published, str) else "",
+        lang_tag=lang_tag,
     )
 
 

@@ -25,6 +25,7 @@ from commentsvc.comments.sites import SiteDirectory
 from commentsvc.comments.threads import Threads
 from commentsvc.config import Settings
 from commentsvc.errors import Conflict, FieldError, Invalid, NotFound, RateLimited
+from commentsvc.i18n import shipped_language
 from commentsvc.models import Comment, Kind, NotifyChoice, Status, SubscriptionKind
 from commentsvc.notify.subscriptions import SubscriptionService
 from commentsvc.queue.constants import dedupe_key
@@ -172,6 +173,7 @@ class Posting:
                 new.author_email,
                 SubscriptionKind(new.notify.value),
                 client.ip_hash,
+                shipped_language(new.lang_tag),
             )
         return Posted(comment, token, now + timedelta(seconds=policy.edit_window_s))
 

@@ -348,3 +348,19 @@ async def test_the_link_pages_speak_the_subscriptions_language_else_the_browsers
         "/s/" + "x" * 40, headers={"Accept-Language": "de", "Accept": "text/html"}
     )
     assert forged.status == 404 and str(de["sub.invalid"]) in await forged.text()
+
+
+async def test_a_comments_notify_choice_keeps_the_widgets_language(
+    client: TestClient[Any, Any], smtp: SMTPServer
+) -> None:
+    await post(client, author_email="autor@example.org", notify="replies", lang="pl-PL")
+    await notify(client)
+    (mail,) = smtp.to("autor@example.org")
+    assert '<html lang="pl"' in mail.html()
+    rows = await table(client, subscriptions)
+    assert [(r["email"], r["lang"]) for r in rows] == [("autor@example.org", "pl")]
+    resp = await client.post(
+        "/api/v1/comments", json={"thread": THREAD, "body": "Hello there.", "lang": ["pl"]}
+    )
+    problem = await expect_problem(resp, 422)
+    assert {e["field"] for e in problem["errors"]} == {"lang"}

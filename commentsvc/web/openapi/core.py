@@ -407,6 +407,7 @@ SCHEMAS: dict[str, Any] = {
             },
             "author_email": email_field(),
             "notify": {**choice("none", "replies", "thread"), "default": "none"},
+            "lang": lang_field(),
             "anchor": ref("NewAnchor"),
             "thread_published": {
                 "type": ["string", "null"],
