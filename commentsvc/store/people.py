@@ -27,6 +27,7 @@ from commentsvc.store.subscriptions import (
 )
 from commentsvc.store.tables import (
     comments,
+    corrections,
     deliveries,
     events,
     subscriptions,
@@ -166,6 +167,12 @@ class PeopleStore:
                 deliveries.delete().where(sa.func.lower(deliveries.c.recipient) == email)
             )
             held = await conn.execute(suppressions.delete().where(suppressions.c.email == email))
+            # Reports of an error (issue 16) keep their passage and note, not the reporter.
+            await conn.execute(
+                corrections.update()
+                .where(corrections.c.reporter_email == email)
+                .values(reporter_email=None, ip_hash=None, user_agent="")
+            )
         return Erased(
             results=results,
             comments_missed=len(transitions) - len(results),

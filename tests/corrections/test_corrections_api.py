@@ -169,3 +169,15 @@ async def test_reports_are_rate_limited_per_address(
         resp = await report(client)
         await expect_problem(resp, 429)
         assert int(resp.headers["Retry-After"]) > 0
+
+
+async def test_erasing_a_person_leaves_their_reports_without_them(client: Client) -> None:
+    assert (await report(client, email="gone@example.org")).status == 202
+    admin = await moderator_token(client, "admin@example.org", role="admin")
+    resp = await client.post(
+        "/api/v1/moderation/people/erase", json={"email": "gone@example.org"}, headers=admin
+    )
+    assert resp.status == 200, await resp.text()
+    [item] = (await reports(client, admin))["items"]
+    assert item["reporter_email"] is None and item["ip_hash"] is None
+    assert item["note"] == "The census says 24 million."
