@@ -36,7 +36,14 @@ from commentsvc.models import Thread
 from commentsvc.security import Keys
 from commentsvc.store import Store
 from commentsvc.store.deliveries import Template
-from commentsvc.store.webhooks import FAILED, QUEUED, SENT, Endpoint, Planned, WebhookDelivery
+from commentsvc.store.webhook_records import (
+    FAILED,
+    QUEUED,
+    SENT,
+    Endpoint,
+    Planned,
+    WebhookDelivery,
+)
 from commentsvc.webhooks import events as ev
 from commentsvc.webhooks import signing
 from commentsvc.webhooks.guard import (

@@ -11,7 +11,7 @@ from commentsvc.auth import Principal
 from commentsvc.clock import now_utc
 from commentsvc.errors import NotFound
 from commentsvc.review import desk
-from commentsvc.store.webhooks import Endpoint, WebhookDelivery
+from commentsvc.store.webhook_records import Endpoint, WebhookDelivery
 from commentsvc.validation import MAX_BODY_CHARS, MAX_NAME_CHARS, Fields, is_plain_int, is_site_id
 from commentsvc.views import rfc3339
 from commentsvc.web.auth_middleware import moderator_only
