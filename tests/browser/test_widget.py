@@ -246,7 +246,8 @@ async def test_notify_of_replies_creates_a_pending_subscription(
         re.compile("awaiting moderation|is published")
     )
     rows = await subscriptions_for(service, "reader@example.org")
-    assert [(r["kind"], r["confirmed_at"]) for r in rows] == [("replies", None)]
+    # The widget's language goes with it, so the reader's emails come in it.
+    assert [(r["kind"], r["confirmed_at"], r["lang"]) for r in rows] == [("replies", None, "en")]
 
 
 async def test_notify_needs_an_email(browser: Browser, quiet_service: TestClient[Any, Any]) -> None:

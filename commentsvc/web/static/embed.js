@@ -462,7 +462,7 @@ button.cor{font-size:.8em;padding:0 .55em;border-radius:999px;border-color:var(-
       if (notify !== 'none' && !email) bad = this.error('author_email', t('w.need_email'));
       if (bad) { this.alert.textContent = t('w.fix_fields'); this.focusInvalid(); return; }
       const th = this.t, o = this.o;
-      const payload = { site: SITE, thread: th.key, thread_title: th.title, body, notify, website: this.website.value };
+      const payload = { site: SITE, thread: th.key, thread_title: th.title, body, notify, lang: LANG, website: this.website.value };
       if (/^https?:/.test(th.url)) payload.thread_url = th.url;
       if (name) payload.author_name = name;
       if (email) payload.author_email = email;
