@@ -16,8 +16,8 @@ from commentsvc.moderation.types import BanRule, Facts, Item
 from commentsvc.moderation.word_stage import WordStage
 from commentsvc.policy import Policy
 from commentsvc.queue.constants import STATS_DECISIONS
+from commentsvc.queue.entries import Job
 from commentsvc.queue.jobs import by_comment as jobs_by_comment
-from commentsvc.queue.streams import Job
 from commentsvc.render import render_body
 from commentsvc.review.stats import count
 from commentsvc.schedule import with_schedule

@@ -51,8 +51,8 @@ from commentsvc.notify.sender import Destination, PermanentError, TransientError
 from commentsvc.notify.tokens import Tokens
 from commentsvc.policy import policy_of
 from commentsvc.queue.constants import STATS_EMAILS
+from commentsvc.queue.entries import Job
 from commentsvc.queue.jobs import by_comment as jobs_by_comment
-from commentsvc.queue.streams import Job
 from commentsvc.review import stats
 from commentsvc.security import Keys
 from commentsvc.store import Store

@@ -30,7 +30,8 @@ from commentsvc.queue.constants import (
     RETRY_BACKOFF_MIN_S,
     health_key,
 )
-from commentsvc.queue.streams import Job, JobQueue
+from commentsvc.queue.entries import Job
+from commentsvc.queue.streams import JobQueue
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from commentsvc.queue.streams import Job
+from commentsvc.queue.entries import Job
 
 log = logging.getLogger(__name__)
 

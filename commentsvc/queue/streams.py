@@ -33,7 +33,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, cast
 
 import redis.asyncio as aioredis
@@ -48,7 +47,6 @@ from commentsvc.queue.constants import (
     DEAD_JOB_MIN_IDLE_MS,
     DEADLETTER_MAXLEN,
     IDLE_TIMEOUT_MS,
-    JOB_ERROR_MAX_CHARS,
     MAX_DELIVERIES,
     STREAM_DEADLETTER,
     STREAM_MAXLEN,
@@ -57,66 +55,18 @@ from commentsvc.queue.constants import (
     job_error_key,
 )
 from commentsvc.queue.deadletters import deadletter_fields
+from commentsvc.queue.entries import Job as Job  # benchmarks/redis_outage.py imports it here
+from commentsvc.queue.entries import (
+    QueueStats,
+    check_payload,
+    cut_error,
+    entry_time_ms,
+    is_nogroup,
+    read_entries,
+)
 from commentsvc.queue.redisguard import RedisGuard
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Job:
-    """One delivery of a stream entry to this consumer."""
-
-    id: str  # stream entry id
-    payload: dict[str, str]
-    deliveries: int  # 1 on first delivery
-
-
-@dataclass(frozen=True)
-class QueueStats:
-    """What /metrics and /readyz report about one stream and its group."""
-
-    stream: str
-    group: str
-    length: int  # entries in the stream: not yet delivered, or delivered and unfinished
-    pending: int  # delivered to a consumer, not yet acked
-    oldest_pending_age_ms: int  # age of the oldest pending job since it was published; 0 if none
-    lag: int  # entries not yet delivered to the group
-
-
-def _is_nogroup(exc: ResponseError) -> bool:
-    return str(exc).startswith("NOGROUP")
-
-
-def _check_payload(payload: Mapping[str, str]) -> dict[FieldT, EncodableT]:
-    """The payload as XADD fields, after checking it is a non-empty flat str → str mapping."""
-    if not payload:
-        raise ValueError("a job payload needs at least one field")
-    for key, value in payload.items():
-        if not isinstance(key, str) or not isinstance(value, str):
-            raise TypeError(f"job payload must map str to str, got {key!r}: {value!r}")
-    return cast("dict[FieldT, EncodableT]", dict(payload))
-
-
-def _cut(error: str) -> str:
-    if len(error) <= JOB_ERROR_MAX_CHARS:
-        return error
-    return error[: JOB_ERROR_MAX_CHARS - 1] + "…"
-
-
-def _read_entries(response: Any) -> list[Any]:
-    """The (id, fields) pairs of a one-stream XREADGROUP answer, RESP2 or RESP3 shaped."""
-    if not response:
-        return []
-    if isinstance(response, dict):  # RESP3: {stream: [entries]} or {stream: entries}
-        entries = next(iter(response.values()))
-        if entries and isinstance(entries[0], list):
-            entries = entries[0]
-        return list(entries)
-    return list(response[0][1])  # RESP2: [[stream, entries]]
-
-
-def _entry_time_ms(entry_id: str) -> int:
-    return int(entry_id.split("-", 1)[0])
 
 
 class JobQueue:
@@ -184,13 +134,13 @@ class JobQueue:
 
     async def publish(self, payload: Mapping[str, str]) -> str:
         """Add one job; return its id."""
-        fields = _check_payload(payload)
+        fields = check_payload(payload)
         entry_id = await self.redis.xadd(self.stream, fields, maxlen=self.maxlen, approximate=True)
         return str(entry_id)
 
     async def publish_many(self, payloads: Iterable[Mapping[str, str]]) -> list[str]:
         """Add several jobs in one round trip; return their ids in order."""
-        checked = [_check_payload(payload) for payload in payloads]
+        checked = [check_payload(payload) for payload in payloads]
         if not checked:
             return []
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -212,7 +162,7 @@ class JobQueue:
         try:
             return await self._consume(count, block_ms)
         except ResponseError as exc:
-            if not _is_nogroup(exc):
+            if not is_nogroup(exc):
                 raise
         log.warning("%r: stream or group missing; creating them", self)
         await self.ensure_group()
@@ -232,7 +182,7 @@ class JobQueue:
         response: Any = await self.redis.xreadgroup(
             self.group, self.consumer, {self.stream: ">"}, count=count, block=block_ms
         )
-        return [Job(entry_id, fields, 1) for entry_id, fields in _read_entries(response)]
+        return [Job(entry_id, fields, 1) for entry_id, fields in read_entries(response)]
 
     async def _reclaim(self, count: int) -> list[Job]:
         jobs: list[Job] = []
@@ -388,7 +338,7 @@ class JobQueue:
         """`fail` several jobs with the same error in one round trip."""
         if not jobs:
             return
-        error = _cut(error)
+        error = cut_error(error)
         retry = [job for job in jobs if job.deliveries < self.max_deliveries]
         async with self.redis.pipeline(transaction=False) as pipe:
             if retry:
@@ -406,7 +356,7 @@ class JobQueue:
             pipe.xinfo_groups(self.stream)
             pipe.time()
             length, pending, groups, now = await pipe.execute(raise_on_error=False)
-        if isinstance(pending, ResponseError) and _is_nogroup(pending):
+        if isinstance(pending, ResponseError) and is_nogroup(pending):
             length = 0 if isinstance(length, Exception) else int(length)
             return QueueStats(self.stream, self.group, length, 0, 0, length)
         for result in (length, pending, groups, now):
@@ -416,7 +366,7 @@ class JobQueue:
         oldest_age_ms = 0
         if pending_count and pending["min"]:
             now_ms = int(now[0]) * 1000 + int(now[1]) // 1000
-            oldest_age_ms = max(0, now_ms - _entry_time_ms(pending["min"]))
+            oldest_age_ms = max(0, now_ms - entry_time_ms(pending["min"]))
         lag: int | None = None
         for group in groups:
             if group.get("name") == self.group:

@@ -15,7 +15,7 @@ from commentsvc.models import Status, Verdict
 from commentsvc.moderation.pipeline import Pipeline
 from commentsvc.moderation.types import Item
 from commentsvc.queue.constants import STREAM_DEADLETTER
-from commentsvc.queue.streams import Job
+from commentsvc.queue.entries import Job
 from tests.moderators.helpers import Client, post
 from tests.support import drain, runtime_of
 from workers.moderation import build_pipeline, run_moderation

@@ -14,7 +14,8 @@ from collections.abc import Collection
 import redis.asyncio as aioredis
 
 from commentsvc.queue.consumer import run_consumer
-from commentsvc.queue.streams import Job, JobQueue
+from commentsvc.queue.entries import Job
+from commentsvc.queue.streams import JobQueue
 
 
 async def main(url: str, stream: str, group: str, consumer: str, dead_after_ms: int) -> None:

@@ -20,7 +20,8 @@ from redis.exceptions import ResponseError
 from commentsvc.models import Status
 from commentsvc.queue.constants import health_key, job_error_key
 from commentsvc.queue.consumer import run_consumer
-from commentsvc.queue.streams import Job, JobQueue
+from commentsvc.queue.entries import Job
+from commentsvc.queue.streams import JobQueue
 from commentsvc.runtime import redis_client, redis_guard
 from commentsvc.store import Store
 from commentsvc.store.tables import events

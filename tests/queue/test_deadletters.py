@@ -12,7 +12,8 @@ from commentsvc.queue.deadletters import (
     parse_deadletter,
     replay_deadletters,
 )
-from commentsvc.queue.streams import Job, JobQueue
+from commentsvc.queue.entries import Job
+from commentsvc.queue.streams import JobQueue
 from tests.queue.helpers import QueueServer, wait_idle
 
 GROUP = "workers"

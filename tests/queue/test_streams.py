@@ -12,7 +12,8 @@ import pytest
 
 from commentsvc.queue.constants import job_error_key
 from commentsvc.queue.deadletters import list_deadletters
-from commentsvc.queue.streams import JobQueue, QueueStats
+from commentsvc.queue.entries import QueueStats
+from commentsvc.queue.streams import JobQueue
 from tests.queue.helpers import QueueServer, wait_idle
 
 GROUP = "workers"
