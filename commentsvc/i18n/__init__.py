@@ -210,6 +210,13 @@ def _overrides(path: Path, lang: str) -> dict[str, Message]:
         if key not in english or not is_message(value):
             log.warning("i18n override %s: %r ignored (unknown key or bad value)", path, key)
             continue
+        if isinstance(value, dict) != isinstance(english[key], dict):
+            # A plural where English has one sentence (or the reverse) would be read
+            # with the wrong call: keep the shipped message.
+            log.warning(
+                "i18n override %s: %r ignored (plural forms differ from English)", path, key
+            )
+            continue
         if placeholders(value) - placeholders(english[key]) - {"count"}:
             log.warning("i18n override %s: %r ignored (placeholders differ)", path, key)
             continue

@@ -89,12 +89,19 @@ def test_a_site_overrides_a_message_and_bad_overrides_are_ignored(tmp_path) -> N
                 "w.comments": {"one": "{count} Brief", "other": "{count} Briefe"},
                 "w.no_such_key": "x",
                 "w.reply_to": "Antwort an {nobody}",
+                # plural forms where English has one sentence, and the reverse
+                "w.post": {"one": "Senden", "other": "Senden"},
+                "me.replies": "Antworten",
             }
         ),
         encoding="utf-8",
     )
     cats = Catalogues(tmp_path)
     de = cats.get("news", "de")
+    assert de.text("w.post") == str(shipped("de")["w.post"])  # no KeyError for a count
+    assert de.plural("me.replies", 2) == shipped("de")["me.replies"]["other"].replace(
+        "{count}", "2"
+    )  # type: ignore[index]
     assert de.text("w.heading") == "Leserbriefe"
     assert de.plural("w.comments", 2) == "2 Briefe"
     assert "w.no_such_key" not in de.messages
