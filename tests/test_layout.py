@@ -35,6 +35,7 @@ PARTS = {
     "auth",
     "cli",
     "comments",
+    "corrections",
     "i18n",
     "moderation",
     "notify",

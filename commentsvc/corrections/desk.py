@@ -59,12 +59,13 @@ class CorrectionDesk:
         return stored
 
     async def load(self, who: Principal, correction_id: str) -> Correction:
-        """A report this moderator may see; 404 for an unknown id or another site's report."""
+        """A report this moderator may see: 404 for an unknown id, 403 for another site's."""
         found = None
         if correction_id.isdigit() and len(correction_id) <= 9:
             found = await self.store.corrections.get(int(correction_id))
-        if found is None or not who.can_access(found.site_id):
+        if found is None:
             raise NotFound("no such correction report")
+        who.require_site(found.site_id)
         return found
 
     async def listing(

@@ -145,7 +145,7 @@ async def test_the_desk_needs_a_moderator(client: Client) -> None:
     resp = await client.post(
         "/api/v1/moderation/corrections/1/decision", json={"action": "correct"}, headers=other
     )
-    await expect_problem(resp, 404)
+    await expect_problem(resp, 403)  # another site's report, as for comments
     mod = await moderator_token(client, "desk@example.org")
     resp = await client.post(
         "/api/v1/moderation/corrections/1/decision", json={"action": "publish"}, headers=mod

@@ -40,14 +40,21 @@ async def _fixtures(client: Client) -> dict[str, str]:
     """Things on site `default` that the routes can point at."""
     comment_id = await post_held(client)
     ban = await runtime_of(client).store.bans.add("default", "name", "Spammer")
-    return {"comment": comment_id, "ban": str(ban.id)}
+    resp = await client.post(
+        "/api/v1/corrections",
+        json={"thread": "world/access", "anchor": {"quote": "a passage"}, "note": "Wrong."},
+    )
+    assert resp.status == 202, await resp.text()
+    [report] = await runtime_of(client).store.corrections.listing("default", None)
+    return {"comment": comment_id, "ban": str(ban.id), "correction": str(report.id)}
 
 
 def _request(method: str, path: str, things: dict[str, str]) -> tuple[str, Any]:
     """The concrete URL and a body that involves site `default` for one route."""
     url = path.replace("{site}", "default")
     if "{id}" in url:
-        url = url.replace("{id}", things["ban"] if "/bans/" in path else things["comment"])
+        kind = "ban" if "/bans/" in path else "correction" if "/corrections/" in path else "comment"
+        url = url.replace("{id}", things[kind])
     assert "{" not in url, f"teach this test the path parameter of {path}"
     body: Any = None
     if method in UNSAFE:
