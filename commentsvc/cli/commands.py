@@ -230,7 +230,7 @@ def _parse_value(raw: str) -> Any:
 
 async def cmd_site(args: argparse.Namespace, settings: Settings) -> int:
     from commentsvc.errors import Invalid
-    from commentsvc.review.decisions import save_policy
+    from commentsvc.review.policies import save_policy
     from commentsvc.store import Store
 
     store = Store.from_url(settings.resolved_database_url)

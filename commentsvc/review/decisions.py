@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from commentsvc import ids
@@ -43,11 +42,12 @@ from commentsvc.errors import (
     ServiceError,
 )
 from commentsvc.models import Comment, Status
-from commentsvc.policy import Policy, PolicyError, policy_of
+from commentsvc.policy import policy_of
 from commentsvc.review.bans import Banning
 from commentsvc.review.modviews import event_json, mod_comment
+from commentsvc.review.policies import save_policy
 from commentsvc.review.replay import Replayer
-from commentsvc.store import Store
+from commentsvc.review.site_stats import site_stats
 from commentsvc.store.cursors import CursorError
 from commentsvc.store.review import ReviewItem, author_key
 from commentsvc.views import rfc3339
@@ -59,8 +59,6 @@ S = Status
 
 ACTIONS: tuple[str, ...] = tuple(a.value for a in DECISIONS)
 """The decisions' names; what each may do is `comments.lifecycle.STEPS`."""
-STATS_WINDOW = timedelta(hours=24)
-STATS_ACTIONS = ("moderate", "flagged", *ACTIONS)
 MAX_CAS_ATTEMPTS = 3
 MAX_TREE = 500  # comments read for one thread view
 
@@ -324,40 +322,7 @@ class Decisions:
     async def stats(self, who: Principal, site_id: str) -> dict[str, Any]:
         """Counts per status, the oldest pending comment, decisions of the last 24 h by rule."""
         await self._site(who, site_id)
-        now = now_utc()
-        counts = {s.value: 0 for s in Status}
-        counts.update(await self.store.review.status_counts(site_id))
-        oldest = await self.store.review.oldest_created(site_id, Status.PENDING)
-        rows = await self.store.review.decisions_since(site_id, now - STATS_WINDOW, STATS_ACTIONS)
-        by_rule: dict[str, int] = {}
-        by_status: dict[str, int] = {}
-        by_moderator: dict[str, int] = {}
-        for row in rows:
-            if row.action == "moderate":
-                reasons = row.moderation.get("reasons") or []
-                rules = {str(r.get("rule")) for r in reasons if isinstance(r, dict)} or {"clean"}
-            elif row.action == "flagged":
-                rules = {"flagged"}
-            elif row.actor in ("author", "system"):
-                continue  # an author deleting their own comment is not a decision
-            else:
-                rules = {"moderator"}
-                by_moderator[row.actor] = by_moderator.get(row.actor, 0) + 1
-            for rule in rules:
-                by_rule[rule] = by_rule.get(rule, 0) + 1
-            by_status[row.to_status] = by_status.get(row.to_status, 0) + 1
-        return {
-            "site": site_id,
-            "counts": counts,
-            "oldest_pending_at": rfc3339(oldest),
-            "oldest_pending_age_s": round((now - oldest).total_seconds(), 1) if oldest else None,
-            "decisions_24h": {
-                "total": sum(by_status.values()),
-                "by_rule": dict(sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0]))),
-                "by_status": by_status,
-                "by_moderator": by_moderator,
-            },
-        }
+        return await site_stats(self.store, site_id)
 
     async def policy(self, who: Principal, site_id: str) -> dict[str, Any]:
         who.require_admin(site_id)
@@ -400,27 +365,3 @@ def _refused(comment: Comment, action: str, rule: Step) -> str:
         by = comment.moderation.get("decided_by")
         return f"the comment is already {rule.done}" + (f" by {by}" if by else "")
     return f"a {status} comment can't be {rule.done} (action {action!r})"
-
-
-async def save_policy(
-    store: Store, site_id: str, data: dict[str, Any], *, merge: bool = False
-) -> dict[str, Any]:
-    """Validate and store `data` as the site's whole policy, or with `merge` on top of the
-    stored one, read and written in one transaction (what the API and the CLI both do);
-    the policy with every field, or `Invalid` naming each bad field."""
-    full: dict[str, Any] = {}
-
-    def change(stored: dict[str, Any]) -> dict[str, Any]:
-        combined = {**stored, **data} if merge else dict(data)
-        try:
-            policy = Policy.from_json(combined)
-        except PolicyError as exc:
-            errors = [FieldError(f, m) for f, m in exc.errors]
-            detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
-            raise Invalid(detail, errors=errors) from None
-        full.update(policy.to_json())
-        return {key: full[key] for key in combined}
-
-    if await store.sites.change_policy(site_id, change) is None:
-        raise NotFound(f"no site {site_id!r}")
-    return full
