@@ -6,8 +6,12 @@ classifier trained on a labelled set this project writes and ships
 (`models/toxicity.json`, `models/toxicity-examples.npz`; retrain with
 `python -m commentsvc.moderation.train`, see docs/toxicity.md) scores each
 chunk: a logistic regression over the sentence vector plus a vote of the
-nearest labelled examples. The comment's score is its worst chunk's; it is
-held at or above its site's `toxicity_threshold` (0.5 is the calibrated one).
+nearest labelled examples. A chunk of several clauses is also scored clause
+by clause (`Chunk.fragments`: the chunk's token states pooled per clause, no
+extra model time) with a stricter offset, so an insult is not drowned by the
+topic half of its sentence. The comment's score is its worst chunk's or
+clause's; it is held at or above its site's `toxicity_threshold` (0.5 is the
+calibrated one).
 Sites without a threshold are not scored.
 
 A site whose moderators have approved or rejected comments has its own
@@ -34,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from commentsvc.models import Action, Reason, Span
 from commentsvc.moderation.sentence_model import (
@@ -99,6 +104,8 @@ class ToxicityModel:
         self.threshold = float(doc["threshold"])
         self.weights = np.asarray(doc["weights"], dtype=np.float32)
         self.bias = float(doc["bias"]) - float(doc["offset"])
+        # A clause's logit is shifted by its own (stricter) offset instead.
+        self.fragment_shift = float(doc["offset"]) - float(doc.get("fragment_offset", math.inf))
         self.neighbours = int(doc["neighbours"])
         self.temperature = float(doc["temperature"])
         self.knn_weight = float(doc["knn_weight"])
@@ -108,17 +115,24 @@ class ToxicityModel:
 
     def logit(self, vector: Vector) -> tuple[float, Vector]:
         """The shipped model's logit for one unit vector, and the direction it is linear in."""
-        sims = self.bank @ vector
-        top = np.argpartition(-sims, self.neighbours)[: self.neighbours]
-        weights = np.exp((sims[top] - sims[top].max()) / self.temperature)
-        share = float((weights * self.labels[top]).sum() / weights.sum())
-        share = min(max(share, 0.01), 0.99)
-        knn = math.log(share / (1 - share))
+        logits, directions = self.logits(vector[None, :])
+        return float(logits[0]), directions[0]
+
+    def logits(self, vectors: Vector) -> tuple[npt.NDArray[np.float64], Vector]:
+        """`logit` for each row of `vectors` (one matrix product for the whole batch)."""
+        sims = vectors @ self.bank.T
+        top = np.argpartition(-sims, self.neighbours, axis=1)[:, : self.neighbours]
+        near = np.take_along_axis(sims, top, axis=1)
+        weights = np.exp((near - near.max(axis=1, keepdims=True)) / self.temperature)
+        total = weights.sum(axis=1)
+        share = np.clip((weights * self.labels[top]).sum(axis=1) / total, 0.01, 0.99)
+        knn = np.log(share / (1 - share))
         # Toward the abusive neighbours and away from the fine ones, for the explanation.
-        signed = weights * (2 * self.labels[top] - 1)
-        toward = (signed[:, None] * self.bank[top]).sum(axis=0) / weights.sum()
-        direction = (self.weights + self.knn_weight * toward).astype(np.float32)
-        return float(vector @ self.weights) + self.bias + self.knn_weight * knn, direction
+        signed = weights * (2 * self.labels[top] - 1) / total[:, None]
+        toward = np.einsum("nk,nkd->nd", signed, self.bank[top])
+        directions = (self.weights[None, :] + self.knn_weight * toward).astype(np.float32)
+        linear = (vectors @ self.weights).astype(np.float64)
+        return linear + self.bias + self.knn_weight * knn, directions
 
     def assess(
         self,
@@ -127,20 +141,35 @@ class ToxicityModel:
         memories: SiteMemories | None = None,
     ) -> list[Assessment]:
         """Score a batch of texts in one model call (sites: whose memory to consult, if any)."""
-        out = []
-        for i, chunks in enumerate(self.sentences.embed(texts)):
-            site = sites[i] if i < len(sites) else ""
-            best: Assessment | None = None
+        embedded = self.sentences.embed(texts)
+        # Every chunk, then its clauses: (text, chunk, piece, is_clause), scored in one go.
+        pieces: list[tuple[int, Chunk, Chunk, bool]] = []
+        for i, chunks in enumerate(embedded):
             for chunk in chunks:
-                logit, direction = self.logit(chunk.vector)
+                pieces.append((i, chunk, chunk, False))
+                pieces += [(i, chunk, f, True) for f in chunk.fragments(texts[i])]
+        if pieces:
+            logits, directions = self.logits(np.stack([p[2].vector for p in pieces]))
+        # Each chunk's worst piece: its own logit, or a clause's with the clause offset.
+        worst: dict[int, tuple[float, Chunk, Vector, int]] = {}
+        for k, (i, chunk, piece, clause) in enumerate(pieces):
+            logit = float(logits[k]) + (self.fragment_shift if clause else 0.0)
+            key = id(chunk)
+            if key not in worst or logit > worst[key][0]:
+                worst[key] = (logit, piece, directions[k], i)
+        out: list[Assessment | None] = [None] * len(texts)
+        for i, chunks in enumerate(embedded):
+            site = sites[i] if i < len(sites) else ""
+            for chunk in chunks:
+                logit, driver, direction, _ = worst[id(chunk)]
                 learned = memories.consult(site, chunk.vector, logit) if memories and site else None
                 if learned is not None:
-                    logit, direction = learned.logit, learned.direction
+                    logit, direction, driver = learned.logit, learned.direction, chunk
                 score = 1.0 / (1.0 + math.exp(-logit))
+                best = out[i]
                 if best is None or score > best.score:
-                    best = Assessment(score, chunk, direction, learned)
-            out.append(best or Assessment(0.0, None, None))
-        return out
+                    out[i] = Assessment(score, driver, direction, learned)
+        return [a or Assessment(0.0, None, None) for a in out]
 
     def scores(self, texts: Sequence[str]) -> list[float]:
         return [a.score for a in self.assess(texts)]

@@ -63,6 +63,27 @@ def test_a_long_comment_is_judged_by_its_worst_sentence(model: ToxicityModel) ->
     assert score_civil < 0.5 <= score_mixed
 
 
+def test_an_insult_is_not_drowned_by_the_topic_of_its_sentence(model: ToxicityModel) -> None:
+    """Clauses are scored too: the insult half holds, the same topic said civilly passes."""
+    text = "Right, you gormless weasel, the ferry timetable changed in May and it's on the website."
+    civil = "I disagree, the ferry timetable changed in May and it's on the website."
+    (chunk,) = model.sentences.embed([text])[0]
+    clauses = chunk.fragments(text)
+    assert [text[c.start : c.end] for c in clauses] == [
+        "you gormless weasel",
+        "the ferry timetable changed in May and it's on the website",
+    ]
+    whole_only, _ = model.logit(chunk.vector)
+    assert whole_only < 0  # the whole sentence alone would pass
+    held, passed = ToxicityStage(model).evaluate(
+        [Item(text, policy=at(0.5)), Item(civil, policy=at(0.5))]
+    )
+    (reason,) = held
+    (span,) = reason.spans
+    assert "weasel" in text[span.start : span.end] and "ferry" not in text[span.start : span.end]
+    assert passed == []
+
+
 def test_unavailable_without_the_extra(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -83,8 +104,8 @@ def test_held_out_corpora(model: ToxicityModel) -> None:
     assert len(abusive) >= 400 and len(civil) >= 400
     held = [np.mean([s >= model.threshold for s in model.scores(c)]) for c in (abusive, civil)]
     clean_held = np.mean([s >= model.threshold for s in model.scores(clean)])
-    assert held[0] >= 0.80  # measured 83% (make bench-toxicity)
-    assert held[1] <= 0.01
+    assert held[0] >= 0.85  # measured 87.7% (make bench-toxicity)
+    assert held[1] <= 0.01  # measured 1.0% (4 of 421, all "heated"): at the goal's edge
     assert clean_held <= 0.01
 
 

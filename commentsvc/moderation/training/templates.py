@@ -2,7 +2,10 @@
 
 The written sets (toxic.tsv, fine.tsv) carry the variety of real comments; these
 fill in the shapes they have few of: short everyday lines, requests, lists of
-places, and abuse aimed at third persons. Deterministic (a fixed seed).
+places, and abuse aimed at third persons; and (issue 11) an insult addressed to the
+reader inside a sentence about something else, veiled threats, pile-ons, and the same
+topic sentences said civilly, so the topic half of a sentence is not what decides.
+Deterministic (a fixed seed).
 """
 
 from __future__ import annotations
@@ -269,6 +272,132 @@ CIVIL_CLAIMS = [
     "should be ashamed of this",
 ]
 
+# Issue 11: the topic half of a sentence, said to the reader.
+TOPICS = [
+    "that's not how interest rates work",
+    "the bypass was approved two years ago",
+    "the school was rated good at its last inspection",
+    "the offside rule hasn't changed",
+    "the library closes at six on Saturdays",
+    "inflation is measured over twelve months",
+    "the bridge is shut for repairs, not for fun",
+    "the council doesn't set the bus fares",
+    "vaccines went through years of trials",
+    "the referee was right to give the penalty",
+    "the tax applies to second homes only",
+    "the hospital wing opened in March",
+    "the tide tables are published every week",
+    "nobody said the park would be sold",
+    "the planning meeting is in the town hall",
+    "the pension age rises gradually",
+    "the election result was certified",
+    "the climate data go back a century",
+    "the stadium holds forty thousand",
+    "the minimum wage went up in April",
+    "rents rose because supply fell",
+    "the recipe says two eggs, not four",
+    "the train was cancelled because of the storm",
+    "that's a bar chart, not a pie chart",
+    "the bins are collected on Thursdays",
+    "the museum is free on Sundays",
+]
+VOCATIVE = [
+    "you absolute {n}",
+    "you {a} {n}",
+    "you {a} little {n}",
+    "you utter {n}",
+    "you complete and total {n}",
+]
+CIVIL_OPENERS = [
+    "With respect, {t}.",
+    "I think you're mistaken: {t}.",
+    "Sorry, but {t}.",
+    "Just to correct the article, {t}.",
+    "Check the facts, {t}.",
+    "You're wrong on this one, {t}.",
+    "For the record, {t}.",
+    "I disagree strongly, {t}, and the council knows it.",
+    "{T}, as anyone at the meeting will tell you.",
+    "Honestly, {t}, read the report.",
+]
+SARCASM = [
+    "Wow, {t}? Who knew, genius. Go back to sleep, you {a} {n}.",
+    "{T}, but sure, keep talking, you {a} {n}.",
+    "Bless you, {t}, and you're still the biggest {n} in town.",
+    "Great, another {n} who can't grasp that {t}.",
+]
+VEILED = [
+    "{P} had better get a good security team.",
+    "If I were {p}, I'd stop walking home alone.",
+    "{P} should be careful, accidents happen to people who talk.",
+    "Someone will pay {p} a visit soon, I'd imagine.",
+    "{P} will regret this article when we find out where they live.",
+    "I know where {p} lives, and so will everyone else tomorrow.",
+    "Let's see how brave {p} is when we turn up at the door.",
+    "{P} won't be writing anything once we're done.",
+    "I hope {p} gets what's coming, and soon.",
+    "I hope {p} ends up in hospital.",
+    "It would be a shame if something happened to {p}'s car.",
+    "{P} should sleep with the lights on from now on.",
+]
+PILE_ON = [
+    "Everyone go and leave {p} one-star reviews until they give up.",
+    "Let's all email {p}'s employer and get them sacked.",
+    "Flood {p}'s page with messages until they delete it.",
+    "Somebody post {p}'s home address so we can pay a visit.",
+    "Keep tagging {p} until they can't go online any more.",
+    "Find out where {p} works and make some calls.",
+    "Make {p}'s life hell, all of you, starting tonight.",
+]
+IDENTITY_GROUPS = [
+    "pensioners",
+    "the elderly",
+    "teenagers",
+    "wheelchair users",
+    "autistic people",
+    "deaf people",
+    "blind people",
+    "people with Down's syndrome",
+    "Catholics",
+    "Buddhists",
+    "atheists",
+    "Mormons",
+    "Pakistanis",
+    "Nigerians",
+    "Albanians",
+    "Somalis",
+    "Mexicans",
+    "Chinese people",
+    "gay men",
+    "lesbians",
+    "trans people",
+    "bisexual people",
+    "women drivers",
+    "single mothers",
+    "men",
+]
+DEHUMANISING = [
+    "are not really human",
+    "are a burden we should be rid of",
+    "breed like rats",
+    "should be sterilised",
+    "are a stain on this country",
+    "should be banned from public places",
+    "are diseased",
+    "are inferior in every way",
+    "should be wiped out",
+    "are filthy and stupid",
+]
+NEUTRAL_ABOUT = [
+    "The new centre will offer free advice to {g}.",
+    "A survey of {g} in the county will be published next month.",
+    "The charity supports {g} with housing and work.",
+    "The documentary follows three {g} over a year.",
+    "The report says {g} face longer waits for appointments.",
+    "Local groups for {g} meet at the library.",
+    "The bus company is consulting {g} about access.",
+]
+
 
 def toxic() -> list[tuple[str, str]]:
     rng = random.Random(11)
@@ -290,6 +419,45 @@ def toxic() -> list[tuple[str, str]]:
         out.append(("threat", f"{person.capitalize()} {harm}."))
     for group, slur in rng.sample(list(itertools.product(GROUPS, GROUP_SLURS)), 80):
         out.append(("identity", f"{group[0].upper()}{group[1:]} {slur}."))
+    out += _issue11_toxic(rng)
+    return out
+
+
+def _cap(text: str) -> str:
+    return text[0].upper() + text[1:]
+
+
+def _vocative(rng: random.Random) -> str:
+    return rng.choice(VOCATIVE).format(a=rng.choice(INSULT_ADJECTIVES), n=rng.choice(INSULT_NOUNS))
+
+
+def _issue11_toxic(rng: random.Random) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for topic in TOPICS:  # the insult before, after or inside the topic clause
+        for shape in rng.sample(
+            ("{V}, {t}.", "{T}, {v}.", "Listen, {v}: {t}.", "{T}. Honestly, {v}."), 3
+        ):
+            v = _vocative(rng)
+            out.append(("insult", shape.format(v=v, V=_cap(v), t=topic, T=_cap(topic))))
+    for topic in rng.sample(TOPICS, 16):
+        shape = rng.choice(SARCASM)
+        out.append(
+            (
+                "insult",
+                shape.format(
+                    t=topic,
+                    T=_cap(topic),
+                    a=rng.choice(INSULT_ADJECTIVES),
+                    n=rng.choice(INSULT_NOUNS),
+                ),
+            )
+        )
+    for shape, person in rng.sample(list(itertools.product(VEILED, PEOPLE)), 48):
+        out.append(("threat", shape.format(p=person, P=_cap(person))))
+    for shape, person in rng.sample(list(itertools.product(PILE_ON, PEOPLE)), 36):
+        out.append(("harassment", shape.format(p=person, P=_cap(person))))
+    for group, slur in rng.sample(list(itertools.product(IDENTITY_GROUPS, DEHUMANISING)), 60):
+        out.append(("identity", f"{_cap(group)} {slur}."))
     return out
 
 
@@ -312,4 +480,9 @@ def fine() -> list[tuple[str, str]]:
         out.append(("neutral", shape.format(a=a, b=b, c=c)))
     for target, claim in rng.sample(list(itertools.product(CIVIL_TARGETS, CIVIL_CLAIMS)), 70):
         out.append(("public", f"{target} {claim}."))
+    for topic in TOPICS:  # the same topic clauses, said without an insult
+        for shape in rng.sample(CIVIL_OPENERS, 3):
+            out.append(("disagreement", shape.format(t=topic, T=_cap(topic))))
+    for shape, group in rng.sample(list(itertools.product(NEUTRAL_ABOUT, IDENTITY_GROUPS)), 40):
+        out.append(("neutral", shape.format(g=group)))
     return out
