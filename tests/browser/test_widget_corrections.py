@@ -88,7 +88,7 @@ async def test_a_reported_error_is_corrected_and_marked_on_the_article(
     await mod.page.click("#login-submit")
     tab = mod.page.locator('#views button[data-view="corrections"]')
     await expect(tab).to_be_visible()
-    await expect(tab.locator(".count")).to_have_text("")
+    await expect(tab.locator(".count")).to_have_text("1")  # open reports, once signed in
     await tab.click()
     await expect(mod.page.locator("#corrections-view")).to_be_visible()
     await expect(mod.page.locator("#queue-view")).to_be_hidden()
@@ -96,10 +96,13 @@ async def test_a_reported_error_is_corrected_and_marked_on_the_article(
     await expect(card).to_have_count(1)
     await expect(card.locator(".passage mark")).to_contain_text("On foot the ferry turns")
     await expect(card.locator(".body")).to_have_text(NOTE)
+    link = card.get_by_role("link", name="Show in the article")
+    assert "#:~:text=On%20foot%20the%20ferry" in (await link.get_attribute("href") or "")
     await card.get_by_label("Public note").fill(PUBLIC_NOTE)
     await card.get_by_role("button", name="Mark corrected").click()
     await expect(mod.page.locator("#corrections-status-line")).to_have_text("Report corrected.")
     await expect(mod.page.locator("#corrections-empty")).to_be_visible()  # no open ones left
+    await expect(tab.locator(".count")).to_have_text("")
     # The one console error is the signed-out page's 401 before signing in.
     assert all("401" in e for e in mod.console_errors), mod.console_errors
     assert mod.page_errors == [] and await mod.csp_violations() == []

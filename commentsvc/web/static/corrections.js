@@ -75,6 +75,12 @@
     var link = item.thread.url
       ? el("a", { href: item.thread.url, target: "_blank", rel: "noopener noreferrer", text: title })
       : el("span", { text: title });
+    // The article opened at the passage (a text fragment: the browser highlights it).
+    var at = item.thread.url && item.anchor.quote
+      ? el("a", { href: item.thread.url.split("#")[0] + "#:~:text=" +
+          encodeURIComponent(item.anchor.quote.slice(0, 300)), target: "_blank",
+          rel: "noopener noreferrer", class: "passage-link", text: "Show in the article" })
+      : null;
     var when = new Date(item.created_at);
     var reporter = item.reporter_email
       ? item.reporter_email + (item.email_confirmed ? " (confirmed)" : " (not confirmed)")
@@ -108,6 +114,7 @@
         ]),
         el("p", { class: "meta" }, [link, " · ", el("time", { datetime: item.created_at, text: when.toLocaleString() })]),
         passage(item.anchor),
+        at ? el("p", {}, [at]) : null,
         el("p", { class: "body", dir: "auto", text: item.note }),
         decided,
         actions
@@ -130,6 +137,13 @@
     }, function (err) {
       say(err.message);
     });
+  }
+
+  function count() {
+    var query = "?site=" + encodeURIComponent(site()) + "&status=open";
+    api("GET", "/moderation/corrections" + query).then(function (data) {
+      $("corrections-count").textContent = data.open_count ? String(data.open_count) : "";
+    }, function () {});
   }
 
   function decide(item, action, publicNote) {
@@ -169,8 +183,17 @@
       }).observe(other, { attributes: true, attributeFilter: ["hidden"] });
     });
     $("corrections-status").addEventListener("change", load);
+    // Once signed in, the tab shows how many reports are open.
+    var who = $("who");
+    if (who) {
+      new MutationObserver(function () {
+        if (!who.hidden) count();
+      }).observe(who, { attributes: true, attributeFilter: ["hidden"] });
+      if (!who.hidden) count();
+    }
     $("site").addEventListener("change", function () {
       if (visible()) load();
+      else count();
     });
   }
 
