@@ -18,10 +18,11 @@ Two halves, both idempotent:
   looked at again every few minutes; it goes out if the comment is approved
   again, and is dropped if it is rejected or stays held for a week.
 
-Which email a row becomes is `messages.py`; the lease on a claimed batch is
-`lease.py`; alerts to moderators and the sweep of unconfirmed subscriptions
-are `housekeeping.py`. What remains here is fan-out, the lease's use and the
-send loop.
+Which email a row becomes is `messages.py`; the checks of a claimed row before
+it is sent (still subscribed? comment still public? held again?) are
+`rechecks.py`; the lease on a claimed batch is `lease.py`; alerts to moderators
+and the sweep of unconfirmed subscriptions are `housekeeping.py`. What remains
+here is fan-out, the lease's use and the send loop.
 """
 
 from __future__ import annotations
@@ -41,12 +42,13 @@ from commentsvc import ids
 from commentsvc.clock import now_utc
 from commentsvc.comments.batching import Batcher
 from commentsvc.config import Settings
-from commentsvc.models import Site, Status
+from commentsvc.models import Status
 from commentsvc.notify import mine, recipients
 from commentsvc.notify.compose import Composer
 from commentsvc.notify.housekeeping import Housekeeping
 from commentsvc.notify.lease import Lease
 from commentsvc.notify.messages import Batch, Messages
+from commentsvc.notify.rechecks import DROP, HELD_AGAIN, read_batch, verdict
 from commentsvc.notify.sender import Destination, PermanentError, TransientError
 from commentsvc.notify.tokens import Tokens
 from commentsvc.policy import policy_of
@@ -57,18 +59,13 @@ from commentsvc.review import stats
 from commentsvc.security import Keys
 from commentsvc.store import Store
 from commentsvc.store.deliveries import (
-    APPROVED,
-    CONFIRM,
     FAILED,
     QUEUED,
-    REPLY,
     SENT,
     SUPPRESSED,
-    THREAD,
     Delivery,
     Outcome,
 )
-from commentsvc.store.subscriptions import Subscription
 
 log = logging.getLogger(__name__)
 
@@ -81,23 +78,8 @@ POLL_INTERVAL_S = 1.0
 HOUSEKEEPING_INTERVAL_S = 30.0
 ERROR_BACKOFF_MAX_S = 30.0
 HELD_RECHECK_S = 300.0
-HELD_WAIT_MAX = timedelta(days=7)
-HELD_AGAIN = (Status.PENDING, Status.RECEIVED)
 
 Clock = Callable[[], datetime]
-
-
-DROP, WAIT = "drop", "wait"
-
-
-def _is_theirs(sub: Subscription | None, row: Delivery) -> bool:
-    """The row's subscription still exists and is the one the row was written for (an id
-    alone is not enough: a deleted subscription's id must never stand for another's)."""
-    return (
-        sub is not None
-        and sub.email.casefold() == row.recipient.casefold()
-        and (row.thread_id is None or sub.thread_id == row.thread_id)
-    )
 
 
 class Notifier:
@@ -226,7 +208,7 @@ class Notifier:
         for row in claimed:
             key = (row.recipient, row.digest_group) if row.digest_group else ("", str(row.id))
             units.setdefault(key, []).append(row)
-        batch = await self._read_batch(claimed)
+        batch = await read_batch(self.store, claimed)
         batch.lease = Lease(self.store, claimed, self.lease_s, self.clock)
         results = await asyncio.gather(
             *(self._deliver(rows, batch) for rows in units.values()), return_exceptions=True
@@ -246,64 +228,16 @@ class Notifier:
                 return total
             total += settled
 
-    async def _read_batch(self, rows: Sequence[Delivery]) -> Batch:
-        batch = Batch()
-        comment_ids = {r.comment_id for r in rows if r.comment_id}
-        for r in rows:
-            comment_ids.update(str(i) for i in r.data.get("comment_ids", ()))
-        found = await self.store.comments.get_many(sorted(comment_ids))
-        parents = {c.parent_id for c in found if c.parent_id} - comment_ids
-        found += await self.store.comments.get_many(sorted(parents))
-        batch.comments = {c.id: c for c in found}
-        sub_ids = [r.subscription_id for r in rows if r.subscription_id is not None]
-        batch.subscriptions = await self.store.subscriptions.get_many(sub_ids)
-        batch.suppressed = await self.store.subscriptions.suppressed_among(
-            r.recipient for r in rows
-        )
-        thread_ids = {c.thread_id for c in found} | {
-            s.thread_id for s in batch.subscriptions.values()
-        }
-        for thread_id in thread_ids:
-            thread = await self.store.threads.get_by_id(thread_id)
-            if thread is not None:
-                batch.threads[thread_id] = thread
-        site_ids = {t.site_id for t in batch.threads.values()} | {"default"}
-        site_ids |= {str(r.data["site"]) for r in rows if r.data.get("site")}  # `mine` rows
-        for site_id in site_ids:
-            site = await self.store.sites.get(site_id)
-            batch.sites[site_id] = site or Site(site_id, site_id, ())
-        return batch
-
-    def _verdict(self, row: Delivery, batch: Batch) -> tuple[str, str] | None:
-        """None if this row should go out now; else ("drop" or "wait", why)."""
-        if row.recipient in batch.suppressed:
-            return DROP, "the address is suppressed"
-        sub = batch.subscriptions.get(row.subscription_id or 0)
-        if row.template in (THREAD, REPLY, CONFIRM) and not _is_theirs(sub, row):
-            return DROP, "the subscription ended"
-        if row.template == CONFIRM and sub is not None and sub.confirmed:
-            return DROP, "the subscription was confirmed already"
-        if row.template in (THREAD, REPLY, APPROVED):
-            if row.template != APPROVED and sub is not None and not sub.confirmed:
-                return DROP, "the subscription is not confirmed"
-            comment = batch.comments.get(row.comment_id or "")
-            if comment is None or comment.status is Status.APPROVED:
-                return None if comment else (DROP, "the comment is gone")
-            if comment.status in HELD_AGAIN and self.clock() - row.created_at < HELD_WAIT_MAX:
-                return WAIT, "the comment is held for review again"
-            return DROP, "the comment is no longer public"
-        return None
-
     async def _deliver(self, rows: list[Delivery], batch: Batch) -> None:
         """Send one email (a row, or a digest group's rows) and record what happened."""
         keep: list[Delivery] = []
         put_aside: dict[tuple[str, str], list[int]] = {}
         for row in rows:
-            verdict = self._verdict(row, batch)
-            if verdict is None:
+            answer = verdict(row, batch, self.clock())
+            if answer is None:
                 keep.append(row)
             else:
-                put_aside.setdefault(verdict, []).append(row.id)
+                put_aside.setdefault(answer, []).append(row.id)
         recheck_at = self.clock() + timedelta(seconds=HELD_RECHECK_S)
         outcomes = [
             Outcome(tuple(i), SUPPRESSED, error=why)
