@@ -5,7 +5,10 @@ peak RSS, beside the target and the figures before the import was made fast (on 
 machine wall-clock rates are noisy: the CPU seconds say more about what changed).
 
     .venv/bin/python benchmarks/import_wxr.py [--comments 200000] [--posts 5000]
-        [--postgres postgresql://postgres@127.0.0.1:5432/bench_import]
+        [--postgres postgresql://postgres@127.0.0.1:5432/bench_import] [--baseline DIR]
+
+`--baseline DIR` runs the same imports, in the same run, with the code of another checkout
+(say `git archive` of the commit before a change, unpacked in DIR), and prints the ratio.
 
 The PostgreSQL database given is emptied (its schema dropped) first: use a throwaway one
 (`createdb -h 127.0.0.1 -U postgres bench_import`), never a shared one.
@@ -88,13 +91,20 @@ def reset_postgres(url: str) -> None:
     asyncio.run(run())
 
 
-def run_import(wxr: Path, workdir: Path, database_url: str | None) -> tuple[float, float, int, str]:
+def run_import(
+    wxr: Path, workdir: Path, database_url: str | None, source: Path | None = None
+) -> tuple[float, float, int, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMMENTSVC_")}
     env.update(COMMENTSVC_DATA_DIR=str(workdir / "data"), COMMENTSVC_SECRET_KEY=SECRET)
     if database_url:
         env["COMMENTSVC_DATABASE_URL"] = database_url
+    cwd = source or Path(__file__).resolve().parent.parent  # `-m commentsvc` is found here
     subprocess.run(
-        [sys.executable, "-m", "commentsvc", "migrate"], env=env, check=True, capture_output=True
+        [sys.executable, "-m", "commentsvc", "migrate"],
+        env=env,
+        check=True,
+        capture_output=True,
+        cwd=cwd,
     )
     started = time.perf_counter()
     proc = subprocess.Popen(
@@ -102,6 +112,7 @@ def run_import(wxr: Path, workdir: Path, database_url: str | None) -> tuple[floa
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        cwd=cwd,
     )
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
@@ -117,6 +128,7 @@ def main() -> int:
     parser.add_argument("--comments", type=int, default=200_000)
     parser.add_argument("--posts", type=int, default=5_000)
     parser.add_argument("--postgres", default=None)
+    parser.add_argument("--baseline", type=Path, default=None, help="another checkout to compare")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
         work = Path(tmp)
@@ -130,26 +142,41 @@ def main() -> int:
         )
         targets: list[tuple[str, str | None]] = [("sqlite (embedded default)", None)]
         if args.postgres:
-            reset_postgres(args.postgres)
             targets.append(("postgresql", args.postgres))
         for name, url in targets:
-            elapsed, cpu, rss_mb, out = run_import(wxr, work / name.split()[0], url)
+            db = name.split()[0]
+            if url:
+                reset_postgres(url)
+            elapsed, cpu, rss_mb, out = run_import(wxr, work / db, url)
             rate = args.comments / elapsed
             print(
                 f"{name:28s} {rate:10,.0f} comments/s  {elapsed:6.1f} s  CPU {cpu:5.1f} s  "
                 f"peak RSS {rss_mb:,} MB (process start-up included)"
             )
-            before = BEFORE_PER_S.get((name.split()[0], args.comments))
             line = f"   target {TARGET_PER_S:,}/s into SQLite, peak RSS < {TARGET_RSS_MB} MB"
             if name.startswith("sqlite"):
                 verdict = "met" if rate >= TARGET_PER_S and rss_mb < TARGET_RSS_MB else "not met"
                 line += f" ({verdict}: {rate / TARGET_PER_S:.0%} of the rate)"
+            before = BEFORE_PER_S.get((db, args.comments))
             if before:
                 line += (
-                    f"; before: {before:,}/s, peak RSS {BEFORE_RSS_MB} MB ({rate / before:.1f}x)"
+                    f"; first version: {before:,}/s, peak RSS {BEFORE_RSS_MB} MB "
+                    f"({rate / before:.1f}x)"
                 )
             print(line)
             print("   " + out.strip().replace("\n", "\n   "))
+            if args.baseline:
+                if url:
+                    reset_postgres(url)
+                b_elapsed, b_cpu, b_rss, _ = run_import(
+                    wxr, work / f"{db}-baseline", url, args.baseline
+                )
+                b_rate = args.comments / b_elapsed
+                print(
+                    f"{'  baseline ' + str(args.baseline):28s} {b_rate:10,.0f} comments/s  "
+                    f"{b_elapsed:6.1f} s  CPU {b_cpu:5.1f} s  peak RSS {b_rss:,} MB  "
+                    f"(the change: {rate / b_rate:.2f}x the rate, {cpu / b_cpu:.0%} of the CPU)"
+                )
     return 0
 
 

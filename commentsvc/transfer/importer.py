@@ -37,6 +37,8 @@ BATCH_SIZE = 10_000  # comments per transaction
 SWITCH_INTERVAL = 0.0005  # seconds
 CACHE_LIMIT = 100_000  # remembered addresses (IP hashes, cleaned emails) before starting over
 ORPHAN = "replies whose parent is not in the file (imported as top-level)"
+_COMMENT, _FEEDBACK = Kind.COMMENT.value, Kind.FEEDBACK.value
+_APPROVED = Status.APPROVED.value
 
 
 @dataclass
@@ -229,7 +231,8 @@ class ImportEngine:
         status = c.status
         if self.moderate and status in (Status.APPROVED, Status.PENDING):
             status = Status.RECEIVED
-        self.summary.statuses[status.value] += 1
+        status_value = status.value
+        self.summary.statuses[status_value] += 1
         self.summary.threads.add(key)
         self._seen += 1
         if self.dry_run:
@@ -250,7 +253,7 @@ class ImportEngine:
                 "parent_id": parent[0] if parent else None,
                 "root_id": placed[1],
                 "depth": placed[2],
-                "kind": (Kind.FEEDBACK if c.anchor else Kind.COMMENT).value,
+                "kind": _FEEDBACK if c.anchor else _COMMENT,
                 "anchor": c.anchor,
                 "author_name": clean_name(c.author_name),
                 "author_email": email,
@@ -260,7 +263,7 @@ class ImportEngine:
                 "body_html": body_html,
                 "body_hash": body_fingerprint(body),
                 "honeypot": False,
-                "status": status.value,
+                "status": status_value,
                 "moderation": {"imported": {"format": self.fmt, "source_id": c.source_id}},
                 "votes_up": c.votes_up,
                 "votes_down": c.votes_down,
@@ -269,7 +272,7 @@ class ImportEngine:
                 "flags_reviewed": 0,
                 "created_at": c.created_at,
                 "edited_at": c.edited_at,
-                "first_approved_at": c.created_at if status is Status.APPROVED else None,
+                "first_approved_at": c.created_at if status_value == _APPROVED else None,
                 "notified_at": self.now,
                 "edit_token_hash": "",  # no edit token exists for an imported comment
                 "version": 1,
