@@ -2,10 +2,10 @@
 
 Each job lives in its own module and takes only what it uses: sites, policies
 and origins (`sites`), threads (`threads`), posting with group commit
-(`posting`), reading (`reading`), reader actions (`reader_actions`). This class
-builds them once (the runtime builds it) and applies every status change: a
-compare-and-set `Transition` from `lifecycle`, then the events readers see and
-the notifier's doorbell.
+(`posting`). This class builds those three (the runtime builds it, and beside
+it `reading.ThreadReader` and `reader_actions.ReaderActions`) and applies every
+status change: a compare-and-set `Transition` from `lifecycle`, then the events
+readers see and the notifier's doorbell.
 """
 
 from __future__ import annotations
