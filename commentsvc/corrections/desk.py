@@ -7,6 +7,7 @@ from commentsvc.clock import now_utc
 from commentsvc.corrections.mail import ReporterMail
 from commentsvc.corrections.reports import ACTIONS, Decision, NewReport
 from commentsvc.errors import NotFound
+from commentsvc.policy import Policy, PolicyError
 from commentsvc.store import Store
 from commentsvc.store.corrections import CorrectedPassage, Correction, CorrectionStatus
 from commentsvc.store.subscriptions import canonical_email
@@ -18,6 +19,20 @@ class CorrectionDesk:
     def __init__(self, store: Store, mail: ReporterMail | None = None) -> None:
         self.store = store
         self.mail = mail
+
+    async def _spam(self, site_id: str, report: NewReport, ip_hash: str) -> bool:
+        """The honeypot, the site's disallowed keys (WordPress semantics) or a ban."""
+        if report.honeypot:
+            return True
+        site = await self.store.sites.get(site_id)
+        try:
+            keys = Policy.from_json(site.policy if site else None).disallowed_keys
+        except PolicyError:  # a stored policy is checked when saved; never fail a report
+            keys = ()
+        texts = [report.note.casefold(), (report.email or "").casefold()]
+        if any(key.casefold() in text for key in keys if key for text in texts):
+            return True
+        return await self._banned(site_id, report, ip_hash)
 
     async def _banned(self, site_id: str, report: NewReport, ip_hash: str) -> bool:
         email = canonical_email(report.email) if report.email else ""
@@ -34,11 +49,11 @@ class CorrectionDesk:
     async def report(
         self, site_id: str, report: NewReport, ip_hash: str, user_agent: str
     ) -> Correction:
-        """Store a reader's report. A honeypot or a banned reporter is kept as spam, unseen."""
+        """Store a reader's report; spam (see `_spam`) is kept, unseen, and mails no one."""
         thread = await self.store.threads.ensure(
             site_id, report.thread, report.thread_url, report.thread_title
         )
-        spam = report.honeypot or await self._banned(site_id, report, ip_hash)
+        spam = await self._spam(site_id, report, ip_hash)
         email = canonical_email(report.email) if report.email else None
         if email and await self.store.subscriptions.is_suppressed(email):
             email = None  # an address that asked for no email gets none

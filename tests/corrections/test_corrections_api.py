@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
 from tests.moderators.helpers import moderator_token
-from tests.support import drain, live_client, make_settings
+from tests.support import drain, live_client, make_settings, runtime_of
 from tests.web.helpers import expect_problem
 
 Client = TestClient[Any, Any]
@@ -181,3 +181,16 @@ async def test_erasing_a_person_leaves_their_reports_without_them(client: Client
     [item] = (await reports(client, admin))["items"]
     assert item["reporter_email"] is None and item["ip_hash"] is None
     assert item["note"] == "The census says 24 million."
+
+
+async def test_disallowed_keys_and_bans_keep_a_report_off_the_desk(client: Client) -> None:
+    store = runtime_of(client).store
+    await store.sites.update("default", policy={"flood_max": 10_000, "disallowed_keys": ["casino"]})
+    runtime_of(client).service.forget_site("default")
+    await store.bans.add("default", "email", "banned@example.org")
+    assert (await report(client, note="Best CASINO bonus here")).status == 202
+    assert (await report(client, email="Banned@Example.org")).status == 202
+    assert (await report(client, note="A real error.")).status == 202
+    mod = await moderator_token(client, "desk@example.org")
+    items = (await reports(client, mod, "all"))["items"]
+    assert [i["note"] for i in items] == ["A real error."]
