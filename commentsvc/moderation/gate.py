@@ -99,9 +99,9 @@ def squeeze(text: str) -> str:
 
 
 _SEPARATORS = f" {_BREAK}"
-# Three or more one-character words in a row, one to three separators apart.
-_SPACED_RE = re.compile("[ \x0c][^ \x0c](?:[ \x0c]{1,6}[^ \x0c]){2,}[ \x0c]")
-_SPACED_BYTES_RE = re.compile(b"[ \x0c][^ \x0c](?:[ \x0c]{1,6}[^ \x0c]){2,}[ \x0c]")
+# Three or more one-character words in a row, one to ten separators apart.
+_SPACED_RE = re.compile("[ \x0c][^ \x0c](?:[ \x0c]{1,10}[^ \x0c]){2,}[ \x0c]")
+_SPACED_BYTES_RE = re.compile(b"[ \x0c][^ \x0c](?:[ \x0c]{1,10}[^ \x0c]){2,}[ \x0c]")
 _APOSTROPHE_RE = re.compile("'")
 _APOSTROPHE_BYTES_RE = re.compile(b"'")
 _MASK_RE = re.compile(r"[*#@%^~]")
@@ -109,6 +109,9 @@ _MASK_BYTES_RE = re.compile(rb"[*#@%^~]")
 # "!", "|" or "+" followed by a letter: inside a word ("sh!t", "sh!'t").
 _INNER_RE = re.compile(r"[!|+][!|+']*(?:[^\W_]|[@$*#])")
 _INNER_BYTES_RE = re.compile(rb"[!|+][!|+']*[A-Za-z0-9@$*#]")
+# A word ending in "+" ("shi+", "tw@+", "$h!+"): the matcher reads it as a t.
+_TRAILING_RE = re.compile(r"(?:[^\W_]|[@$*#])[!|]?\+[!|+]?(?![^\W_])")
+_TRAILING_BYTES_RE = re.compile(rb"[A-Za-z0-9@$*#][!|]?\+[!|+]?(?![A-Za-z0-9])")
 _STRETCH_RE = re.compile(r"([^\W\d_])\1\1")
 _SQUEEZE_RE = re.compile(r"([^\W\d_])\1+")
 _SQUEEZE_BYTES_RE = re.compile(rb"([a-z])\1+")
@@ -141,10 +144,12 @@ class Gate:
         pieces: Iterable[str] = (),
         doubled: Iterable[str] = (),
         joins: Iterable[str] = (),
+        split_pairs: Iterable[str] = (),
     ) -> None:
         """`doubled`: the words the matcher also reads with letters doubled; `joins`:
         what else two words next to each other may join to (a listed word with a
-        letter masked between them: "bas" + "ard")."""
+        letter masked between them: "bas" + "ard"); `split_pairs`: two everyday words
+        one space apart that the matcher joins ("who re")."""
         squeezed = {squeeze(skeleton(word)) for word in doubled} - {""}
         # ... and with a contraction ending ("ffucckeer't")
         squeezed |= {squeeze(word + skeleton(tail)) for word in squeezed for tail in CONTRACTIONS}
@@ -198,6 +203,8 @@ class Gate:
         self._partners_b = {t: frozenset(partners.get(t, ())) for t in self._triggers_b}
         self._singles_b = _ascii_bytes(self._singles)
         self._any_b = self._words_b | self._triggers_b | self._singles_b | self._pieces_b
+        self._split_pairs = tuple(sorted({skeleton(p) for p in split_pairs}))
+        self._split_pairs_b = tuple(p.encode() for p in self._split_pairs if p.isascii())
         self._joins = (self._words | {skeleton(j) for j in joins}) - {""}
         self._joins_b = _ascii_bytes(self._joins)
         self._key_res: dict[str, re.Pattern[str]] = {}
@@ -265,6 +272,9 @@ class Gate:
                 or (b"\n" in shape)
             ):
                 split = self._odd_gaps_bytes(data)
+        for pair in self._split_pairs_b:
+            if pair in skel:
+                split += _whole_places(skel, pair, _apostrophe_shift(data))
         if (
             not found
             and not stretched
@@ -308,6 +318,8 @@ class Gate:
             spelling.extend(m.span() for m in _MASK_BYTES_RE.finditer(data))
         if 12 in skel:
             spelling.extend(m.span() for m in _INNER_BYTES_RE.finditer(data))
+            if 43 in data:  # "+" after a word may be a t ("shi+", "tw@+")
+                spelling.extend(m.span() for m in _TRAILING_BYTES_RE.finditer(data))
         if stretched:
             if shift is None and apostrophes:
                 shift = _apostrophe_shift(data)
@@ -323,7 +335,12 @@ class Gate:
         """Around two words apart by a mask, a line break or spaces that join to a
         listed word or one with a letter or two masked ("bas_ard", "bulls⏎hit")."""
         windows = []
+        last_right = -1
         for m in _ODD_GAP_BYTES.finditer(data):
+            if m.start(1) == last_right:
+                # three pieces ("s.$'$.$", "mother-in-law"): the matcher may read two masks
+                windows.append((m.start(1), m.end(2)))
+            last_right = m.start(2)
             left = m.group(1).translate(_SKELETON_BYTES, b"'")
             right = m.group(2).translate(_SKELETON_BYTES, b"'")
             if left + right in self._joins_b:
@@ -408,12 +425,18 @@ class Gate:
         spelling: list[Window] = []
         pieces: list[Window] = []
         shift = _apostrophe_shift(view)
+        for pair in self._split_pairs:
+            if pair in skel:
+                pieces += _whole_places(skel, pair, shift)
         if emoji:
             if not self._joins.isdisjoint(map(str.__add__, tokens, tokens[1:])):
                 pieces += _pairs_joining(skel, self._joins, shift)
         elif _ODD_GAP.search(view) is not None:
+            last_right = -1
             for m in _ODD_GAP.finditer(view):
-                if skeleton(m.group(1)) + skeleton(m.group(2)) in self._joins:
+                chained = m.start(1) == last_right  # three pieces: see `_odd_gaps_bytes`
+                last_right = m.start(2)
+                if chained or skeleton(m.group(1)) + skeleton(m.group(2)) in self._joins:
                     pieces.append((m.start(1), m.end(2)))
         if not self._any.isdisjoint(tokens):
             found = self._any.intersection(tokens)
@@ -437,6 +460,8 @@ class Gate:
             spelling.extend(m.span() for m in _MASK_RE.finditer(view))
         if _BREAK in skel:
             spelling.extend(m.span() for m in _INNER_RE.finditer(view))
+            if "+" in view:
+                spelling.extend(m.span() for m in _TRAILING_RE.finditer(view))
         for form in {folded.plain, view}:
             for m in _STRETCH_RE.finditer(form.replace("'", "")):
                 spelling.append(_unshift(shift, m.start(), m.end()))
@@ -511,8 +536,8 @@ def _spaced_around(skel: bytes, singles: Iterable[bytes]) -> list[Window]:
     for at in sorted(places):
         if at < done:
             continue  # in a run already found
-        # a run through here starts at most two letters (and their gaps of up to 6) before
-        m = _SPACED_BYTES_RE.search(padded, max(0, at - 14), at + 17)
+        # a run through here starts at most two letters (and their gaps of up to 10) before
+        m = _SPACED_BYTES_RE.search(padded, max(0, at - 22), at + 25)
         if m is not None and m.start() <= at:
             m = _SPACED_BYTES_RE.match(padded, m.start())  # the whole run
             if m is not None:
@@ -550,6 +575,20 @@ _GAP_SHAPE = (
 _EMOJI_RE = re.compile("[\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff]")
 _TOKEN_SPAN_RE = re.compile(r"\S+")
 _TOKEN_SPAN_BYTES_RE = re.compile(rb"\S+")
+
+
+def _whole_places(skel: _T, needle: _T, shift: list[int] | None) -> list[Window]:
+    """Where `needle` stands in `skel` as whole words."""
+    found = []
+    at = skel.find(needle)
+    while at >= 0:
+        end = at + len(needle)
+        if (at == 0 or skel[at - 1 : at].isspace()) and (
+            end == len(skel) or skel[end : end + 1].isspace()
+        ):
+            found.append(_unshift(shift, at, end))
+        at = skel.find(needle, at + 1)
+    return found
 
 
 def _pieces_joining(

@@ -39,7 +39,8 @@ def gap_kind(gap: str) -> str | None:
     """The kind of gap between two words that may be one split word.
 
     "space" for one space; "break" for a line break, several spaces or an emoji
-    (nobody parts two words of a sentence that way); "mask" for one to three
+    (nobody parts two words of a sentence that way); "hyphenated" for a hyphen at
+    the end of a line (one word broken over two); "mask" for one to three
     symbols standing for letters or parting them ("b—tch"); None for anything else.
     """
     if not gap:
@@ -47,7 +48,7 @@ def gap_kind(gap: str) -> str | None:
     if len(gap) <= _MAX_MASK and all(c in MASK_CHARS for c in gap):
         return "mask"
     if gap[0] in "-‐" and gap[1:].isspace() and "\n" in gap:
-        return "break"  # a word hyphenated at a line break
+        return "hyphenated"  # a word hyphenated at a line break: one word
     if len(gap) > _MAX_GAP or gap.count("\n") > 2:
         return None
     emoji = False
@@ -56,8 +57,8 @@ def gap_kind(gap: str) -> str | None:
             if unicodedata.category(c) not in _EMOJI_CATEGORIES:
                 return None
             emoji = True
-    if emoji or "\n" in gap or "  " in gap:
-        return "break"
+    if "\n" in gap or "  " in gap or (emoji and not any(c.isspace() for c in gap)):
+        return "break"  # an emoji between spaces is a word of its own: "Jack 🙄 ass-kissing"
     return "space"
 
 

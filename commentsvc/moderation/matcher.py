@@ -32,6 +32,7 @@ from commentsvc.moderation.forms import (
     compound_fragments,
     doubled_forms,
     fragments,
+    is_strong,
     sound_forms,
     split_compound,
     undoubled_readings,
@@ -88,6 +89,7 @@ def default_words() -> tuple[str, ...]:
 EXTRA_WORDS = (
     "bollocks", "bollock", "bollox", "bugger", "minge", "pillock", "wazzock", "nonce",
     "dipshit", "asswipe", "arsewipe", "shitbag", "dickwad", "munter", "bint",
+    "asshat", "arsehat", "ffs", "wtaf", "fml", "stfu", "gtfo",
 )  # fmt: skip
 """Common English obscenities better-profanity's list leaves out (see docs/design-notes.md)."""
 
@@ -141,6 +143,8 @@ class WordMatcher:
         self._fuzzy = fuzzy
         """Sound-alike spellings ("phuk", "kunt"): only for a word that is not an English one."""
         extra: set[str] = set(fuzzy)
+        extra.update(form + end for form in fuzzy if len(form) >= 4 for end in "sz")
+        extra.update(key + "z" for key in plain if len(key) >= 4 and key.isalpha())
         for key in itertools.chain(plain, evasion):
             if key not in allowed_words and key.isalpha():
                 extra.update(doubled_forms(key))
@@ -158,13 +162,27 @@ class WordMatcher:
         # listed words with a letter or two left out where a mask stands between them.
         joins = {d for key in (*listed, *heads) if key.isalpha() for d in deletions(key)}
         joins = (joins | extra) - set(allowed_words)
-        extra = {form for form in extra if skeleton(form) not in common}
+        # (an everyday word's skeleton would send every comment down the slow path, but
+        # a form of the strongest words is rare enough: "bitchy", "shitty")
+        extra = {form for form in extra if skeleton(form) not in common or is_strong(form)}
         keys = {fold_lookalikes(key) for key in (*self._plain, *self._evasion)}
         keys.update(self._plain, self._evasion)
         # What `_lookup_extended` reads with letters doubled (`undoubled_readings`).
         doubled = set(itertools.chain(self._plain, self._fuzzy, self._evasion))
         doubled -= set(allowed_words)
-        self._gate = Gate(keys, list(phrases), extra, pieces, doubled, joins)
+        # The strongest words split in two everyday words, neither listed ("who re").
+        strong = {
+            (key[:cut], key[cut:])
+            for key in self._plain
+            if key.isalpha() and is_strong(self._plain[key])
+            for cut in range(1, len(key))
+        }
+        pairs = [
+            f"{a} {b}"
+            for a, b in strong
+            if is_everyday(a) and is_everyday(b) and a not in self._plain and b not in self._plain
+        ]
+        self._gate = Gate(keys, list(phrases), extra, pieces, doubled, joins, pairs)
 
     def __len__(self) -> int:
         return len(self._plain) + len(self._evasion) + sum(map(len, self._phrases.values()))
@@ -243,12 +261,21 @@ class WordMatcher:
         found: list[Match] = []
         plain = self._plain
         heads = self._phrases
+        broken = _broken_words(original, words, plain) if "\n" in original else frozenset()
         for index, word in enumerate(words):
             text = word.text
             if text in heads:
                 found.extend(self._match_phrases(original, words, index))
             if index + 1 < len(words):
                 found.extend(self._joins(original, words, index))
+            if index in broken:
+                continue  # half of a word hyphenated at a line break ("cock-⏎erel")
+            end = word.ends[-1]
+            if original[end : end + 1] in _TRAILING and text:
+                trailing = self._trailing_leet(original, word)
+                if trailing is not None:
+                    found.append(trailing)
+                    continue
             if not (word.obfuscated or word.alternatives or word.stretched):
                 entry = plain.get(text)
                 if entry is not None:
@@ -264,6 +291,19 @@ class WordMatcher:
         if len(found) > 1:
             found = _outermost(found)
         return found
+
+    def _trailing_leet(self, original: str, word: Word) -> Match | None:
+        """A listed word whose last letters are typed as "+", "!" or "|" after it, which
+        end a word in plain text ("tw@+", "$h!+", "shi+"): only with a "+" among them."""
+        end = word.ends[-1]
+        tail = _TRAILING_RE.match(original, end)
+        if tail is None or "+" not in tail.group():
+            return None
+        reading = word.text + tail.group().translate(_TRAILING_LETTERS)
+        entry = self._lookup(reading, True)
+        if entry is None or reading in self._allowed_words:
+            return None
+        return _match(original, entry, Span(word.starts[0], tail.end()))
 
     def _match_phrases(self, original: str, words: Sequence[Word], index: int) -> list[Match]:
         found = []
@@ -312,6 +352,11 @@ class WordMatcher:
         if is_english_word(text, 3.0):
             return None
         entry = self._fuzzy.get(text)
+        if entry is None and len(text) >= 5 and text[-1] in "sz":
+            # the plural of a sound-alike spelling, or a plural in "z" ("wankas", "wankerz")
+            entry = self._fuzzy.get(text[:-1])
+            if entry is None and text[-1] == "z":
+                entry = self._plain.get(text[:-1])
         if entry is not None:
             return entry, "fuzzy"
         for reading in undoubled_readings(text):
@@ -349,11 +394,16 @@ class WordMatcher:
                 joined += [r for t in texts for r in masked_readings(t, gap, right.text)]
             texts = joined
             parts = words[index : j + 1]
-            if not self._may_join(parts, kinds):
-                continue
+            if kind == "break" and "\n" in gap and _capitalised(original, right):
+                kinds[-1] = "space"  # a new line that starts a sentence: "the bell⏎End..."
+            mode = self._join_mode(parts, kinds)
+            if mode is None or (mode == "strong" and original[right.ends[-1] :][:1] == "-"):
+                continue  # "who re-sit": a prefix, not a piece
             span = Span(words[index].starts[0], right.ends[-1])
             for text in texts:
                 entry = self._plain.get(text) or self._evasion.get(text)
+                if mode == "strong" and (entry is None or not is_strong(entry)):
+                    continue
                 how = "joined"
                 if entry is None and WILDCARD in text:
                     entry = self._masked.entry(text, True, strict=True)
@@ -368,24 +418,29 @@ class WordMatcher:
                     break
         return found
 
-    def _may_join(self, parts: Sequence[Word], kinds: Sequence[str]) -> bool:
-        """Pieces that are not all everyday words ("pri ck", "tos ser"; not "hard on"),
-        pieces parted as no two words of a sentence are (a line break, an emoji, a
-        mask: "bell⏎end", "who💩re", "as%hole"), or a listed word with more of it
-        ("bull shit", "shit bag")."""
+    def _join_mode(self, parts: Sequence[Word], kinds: Sequence[str]) -> str | None:
+        """Whether pieces may join: "any" listed word for pieces that are not all everyday
+        words ("pri ck", "tos ser"), for pieces parted by a mask or a hyphen at a line
+        break ("as%hole", "bell-⏎end"), or for a listed word with more of it ("bull
+        shit", "dick head"); only the strongest listed words ("who re", "bulls⏎hit")
+        for everyday words apart by spaces or a line break, as "the pen⏎is" may be."""
         texts = [w.text for w in parts]
         if any(not is_everyday(t) and t not in self._plain for t in texts):
-            return True
-        if all(kind in ("break", "mask") for kind in kinds):
-            return True
+            return "any"
+        if all(kind in ("mask", "hyphenated") for kind in kinds):
+            return "any"
         listed = [t in self._plain for t in texts]
         # a listed word with more of it: "bull shit", "shit bag", "fuck-up"; not "tit is"
         least = 2 if "space" not in kinds else 3
-        return any(listed) and all(
+        if any(listed) and all(
             len(t) >= least and t not in INFLECTIONS
             for t, known in zip(texts, listed, strict=True)
             if not known
-        )
+        ):
+            return "any"
+        if "compound" in kinds:
+            return None  # "co-operate", "pen_is": two words
+        return "strong"
 
     def _match_inside(self, word: Word, original: str) -> list[Match]:
         """Listed words inside a spelled-out run ("a f u c k i n g" holds "fucking")."""
@@ -412,6 +467,9 @@ def _match(original: str, entry: str, span: Span, how: str = "listed") -> Match:
 
 
 _EXTENDED_READINGS = 16
+_TRAILING = frozenset("+!|")
+_TRAILING_RE = re.compile(r"[+!|]{1,2}(?![^\W_])")
+_TRAILING_LETTERS = str.maketrans("+!|", "tii")
 
 
 def _plain_word(word: str, start: int) -> Word:
@@ -559,6 +617,25 @@ def compile_matcher(
 ) -> WordMatcher:
     """The matcher for a site's list, compiled once per (additions, allowlist)."""
     return WordMatcher((*default_words(), *words_add), words_allow)
+
+
+def _broken_words(original: str, words: Sequence[Word], listed: dict[str, str]) -> frozenset[int]:
+    """The words that are halves of an English word hyphenated at a line break (one
+    that is not listed: "bell-⏎end" is "bellend")."""
+    broken: set[int] = set()
+    for i in range(len(words) - 1):
+        left, right = words[i], words[i + 1]
+        gap = original[left.ends[-1] : right.starts[0]]
+        joined = left.text + right.text
+        if gap_kind(gap) == "hyphenated" and is_english_word(joined, 1.0) and joined not in listed:
+            broken.update((i, i + 1))
+    return frozenset(broken)
+
+
+def _capitalised(original: str, word: Word) -> bool:
+    """Whether a word is typed with a capital and then lower case ("End", not "END")."""
+    typed = original[word.starts[0] : word.ends[-1]]
+    return typed[:1].isupper() and not typed.isupper()
 
 
 def _tail_may_join(tail: str, parts: Sequence[Word]) -> bool:

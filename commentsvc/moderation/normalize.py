@@ -48,7 +48,7 @@ _MASKS = "*#"
 CONTRACTIONS = frozenset({"s", "d", "ll", "re", "m", "t", "n"})
 """Endings after an apostrophe that are not part of the word ("shit's" is "shit")."""
 # Spelled-out letters: each a one-character word, at most this many characters apart.
-_SPELLED_GAP = 6
+_SPELLED_GAP = 10
 _SPELLED_MIN = 3
 
 # --- words ------------------------------------------------------------------
@@ -158,6 +158,8 @@ def words_in(folded: Folded, start: int = 0, end: int | None = None) -> list[Wor
         letters = contracted = False
         if "'" in plain[piece_start:piece_end]:
             positions, letters, contracted = _without_apostrophes(folded, piece_start, piece_end)
+            if not positions:
+                continue
         # Letters apart by apostrophes ("f'u'c'k") make a word, but only a whole one.
         word = _make_word(folded, positions, spelled=False, obfuscated=letters)
         if word is not None:

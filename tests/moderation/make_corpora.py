@@ -172,14 +172,113 @@ def offending(rng: random.Random) -> list[tuple[str, str]]:
     return rows
 
 
+# A second set, unlike the first: other words, other carriers, and each kind typed in
+# ways the first set does not use (two masks, other mask characters, other emoji,
+# Windows line breaks, tabs, other multi-symbol letters, other sound-alikes).
+PER_KIND_MORE = 30
+MORE_WORDS = [
+    "shitty", "bastards", "dickheads", "twats", "fuckers", "cunts", "wanking", "bitchy",
+    "pissing", "arsehole", "tossers", "whores", "sluts", "pricks", "bollocks", "bellends",
+    "shitbag", "knobheads", "motherfucking", "fuckwit", "douchebag", "asshat",
+]  # fmt: skip
+MORE_CARRIERS = [
+    "Honestly the planning officer is a {w}.",
+    "{w}! The bins were not collected again.",
+    "I cannot believe this {w} got re-elected",
+    "Tell the developers they are {w} and we will vote them out.",
+    "the chairman, what a {w}, resigned on Friday",
+    "You lot are {w}, the lot of you.",
+    "Replying to the {w} above: read the report first.",
+    "Another {w} column about parking fees.",
+    "why is every councillor such a {w}?",
+    "Our MP is a {w} and the hospital is still shut.",
+]
+MORE_MASKS = ["_", "-", "*", ".", "?", "~", "^", "%", "#", "=", "—", "–", "+", "/"]
+MORE_EMOJI = ["🤡", "🙈", "💀", "🤮", "✋", "🖕", "😤", "🤦"]
+MORE_MULTI = {"a": ["/\\", "/-\\"], "d": ["[)", "|]"], "k": ["|{", "|<"], "n": ["|\\|", "/\\/"],
+              "u": ["\\_/", "|_|"], "o": ["[]", "()"], "h": ["]-[", "}{"], "r": ["|?", "|2"],
+              "x": ["><"], "l": ["|_"], "m": ["|\\/|", "/\\/\\"], "b": ["|3"], "w": ["\\/\\/"]}  # fmt: skip
+MORE_LEET = {"a": ["4", "@", "/\\"], "e": ["3", "€"], "i": ["1", "!", "|"], "o": ["0", "()"],
+             "s": ["5", "$"], "t": ["7", "+"], "b": ["8", "|3"], "g": ["9", "6"],
+             "u": ["v", "|_|"], "h": ["#"]}  # fmt: skip
+MORE_SOUNDS = [("ck", "kk"), ("ck", "x"), ("s", "z"), ("er", "ah"), ("er", "uh"), ("y", "ee"),
+               ("itch", "yatch"), ("u", "oo"), ("ing", "n"), ("er", "ur")]  # fmt: skip
+
+
+def more_evasion(kind: str, w: str, rng: random.Random) -> str:
+    """`evasion`'s kinds, typed the other ways."""
+    if kind == "split_space":
+        return _split(w, rng, [" ", "   ", "\t"])
+    if kind == "split_line":
+        return _split(w, rng, ["\n ", " \n", "-\n", "\n\n", "\n\t"])
+    if kind == "split_emoji":
+        return _split(w, rng, [*MORE_EMOJI, rng.choice(MORE_EMOJI) * 2])
+    if kind == "wide_gaps":
+        return (" " * rng.randint(3, 8)).join(w)
+    if kind == "pipe_plus":
+        return rng.choice(["|", "+", "_", "."]).join(w)
+    if kind == "self_censor":
+        i = rng.randrange(1, len(w) - 1)
+        masks = rng.choice([1, 1, 2]) if len(w) >= 6 else 1
+        mask = rng.choice(MORE_MASKS)
+        return w[:i] + mask * masks + w[i + masks :]
+    if kind == "mixed_leet":
+        out = "".join(
+            rng.choice(MORE_LEET[c]) if c in MORE_LEET and rng.random() < 0.6 else c for c in w
+        )
+        return out if out != w else "".join(MORE_LEET.get(c, [c])[0] for c in w)
+    if kind == "multichar_leet":
+        spots = [i for i, c in enumerate(w) if c in MORE_MULTI]
+        for i in sorted(rng.sample(spots, k=min(len(spots), rng.choice([1, 2]))), reverse=True):
+            w = w[:i] + rng.choice(MORE_MULTI[w[i]]) + w[i + 1 :]
+        return w
+    if kind == "phonetic":
+        options = [(a, b) for a, b in MORE_SOUNDS if a in w]
+        if not options:
+            return w.replace("s", "z") if "s" in w else w + "z"
+        a, b = rng.choice(options)
+        return w.replace(a, b, 1)
+    if kind == "doubled":
+        return "".join(c * rng.choice([1, 2, 2, 3]) for c in w)
+    return evasion(kind, w, rng)
+
+
+def more_offending(rng: random.Random) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    for kind in KINDS:
+        seen: set[str] = set()
+        while len(seen) < PER_KIND_MORE:
+            carrier = rng.choice(MORE_CARRIERS)
+            if kind == "abbreviation":
+                typed = rng.choice(["fml", "FFS", "ffs", "stfu", "wtaf", "WTAF", "gtfo", "Ffs",
+                                    "FML", "s.t.f.u", "f.f.s", "w.t.a.f"])  # fmt: skip
+                carrier = rng.choice(["{w}, not again", "this is {w}", "{w} council!!",
+                                      "ugh {w}", "{w}... the bins"])  # fmt: skip
+            elif kind == "compound":
+                stem = rng.choice(["shit", "twat", "arse", "piss", "wank", "fuck", "dick", "cock",
+                                   "bitch", "prick", "cunt", "slut", "whore"])  # fmt: skip
+                tail = rng.choice(["stain", "wipe", "nugget", "weasel", "sack", "trumpet",
+                                   "goblin", "biscuit", "muncher", "wagon", "hammer", "pipe"])  # fmt: skip
+                typed = stem + rng.choice(["", "", "-", " "]) + tail
+            else:
+                typed = more_evasion(kind, rng.choice(MORE_WORDS + WORDS), rng)
+            line = carrier.format(w=typed)
+            if line not in seen:
+                seen.add(line)
+                rows.append((kind, line))
+    return rows
+
+
 if __name__ == "__main__":
     from tests.moderation.clean_corpus import clean
 
     rng = random.Random(SEED)
-    off = offending(rng)
+    off = offending(rng) + more_offending(random.Random(SEED + 2))
     (DATA / "evasions.tsv").write_text(
         "".join(f"{k}\t{t.replace(chr(10), '⏎')}\n" for k, t in off), encoding="utf-8"
     )
     rows = clean(random.Random(SEED + 1))
-    (DATA / "clean_traps.tsv").write_text("".join(f"{k}\t{t}\n" for k, t in rows), encoding="utf-8")
+    (DATA / "clean_traps.tsv").write_text(
+        "".join(f"{k}\t{t.replace(chr(10), '⏎')}\n" for k, t in rows), encoding="utf-8"
+    )
     print(len(off), "offending,", len(rows), "clean")

@@ -107,7 +107,7 @@ def test_spelled_out_letters_join(text: str) -> None:
 
 def test_spelled_out_letters_need_three_close_together() -> None:
     assert texts("a b") == ["a", "b"]
-    assert texts("f       u       c") == ["f", "u", "c"]  # too far apart (seven spaces)
+    assert texts("f           u           c") == ["f", "u", "c"]  # too far apart (eleven spaces)
     assert texts("1 2 3 go") == ["1", "2", "3", "go"]  # numbers stay numbers
     assert texts("what a f u c k i n g mess") == ["what", "afucking", "mess"]
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import collections
 
-import pytest
-
 from commentsvc.moderation.types import Item
 from commentsvc.moderation.word_stage import WordStage
 from tests.moderation.corpora import load_kinds
@@ -26,20 +24,13 @@ def test_the_corpora_are_large_and_labelled() -> None:
     assert len(load_kinds("clean_traps.tsv")) >= 1000
 
 
-@pytest.mark.xfail(reason="issue 11: recall 95.5% so far; doubled and self-censored kinds lag")
 def test_recall_on_evasions() -> None:
+    """Issue 11's goal: 99% of the evasions caught, and 95% of every kind."""
     rows = load_kinds("evasions.tsv")
     total: collections.Counter[str] = collections.Counter(k for k, _ in rows)
     caught: collections.Counter[str] = collections.Counter(k for k, t in rows if _flagged(t))
     assert sum(caught.values()) >= 0.99 * len(rows)
     assert all(caught[k] >= 0.95 * total[k] for k in total), {k: caught[k] for k in total}
-
-
-def test_recall_floor_on_evasions() -> None:
-    """What is reached today; the goal (99%, 95% per kind) is the xfail above."""
-    rows = load_kinds("evasions.tsv")
-    caught = sum(1 for _, t in rows if _flagged(t))
-    assert caught >= 0.95 * len(rows)
 
 
 def test_clean_comments_pass() -> None:
