@@ -110,4 +110,19 @@ def person_document(records: PersonRecords, now: datetime) -> dict[str, Any]:
             if records.suppression
             else None
         ),
+        "error_reports": [
+            {
+                "id": r.id,
+                "site": r.site_id,
+                "thread": {"key": r.thread_key, "title": r.thread_title, "url": r.thread_url},
+                "passage": r.anchor.to_json(),
+                "note": r.note,
+                "status": r.status.value,
+                "public_note": r.public_note,
+                "lang": r.lang,
+                "email_confirmed_at": rfc3339(r.email_confirmed_at),
+                "created_at": rfc3339(r.created_at),
+            }
+            for r in records.corrections
+        ],
     }

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commentsvc.models import Anchor
 from commentsvc.store.engine import Database
@@ -247,3 +248,9 @@ class CorrectionStore:
             )
             for r in rows
         ]
+
+
+async def reported_by(conn: AsyncConnection, email: str) -> list[Correction]:
+    """Every report left with this (canonical) address, oldest first: for data rights."""
+    query = _SELECT.where(corrections.c.reporter_email == email).order_by(corrections.c.id)
+    return [_from_row(r) for r in (await conn.execute(query)).mappings()]

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commentsvc.models import Comment, Status, Thread
+from commentsvc.store.corrections import Correction, reported_by
 from commentsvc.store.deliveries import Delivery, delivery_from_row
 from commentsvc.store.engine import Database
 from commentsvc.store.records import Transition, TransitionResult, comment_from_row, thread_from_row
@@ -50,6 +51,7 @@ class PersonRecords:
     deliveries: list[Delivery]
     threads: dict[int, Thread]
     suppression: tuple[str, datetime] | None = None
+    corrections: list[Correction] = field(default_factory=list)  # reports of an error
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +129,7 @@ class PeopleStore:
                     )
                 )
             ).first()
+            reports = await reported_by(conn, email)
             thread_ids = sorted({c.thread_id for c in own} | {s.thread_id for s in subs})
             found: dict[int, Thread] = {}
             for id_part in chunks(thread_ids):
@@ -140,6 +143,7 @@ class PeopleStore:
             deliveries=sent,
             threads=found,
             suppression=(suppressed[0], suppressed[1]) if suppressed else None,
+            corrections=reports,
         )
 
     async def erase(self, email: str, plan: Plan, scrub_note: NoteScrub) -> Erased:

@@ -194,3 +194,16 @@ async def test_disallowed_keys_and_bans_keep_a_report_off_the_desk(client: Clien
     mod = await moderator_token(client, "desk@example.org")
     items = (await reports(client, mod, "all"))["items"]
     assert [i["note"] for i in items] == ["A real error."]
+
+
+async def test_a_persons_data_export_holds_their_reports(client: Client) -> None:
+    assert (await report(client, email="Reader@Example.org")).status == 202
+    admin = await moderator_token(client, "admin@example.org", role="admin")
+    resp = await client.post(
+        "/api/v1/moderation/people/export", json={"email": "reader@example.org"}, headers=admin
+    )
+    assert resp.status == 200, await resp.text()
+    [item] = (await resp.json())["error_reports"]
+    assert item["note"] == "The census says 24 million."
+    assert item["passage"] == ANCHOR and item["thread"]["key"] == KEY
+    assert item["status"] == "open"

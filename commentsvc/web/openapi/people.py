@@ -109,6 +109,25 @@ PERSON_DATA: dict[str, Any] = {
             "type": ["object", "null"],
             "properties": {"reason": STR, "since": TIME},
         },
+        "error_reports": {
+            "type": "array",
+            "description": "Reports of an error in an article left with this address (issue 16)",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": INT,
+                    "site": STR,
+                    "thread": {"type": "object"},
+                    "passage": {"type": "object"},
+                    "note": STR,
+                    "status": STR,
+                    "public_note": STR,
+                    "lang": STR,
+                    "email_confirmed_at": NULL_TIME,
+                    "created_at": TIME,
+                },
+            },
+        },
     },
 }
 ERASED: dict[str, Any] = {
