@@ -99,7 +99,7 @@ class Messages:
     def build(self, rows: list[Delivery], batch: Batch) -> bytes:
         """The email for `rows` (one row, or a digest's rows)."""
         first = rows[0]
-        if first.template == Template.WEBHOOK_DISABLED:  # written in code, not from a catalogue
+        if first.template == Template.WEBHOOK_DISABLED:  # an admin's alert: the site's language
             unsubscribe = self._unsubscribe_row(first)
             return webhook_alert.compose(
                 self.composer, first, batch.site_of(first), unsubscribe, self.clock()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from commentsvc.models import Site
-from commentsvc.notify.compose import Composer, Rendered
+from commentsvc.notify.compose import Composer
 from commentsvc.store.deliveries import Delivery, Template
 
 TEMPLATE = Template.WEBHOOK_DISABLED
@@ -14,28 +14,20 @@ TEMPLATE = Template.WEBHOOK_DISABLED
 def compose(
     composer: Composer, row: Delivery, site: Site, unsubscribe_url: str, now: datetime
 ) -> bytes:
+    """The alert in the site's default language (admins get it as the site speaks)."""
     data = row.data
-    url = str(data.get("url", ""))
-    failures = int(data.get("failures", 0) or 0)
-    reason = str(data.get("reason", ""))
-    endpoint_id = int(data.get("endpoint_id", 0) or 0)
-    text = (
-        f"The webhook endpoint {endpoint_id} of {site.name} ({url}) failed {failures} times in "
-        f"a row and has been disabled. The last error: {reason}\n\n"
-        "Its deliveries wait and nothing is lost. Once the receiver works again, enable it:\n"
-        f"  commentsvc webhook enable {endpoint_id}\n"
-        'or PATCH /api/v1/sites/SITE/webhooks/ID with {"enabled": true}.\n'
-    )
-    html_text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    rendered = Rendered(
-        subject=f"Webhook disabled on {site.name}"[:200],
-        text=text,
-        html=f'<pre style="white-space:pre-wrap">{html_text}</pre>',
-    )
+    context = {
+        **composer.base_context(site, None, unsubscribe_url),
+        "url": str(data.get("url", "")),
+        "failures": int(data.get("failures", 0) or 0),
+        "reason": str(data.get("reason", "")),
+        "endpoint_id": int(data.get("endpoint_id", 0) or 0),
+    }
+    lang = composer.catalogues.site_default(site.id)
     return composer.message(
         site=site,
         recipient=row.recipient,
-        rendered=rendered,
+        rendered=composer.render(site.id, TEMPLATE.value, context, lang),
         message_id=composer.other_message_id(TEMPLATE, str(row.id), row.recipient),
         unsubscribe_url=unsubscribe_url,
         now=now,

@@ -18,7 +18,9 @@ from commentsvc.i18n import LANGUAGES, RTL
 from commentsvc.notify.compose import Composer, Rendered
 from tests.notify.test_compose import SITE, THREAD, comment, settings
 
-TEMPLATES = ("approved", "confirm", "digest", "mine", "moderators", "reply", "thread")
+TEMPLATES = (
+    "approved", "confirm", "digest", "mine", "moderators", "reply", "thread", "webhook_disabled"
+)  # fmt: skip
 LEFTOVER = re.compile(r"\{[a-z_]+\}|\{\{|\}\}|\{%")
 # Hostile user text in every header-bearing field: it must stay one line of the Subject.
 NAME = "Zoë =?utf-8?q?=0D=0ABcc:_x@y?= \u202eEve"
@@ -52,6 +54,13 @@ def contexts(composer: Composer, count: int) -> dict[str, dict[str, Any]]:
         },
         "reply": {**base, "comment": one, "parent": parent},
         "thread": {**base, "comment": one},
+        "webhook_disabled": {
+            **base,
+            "url": "https://hooks.example/in?a=1&b=<2>",
+            "failures": count,
+            "reason": "HTTP 500 from <server> & co",
+            "endpoint_id": count,
+        },
     }
 
 
