@@ -238,6 +238,7 @@ def run_all(base_url: str, seeds: Seeds) -> Report:
     return report
 
 
+@pytest.mark.timeout(300)  # one bounded run over every operation: ~60 s quiet, ~100 s loaded
 async def test_the_service_answers_what_its_description_says(client: Client) -> None:
     seeds = await seed(client)
     base_url = str(client.make_url("")).rstrip("/")
