@@ -24,6 +24,7 @@ says `WHOLE`): tests/moderation/test_matcher.py holds the gate to that.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import itertools
 import re
 from collections.abc import Iterable, Sequence
@@ -596,22 +597,30 @@ def _pieces_joining(
 ) -> list[Window]:
     """Around each piece of a listed word in `skel` (`found`) that joins with one or two
     words next to it to a listed word or a form of one ("pri ck", "s hit bag")."""
+    tokens = skel.split()
+    n = len(tokens)
+    empty = tokens[0][:0] if tokens else skel[:0]
+    hits: list[tuple[int, int]] = []
+    places = []
+    for piece in found:
+        at = -1
+        with contextlib.suppress(ValueError):
+            while True:
+                at = tokens.index(piece, at + 1)
+                places.append(at)
+    for i in places:
+        for a in range(max(0, i - 2), i + 1):
+            for b in range(max(a + 1, i), min(n, a + 3)):
+                if tokens[a] + tokens[a + 1] + (tokens[b] if b > a + 1 else empty) in joins:
+                    hits.append((a, b))
+    if not hits:
+        return []
     spans: list[re.Match[_T]] = list(
         _TOKEN_SPAN_BYTES_RE.finditer(skel)
         if isinstance(skel, bytes)
         else _TOKEN_SPAN_RE.finditer(skel)
     )
-    tokens = [m.group() for m in spans]
-    n = len(tokens)
-    windows = []
-    for i, token in enumerate(tokens):
-        if token not in found:
-            continue
-        for a in range(max(0, i - 2), i + 1):
-            for b in range(max(a + 1, i), min(n, a + 3)):
-                if tokens[a] + tokens[a + 1] + (tokens[b] if b > a + 1 else tokens[a][:0]) in joins:
-                    windows.append(_unshift(shift, spans[a].start(), spans[b].end()))
-    return windows
+    return [_unshift(shift, spans[a].start(), spans[b].end()) for a, b in hits]
 
 
 def _pairs_joining(skel: _T, joins: frozenset[_T], shift: list[int] | None) -> list[Window]:
