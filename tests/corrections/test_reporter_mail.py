@@ -118,6 +118,10 @@ async def test_one_click_on_the_link_stops_all_email(client: Client) -> None:
     [confirm] = mails(client)
     unsubscribe = re.search(r"<([^>]+)>", str(confirm["List-Unsubscribe"]))
     assert unsubscribe is not None
+    offer = await client.get(urlsplit(unsubscribe.group(1)).path)
+    html = await offer.text()
+    assert offer.status == 200 and "Never email this address again" in html
+    assert "Yes, tell me" not in html  # the stop link never confirms
     resp = await client.post(
         urlsplit(unsubscribe.group(1)).path, data={"List-Unsubscribe": "One-Click"}
     )

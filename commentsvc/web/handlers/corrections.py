@@ -212,9 +212,9 @@ async def confirm_page(request: web.Request) -> web.Response:
     if read is None:
         return _page(request, "invalid", None, status=404)
     purpose, found = read
-    if purpose != CONFIRM or found.email_confirmed_at is not None:
-        return _page(request, "confirmed" if found.email_confirmed_at else "confirm", found)
-    return _page(request, "confirm", found)
+    if purpose != CONFIRM:  # the List-Unsubscribe link: only the offer to stop all mail
+        return _page(request, "offer", found)
+    return _page(request, "confirmed" if found.email_confirmed_at else "confirm", found)
 
 
 async def confirm(request: web.Request) -> web.Response:
