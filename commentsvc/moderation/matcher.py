@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import bisect
 import functools
-import importlib.resources
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from commentsvc.models import Span
@@ -51,14 +50,31 @@ from commentsvc.moderation.normalize import (
     Normalized,
     Word,
     expand,
-    normalize,
     words_in,
 )
-from commentsvc.moderation.ordinary import inflections
 from commentsvc.moderation.vocab import is_english_word
+from commentsvc.moderation.wordlist import (
+    EXTRA_WORDS,
+    allowed,
+    default_words,
+    entries,
+    plurals,
+    with_variants,
+)
+from commentsvc.moderation.wordlist import (
+    readings as word_readings,
+)
 
-_MAX_READINGS = 256
-"""Readings tried for one word (ambiguous leet and stretched letters multiply)."""
+__all__ = [
+    "EXTRA_WORDS",
+    "Match",
+    "WordMatcher",
+    "censor",
+    "compile_matcher",
+    "default_words",
+    "find",
+]
+
 _MIN_SUBWORD = 3
 """Shortest listed word looked for inside a spelled-out run ("a f u c k i n g")."""
 
@@ -77,34 +93,17 @@ class Match(NamedTuple):
     "compound" ("shitbag") or "joined" (split by spaces, emoji or a mask: "pri ck")."""
 
 
-@functools.cache
-def default_words() -> tuple[str, ...]:
-    """better-profanity's word list, read from the installed package."""
-    resource = importlib.resources.files("better_profanity").joinpath("profanity_wordlist.txt")
-    lines = resource.read_text(encoding="utf-8").splitlines()
-    listed = (line.strip() for line in lines if line.strip())
-    return tuple(dict.fromkeys((*listed, *EXTRA_WORDS)))
-
-
-EXTRA_WORDS = (
-    "bollocks", "bollock", "bollox", "bugger", "minge", "pillock", "wazzock", "nonce",
-    "dipshit", "asswipe", "arsewipe", "shitbag", "dickwad", "munter", "bint",
-    "asshat", "arsehat", "ffs", "wtaf", "fml", "stfu", "gtfo",
-)  # fmt: skip
-"""Common English obscenities better-profanity's list leaves out (see docs/design-notes.md)."""
-
-
 class WordMatcher:
     """A compiled word list: finds listed words in comment text."""
 
     def __init__(self, words: Iterable[str], allow: Iterable[str] = ()) -> None:
-        allowed_words, allowed_phrases = _allowed(allow)
-        plain, evasion, phrases = _entries(words, allowed_phrases)
-        self._plain = _with_variants(_plurals(plain), allowed_words)
+        allowed_words, allowed_phrases = allowed(allow)
+        plain, evasion, phrases = entries(words, allowed_phrases)
+        self._plain = with_variants(plurals(plain), allowed_words)
         """Normalized word -> listed entry, for any word."""
         self._evasion = {
             key: entry
-            for key, entry in _with_variants(evasion, allowed_words).items()
+            for key, entry in with_variants(evasion, allowed_words).items()
             if key not in self._plain
         }
         """Keys of leet entries ("s0b"): only for words typed with leet, masks or spacing."""
@@ -129,7 +128,7 @@ class WordMatcher:
         }
         self._heads = heads
         """Listed words that may start a compound ("shit" in "shitbag")."""
-        listed = {k: e for k, e in _plurals(plain).items() if k not in allowed_words}
+        listed = {k: e for k, e in plurals(plain).items() if k not in allowed_words}
         self._masked = MaskedIndex(
             listed, {k: e for k, e in evasion.items() if k not in allowed_words}, heads, rank
         )
@@ -326,7 +325,7 @@ class WordMatcher:
         return entry
 
     def _match_obfuscated(self, word: Word, original: str) -> list[Match]:
-        readings = list(_readings(word))
+        readings = list(word_readings(word))
         if not self._allowed_words.isdisjoint(readings):
             return []  # an allowed word typed stretched or in leet ("helllo", "he11")
         for reading in readings:
@@ -477,66 +476,6 @@ def _plain_word(word: str, start: int) -> Word:
     return Word(word, range(start, start + len(word)), range(start + 1, start + len(word) + 1))
 
 
-def _allowed(allow: Iterable[str]) -> tuple[set[str], set[tuple[str, ...]]]:
-    """The allowlist as normalized words and phrases."""
-    words: set[str] = set()
-    phrases: set[tuple[str, ...]] = set()
-    for entry in allow:
-        parts = tuple(w.text for w in normalize(entry).words)
-        if len(parts) == 1:
-            for form in inflections(parts[0]):
-                words.add(form)
-                words.add(fold_lookalikes(form))
-        elif parts:
-            phrases.add(parts)
-    return words, phrases
-
-
-def _entries(
-    words: Iterable[str], allowed_phrases: set[tuple[str, ...]]
-) -> tuple[dict[str, str], dict[str, str], dict[tuple[str, ...], str]]:
-    """Sort list entries into plain words, leet spellings and phrases, keyed normalized."""
-    plain: dict[str, str] = {}
-    phrases: dict[tuple[str, ...], str] = {}
-    leet: list[tuple[tuple[str, ...], str]] = []
-    for entry in words:
-        kind, keys = _parse_entry(entry)
-        if kind == "phrase":
-            if keys not in allowed_phrases:
-                phrases.setdefault(keys, entry)
-        elif kind == "leet":
-            leet.append((keys, entry))
-        elif kind == "plain":
-            plain.setdefault(keys[0], entry)
-    evasion: dict[str, str] = {}
-    for readings, entry in leet:
-        # "he11" is "hell": prefer the reading that is a plain listed word.
-        evasion.setdefault(next((r for r in readings if r in plain), readings[0]), entry)
-    return plain, evasion, phrases
-
-
-@functools.lru_cache(maxsize=8192)
-def _parse_entry(entry: str) -> tuple[str, tuple[str, ...]]:
-    """("plain", (key,)), ("leet", readings), ("phrase", parts) or ("none", ())."""
-    # In a listed word a "+" is a t even at the end ("shi+"), where typed text ends a word.
-    words = normalize(entry.replace("+", "t") if "+" in entry else entry).words
-    if len(words) > 1:
-        return "phrase", tuple(w.text for w in words)
-    if not words:
-        return "none", ()
-    word = words[0]
-    if word.stretched:
-        # A listed word typed stretched ("xxx", "booooobs") is listed as it is.
-        return "plain", ("".join(c for c in entry.casefold() if not c.isspace()),)
-    if word.obfuscated or not all(c.isalpha() or c in " -" for c in entry):
-        # "s0b", "s-o-b", "sh!t": these match only a word typed the same tricky way,
-        # so a leet entry never turns a plain word ("sob") into a listed one.
-        if len(word.text) < 3:
-            return "none", ()
-        return "leet", tuple(_readings(word))
-    return "plain", (word.text,)
-
-
 def _merge(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for start, end in sorted(ranges):
@@ -557,58 +496,6 @@ def _outermost(found: list[Match]) -> list[Match]:
             continue
         kept.append(match)
     return kept
-
-
-def _readings(word: Word) -> Iterator[str]:
-    """Every reading of a word: ambiguous leet letters and stretched letters tried both ways."""
-    text = word.text
-    if not word.alternatives and not word.stretched:
-        yield text
-        return
-    choices: list[tuple[str, ...]] = [(c,) for c in text]
-    for i, letters in word.alternatives:
-        choices[i] = (text[i], *letters)
-    for i, typed in word.stretched:
-        # "fuuuck" is "fuck", "asssss" is "ass", and "xxx" may be meant as typed
-        choices[i] = tuple(c * n for n in dict.fromkeys((1, 2, typed)) for c in choices[i])
-    yield from itertools.islice(map("".join, itertools.product(*choices)), _MAX_READINGS)
-
-
-def _plurals(keys: dict[str, str]) -> dict[str, str]:
-    """`keys` plus the plural of each listed word ("dicks", "bastards", "bitches").
-
-    Not for short words or words ending in -s, -o or -ing, whose plurals are often
-    other words ("lens", "Lesbos", "Cummings").
-    """
-    out = dict(keys)
-    for key, entry in keys.items():
-        if len(key) < 4 or key.endswith(("s", "o", "ing")) or not key.isalpha():
-            continue
-        out.setdefault(key + "s", entry)
-        if key.endswith(("ch", "sh", "x", "z")):
-            out.setdefault(key + "es", entry)
-    return out
-
-
-# Letters better-profanity lets stand in for others in a listed word.
-_LETTER_VARIANTS = {"i": "il", "u": "uv", "v": "vu"}
-
-
-def _with_variants(keys: dict[str, str], allowed: set[str]) -> dict[str, str]:
-    """`keys` plus each key with i written as l and u and v swapped ("shlt", "fvck")."""
-    out: dict[str, str] = {}
-    for key, entry in keys.items():
-        if key in allowed:
-            continue
-        out.setdefault(key, entry)
-        if not any(c in _LETTER_VARIANTS for c in key):
-            continue
-        choices = [_LETTER_VARIANTS.get(c, c) for c in key]
-        for combo in itertools.islice(itertools.product(*choices), _MAX_READINGS):
-            variant = "".join(combo)
-            if variant not in allowed:
-                out.setdefault(variant, entry)
-    return out
 
 
 @functools.lru_cache(maxsize=256)
