@@ -163,8 +163,34 @@ def words_in(folded: Folded, start: int = 0, end: int | None = None) -> list[Wor
         # Letters apart by apostrophes ("f'u'c'k") make a word, but only a whole one.
         word = _make_word(folded, positions, spelled=False, obfuscated=letters)
         if word is not None:
-            words.append(word._replace(contracted=True) if contracted else word)
+            if contracted:
+                word = word._replace(contracted=True)
+            if (
+                plain[piece_start - 1 : piece_start] == "'"
+                or plain[piece_end : piece_end + 1] == "'"
+            ):
+                word = _over_fillers(folded, word, piece_start, piece_end)
+            words.append(word)
     return words
+
+
+def _over_fillers(folded: Folded, word: Word, start: int, end: int) -> Word:
+    """The word's span widened over the rest of a multi-symbol letter at either end
+    ("/-\\ss" is "''ass": the mask must cover "/-\\" too)."""
+    plain = folded.plain
+    first, last = start, end
+    while first > 0 and plain[first - 1] == "'" and not _typed_apostrophe(folded, first - 1):
+        first -= 1
+    while last < len(plain) and plain[last] == "'" and not _typed_apostrophe(folded, last):
+        last += 1
+    if first == start and last == end:
+        return word
+    starts, ends = list(word.starts), list(word.ends)
+    if first < start:
+        starts[0] = first if folded.starts is None else folded.starts[first]
+    if last > end:
+        ends[-1] = last if folded.ends is None else folded.ends[last - 1]
+    return word._replace(starts=tuple(starts), ends=tuple(ends))
 
 
 def _without_apostrophes(folded: Folded, start: int, end: int) -> tuple[list[int], bool, bool]:

@@ -223,3 +223,41 @@ def test_everything_better_profanity_flags_we_flag() -> None:
         text for text, flagged in zip(sample, flags, strict=True) if flagged and not find(text)
     ]
     assert missed == []
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "typed"),
+    [
+        ("what a bas_ard", "bastard", "bas_ard"),
+        ("stop being a to-ser", "tosser", "to-ser"),
+        ("shut up, dic~head", "dickhead", "dic~head"),
+        ("read it, you w*nkers", "wanker", "w*nkers"),
+        ("a total tw*tface", "twat", "tw*tface"),
+        ("an utter ba__ard", "bastard", "ba__ard"),
+        ("the mayor is a lying pisse|)", "pissed", "pisse|)"),
+        ("you /-\\ss", "ass", "/-\\ss"),
+        ("another tw@+ again", "twat", "tw@+"),
+        ("this is bulls\nhit", "bullshit", "bulls\nhit"),
+        ("stop being a who re here", "whore", "who re"),
+        ("a right bell-\nend", "bellend", "bell-\nend"),
+        ("a total who💩re", "whore", "who💩re"),
+    ],
+)
+def test_masks_splits_and_multi_symbol_letters(text: str, word: str, typed: str) -> None:
+    assert found(text) == [(word, typed)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The co-operative is closing and pupils can re-sit in August.",
+        "The column pen_is_mightier and x_cum are in the export.",
+        "The pen\nis mightier than the sword.",
+        "The cock-\nerel wakes us at five.",
+        "I rang the bell\n\nEnd of story.",
+        "The pen 🖊 is on the desk, as-is.",
+        "Who\nRe-elected this lot?",
+    ],
+)
+def test_ordinary_compounds_and_wrapped_lines_pass(text: str) -> None:
+    assert found(text) == []
