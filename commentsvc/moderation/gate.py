@@ -77,7 +77,7 @@ def _skeleton_map() -> dict[str, str]:
         table[ch] = ch.lower() if ch.isalnum() else " "
     table.update(
         {"l": "i", "L": "i", "I": "i", "v": "u", "V": "u", "0": "o", "1": "i", "3": "e",
-         "4": "a", "5": "s", "7": "t", "8": "b", "$": "s",
+         "4": "a", "5": "s", "7": "t", "8": "b", "6": "g", "9": "g", "$": "s",
          "*": MARK, "#": MARK, "@": MARK, "%": MARK, "^": MARK, "~": MARK,
          "!": _BREAK, "|": _BREAK, "+": _BREAK}
     )  # fmt: skip

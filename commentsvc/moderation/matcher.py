@@ -298,11 +298,16 @@ class WordMatcher:
         tail = _TRAILING_RE.match(original, end)
         if tail is None or "+" not in tail.group():
             return None
-        reading = word.text + tail.group().translate(_TRAILING_LETTERS)
-        entry = self._lookup(reading, True)
-        if entry is None or reading in self._allowed_words:
-            return None
-        return _match(original, entry, Span(word.starts[0], tail.end()))
+        typed = tail.group()
+        # "as5h4+!": the "+" a t, the "!" the end of a sentence
+        for cut in range(len(typed), 0, -1):
+            if "+" not in typed[:cut]:
+                break
+            reading = word.text + typed[:cut].translate(_TRAILING_LETTERS)
+            entry = self._lookup(reading, True)
+            if entry is not None and reading not in self._allowed_words:
+                return _match(original, entry, Span(word.starts[0], end + cut))
+        return None
 
     def _match_phrases(self, original: str, words: Sequence[Word], index: int) -> list[Match]:
         found = []

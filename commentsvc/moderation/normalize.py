@@ -29,7 +29,7 @@ _LATIN_RE = re.compile(r"[A-Za-z]")
 
 # Leet: the first reading of each character, and the other letters it may stand for.
 _LEET = str.maketrans(
-    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b",
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "6": "g", "9": "g",
      "@": "a", "$": "s", "!": "i", "|": "i", "+": "t", "#": "*"}
 )  # fmt: skip
 _LEET_ALTERNATIVES = {"1": "l", "|": "l", "!": "l", "@": "o"}
