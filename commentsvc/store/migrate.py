@@ -11,10 +11,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.schema import CreateIndex
 
 from commentsvc.clock import now_utc
 from commentsvc.store.engine import Database
 from commentsvc.store.tables import sites
+from commentsvc.store.transfer_sqlite import bulk_indexes
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 DEFAULT_SITE = "default"
@@ -78,9 +80,17 @@ async def schema_problem(db: Database) -> str | None:
 
 
 async def migrate(db: Database) -> str:
-    """Upgrade to head; return the revision now in place."""
+    """Upgrade to head; return the revision now in place.
+
+    Also builds any secondary index an import into an empty database dropped and did
+    not live to build again (it was killed): cheap when they are all there, and the
+    service never runs for long without them (`serve` migrates at start).
+    """
     async with db.write() as conn:
         await conn.run_sync(_upgrade)
+    async with db.write() as conn:
+        for index in bulk_indexes():
+            await conn.execute(CreateIndex(index, if_not_exists=True))
     async with db.write() as conn:
         exists = await conn.scalar(sa.select(sites.c.id).where(sites.c.id == DEFAULT_SITE))
         if exists is None:

@@ -43,6 +43,14 @@ async def test_same_file_twice_changes_nothing(settings: Settings, tmp_path: Pat
     assert before["threads"][0][1] == 30
 
 
+def _indexes(db: Path) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+    return sorted(name for (name,) in rows)
+
+
 def test_killed_import_finishes_on_rerun(tmp_path: Path) -> None:
     path = big_wxr(tmp_path / "wp.xml", posts=40, per_post=100)
     env = service_env(tmp_path / "killed")
@@ -83,6 +91,17 @@ def test_killed_import_finishes_on_rerun(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         partial = conn.execute("SELECT count(*) FROM comments").fetchone()[0]
     assert 0 < partial < 4000
+    # The kill left the bulk indexes dropped; `migrate` (which `serve` runs at start)
+    # builds them again, so the service never runs long without them.
+    again = subprocess.run(
+        [sys.executable, "-m", "commentsvc", "migrate"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert again.returncode == 0, again.stderr
+    after_migrate = _indexes(db)
     rerun = subprocess.run(
         [sys.executable, "-m", "commentsvc", "import", "wordpress", str(path)],
         env=env,
@@ -108,3 +127,8 @@ def test_killed_import_finishes_on_rerun(tmp_path: Path) -> None:
     want = _rows(tmp_path / "clean" / "data" / "commentsvc.sqlite3")
     assert len(got["comments"]) == 4000
     assert got == want
+    assert (
+        after_migrate
+        == _indexes(db)
+        == _indexes(tmp_path / "clean" / "data" / "commentsvc.sqlite3")
+    )
