@@ -11,6 +11,7 @@ from commentsvc.policy import Policy, PolicyError
 from commentsvc.store import Store
 from commentsvc.store.corrections import CorrectedPassage, Correction, CorrectionStatus
 from commentsvc.store.subscriptions import canonical_email
+from commentsvc.validation import is_plain_int
 
 
 class CorrectionDesk:
@@ -76,7 +77,7 @@ class CorrectionDesk:
     async def load(self, who: Principal, correction_id: str) -> Correction:
         """A report this moderator may see: 404 for an unknown id, 403 for another site's."""
         found = None
-        if correction_id.isdigit() and len(correction_id) <= 9:
+        if is_plain_int(correction_id) and len(correction_id) <= 9:  # "²" is isdigit()
             found = await self.store.corrections.get(int(correction_id))
         if found is None:
             raise NotFound("no such correction report")

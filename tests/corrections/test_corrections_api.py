@@ -157,6 +157,31 @@ async def test_the_desk_needs_a_moderator(client: Client) -> None:
     await expect_problem(resp, 404)
 
 
+async def test_a_cursor_past_any_id_is_a_400_not_a_500(client: Client) -> None:
+    mod = await moderator_token(client, "desk@example.org")
+    for cursor in ("999999999999", "4294967296", "x1"):
+        resp = await client.get(
+            "/api/v1/moderation/corrections", params={"cursor": cursor}, headers=mod
+        )
+        await expect_problem(resp, 400)  # int4 ids on PostgreSQL: this overflowed (500)
+    resp = await client.get(
+        "/api/v1/moderation/corrections", params={"cursor": "999999999"}, headers=mod
+    )
+    assert resp.status == 200 and (await resp.json())["items"] == []
+
+
+async def test_a_report_id_that_is_not_ascii_digits_is_a_404(client: Client) -> None:
+    assert (await report(client)).status == 202
+    mod = await moderator_token(client, "desk@example.org")
+    for ref in ("%C2%B2", "%D9%A1", "1%20"):  # ² made int() raise (500); Arabic one read as 1
+        resp = await client.post(
+            f"/api/v1/moderation/corrections/{ref}/decision",
+            json={"action": "correct"},
+            headers=mod,
+        )
+        await expect_problem(resp, 404)
+
+
 async def test_reports_are_rate_limited_per_address(
     tmp_path: Path, sqlite_url: str, redis_url: str, redis: aioredis.Redis
 ) -> None:

@@ -119,7 +119,8 @@ async def list_reports(request: web.Request, who: Principal) -> web.Response:
     if status not in STATUSES:
         raise BadRequest("query parameter 'status' must be one of " + ", ".join(STATUSES))
     cursor = query_param(request, "cursor", "", 12)
-    if cursor and not is_plain_int(cursor):
+    # Ids are 32-bit on PostgreSQL: a longer number was never given, and would overflow (500).
+    if cursor and (not is_plain_int(cursor) or len(cursor) > 9):
         raise BadRequest("query parameter 'cursor' is not one this API gave")
     limit_n = 50
     desk = request.app[CORRECTIONS]
