@@ -217,7 +217,9 @@ def _overrides(path: Path, lang: str) -> dict[str, Message]:
                 "i18n override %s: %r ignored (plural forms differ from English)", path, key
             )
             continue
-        if placeholders(value) - placeholders(english[key]) - {"count"}:
+        # Only a plural is always given its count: a sentence gets just English's placeholders.
+        counted = {"count"} if isinstance(english[key], dict) else set()
+        if placeholders(value) - placeholders(english[key]) - counted:
             log.warning("i18n override %s: %r ignored (placeholders differ)", path, key)
             continue
         out[key] = value

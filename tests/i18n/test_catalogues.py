@@ -108,3 +108,16 @@ def test_a_site_overrides_a_message_and_bad_overrides_are_ignored(tmp_path) -> N
     assert de.text("w.reply_to", name="Ann") == "Antwort an Ann"
     assert cats.get("other", "de").text("w.heading") == "Kommentare"
     assert cats.get("news", "xx").lang == "en"
+
+
+def test_an_override_may_not_add_a_count_to_a_sentence_without_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "i18n" / "news"
+    folder.mkdir(parents=True)
+    (folder / "de.json").write_text(
+        json.dumps({"w.heading": "{count} Leserbriefe", "w.closed": "Geschlossen"}),
+        encoding="utf-8",
+    )
+    de = Catalogues(tmp_path).get("news", "de")
+    # `{count}` in a sentence English has without one: nothing passes a count (KeyError, 500)
+    assert de.text("w.heading") == shipped("de")["w.heading"]
+    assert de.text("w.closed") == "Geschlossen"
