@@ -19,11 +19,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from commentsvc.corrections import links as correction_links
+from commentsvc.corrections.links import CONFIRM, STOP
 from commentsvc.models import Comment, Site, Status, Thread
 from commentsvc.notify import mine
 from commentsvc.notify.compose import Composer, excerpt, html_to_text
 from commentsvc.notify.tokens import CONFIRM_TTL_S, Tokens
 from commentsvc.policy import policy_of
+from commentsvc.store.corrections import Correction
 from commentsvc.store.deliveries import Delivery, Template
 from commentsvc.store.subscriptions import Subscription
 from commentsvc.webhooks import alert as webhook_alert
@@ -45,6 +48,7 @@ class Batch:
     suppressed: set[str] = field(default_factory=set)
     threads: dict[int, Thread] = field(default_factory=dict)
     sites: dict[str, Site] = field(default_factory=dict)
+    corrections: dict[int, Correction] = field(default_factory=dict)  # reporters' mail
     lease: Lease | None = None
     turns: dict[str, asyncio.Lock] = field(default_factory=dict)
 
@@ -94,6 +98,8 @@ class Messages:
             Template.CONFIRM: self._confirm,
             Template.MODERATORS: self._moderators,
             Template.MINE: self._mine,
+            Template.CORRECTION_CONFIRM: self._correction,
+            Template.CORRECTED: self._correction,
         }
 
     def build(self, rows: list[Delivery], batch: Batch) -> bytes:
@@ -124,10 +130,14 @@ class Messages:
         )
 
     def _language(self, row: Delivery, draft: Draft, batch: Batch) -> str:
-        """The reader's language when their subscription has one, else the site's default."""
+        """The reader's language when their subscription (or report) has one, else the
+        site's default."""
         sub = batch.subscriptions.get(row.subscription_id or 0)
         if sub is not None and sub.lang:
             return sub.lang
+        report = batch.corrections.get(int(row.data.get("correction", 0) or 0))
+        if report is not None and report.lang:
+            return report.lang
         return self.composer.catalogues.site_default(draft.site.id)
 
     # ----- the drafts, one per template -------------------------------------------------
@@ -249,6 +259,29 @@ class Messages:
             Template.MINE,
             self.composer.other_message_id(Template.MINE, str(row.id), row.recipient),
             lambda context: mine.context(self.composer, self.person_links, row),
+        )
+
+    def _correction(self, rows: list[Delivery], batch: Batch) -> Draft:
+        """A reporter's mail: confirm the address, or "your report led to a correction"."""
+        row = rows[0]
+        report = batch.corrections[int(row.data["correction"])]
+        keys = self.tokens.keys
+
+        def additions(context: dict[str, Any]) -> dict[str, Any]:
+            if row.template == Template.CORRECTION_CONFIRM:
+                return {
+                    "confirm_url": correction_links.link(keys, self.public_url, CONFIRM, report)
+                }
+            quote = report.anchor.quote or report.anchor.block
+            return {"quote": quote, "public_note": report.public_note}
+
+        return Draft(
+            batch.site_of(row),
+            batch.threads.get(report.thread_id),
+            correction_links.link(keys, self.public_url, STOP, report),
+            row.template,
+            self.composer.other_message_id(row.template, str(report.id), row.recipient),
+            additions,
         )
 
     # ----- shared pieces ------------------------------------------------------------------

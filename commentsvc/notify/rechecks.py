@@ -11,12 +11,15 @@ from datetime import datetime, timedelta
 from commentsvc.models import Site, Status
 from commentsvc.notify.messages import Batch
 from commentsvc.store import Store
-from commentsvc.store.deliveries import APPROVED, CONFIRM, REPLY, THREAD, Delivery
+from commentsvc.store.deliveries import APPROVED, CONFIRM, REPLY, THREAD, Delivery, Template
 from commentsvc.store.subscriptions import Subscription
+from commentsvc.validation import is_plain_int
 
 HELD_WAIT_MAX = timedelta(days=7)
 HELD_AGAIN = (Status.PENDING, Status.RECEIVED)
 DROP, WAIT = "drop", "wait"
+CORRECTION_CONFIRM, CORRECTED = Template.CORRECTION_CONFIRM, Template.CORRECTED
+REPORTERS = (CORRECTION_CONFIRM, CORRECTED)
 
 
 def is_theirs(sub: Subscription | None, row: Delivery) -> bool:
@@ -43,7 +46,13 @@ async def read_batch(store: Store, rows: Sequence[Delivery]) -> Batch:
     sub_ids = [r.subscription_id for r in rows if r.subscription_id is not None]
     batch.subscriptions = await store.subscriptions.get_many(sub_ids)
     batch.suppressed = await store.subscriptions.suppressed_among(r.recipient for r in rows)
+    for r in rows:
+        if r.template in REPORTERS and is_plain_int(str(r.data.get("correction", ""))):
+            report = await store.corrections.get(int(r.data["correction"]))
+            if report is not None:
+                batch.corrections[report.id] = report
     thread_ids = {c.thread_id for c in found} | {s.thread_id for s in batch.subscriptions.values()}
+    thread_ids |= {c.thread_id for c in batch.corrections.values()}
     for thread_id in thread_ids:
         thread = await store.threads.get_by_id(thread_id)
         if thread is not None:
@@ -65,6 +74,8 @@ def verdict(row: Delivery, batch: Batch, now: datetime) -> tuple[str, str] | Non
         return DROP, "the subscription ended"
     if row.template == CONFIRM and sub is not None and sub.confirmed:
         return DROP, "the subscription was confirmed already"
+    if row.template in REPORTERS:
+        return _reporter_verdict(row, batch)
     if row.template in (THREAD, REPLY, APPROVED):
         if row.template != APPROVED and sub is not None and not sub.confirmed:
             return DROP, "the subscription is not confirmed"
@@ -74,4 +85,18 @@ def verdict(row: Delivery, batch: Batch, now: datetime) -> tuple[str, str] | Non
         if comment.status in HELD_AGAIN and now - row.created_at < HELD_WAIT_MAX:
             return WAIT, "the comment is held for review again"
         return DROP, "the comment is no longer public"
+    return None
+
+
+def _reporter_verdict(row: Delivery, batch: Batch) -> tuple[str, str] | None:
+    """A reporter's mail goes only while the report still holds this address; "corrected"
+    only once it is confirmed, a confirmation only while it is not."""
+    report = batch.corrections.get(int(row.data.get("correction", 0) or 0))
+    if report is None or (report.reporter_email or "").casefold() != row.recipient.casefold():
+        return DROP, "the report is gone or no longer holds this address"
+    confirmed = report.email_confirmed_at is not None
+    if row.template == CORRECTED and not confirmed:
+        return DROP, "the reporter's address is not confirmed"
+    if row.template == CORRECTION_CONFIRM and confirmed:
+        return DROP, "the reporter's address was confirmed already"
     return None

@@ -44,6 +44,8 @@ class Template(enum.StrEnum):
     MODERATORS = "moderators"
     MINE = "mine"
     WEBHOOK_DISABLED = "webhook_disabled"
+    CORRECTION_CONFIRM = "correction_confirm"  # a reporter confirms their address (issue 16)
+    CORRECTED = "corrected"  # their report led to a correction
 
 
 class DeliveryStatus(enum.StrEnum):

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 from aiohttp.test_utils import TestClient
 
-from commentsvc.web.handlers.corrections import REPORTER_MAIL
 from tests.moderators.helpers import moderator_token
+from tests.notify.conftest import notify
 from tests.support import runtime_of
 
 Client = TestClient[Any, Any]
@@ -37,8 +37,8 @@ def mails(client: Client, to: str = READER) -> list[EmailMessage]:
 
 
 async def settle(client: Client) -> None:
-    assert client.app is not None
-    await client.app[REPORTER_MAIL].drain()
+    """The notifier sends what is queued (the reporter's mails are deliveries rows)."""
+    await notify(client)
 
 
 def text_of(msg: EmailMessage) -> str:

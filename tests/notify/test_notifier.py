@@ -612,3 +612,29 @@ async def test_a_late_digest_row_never_pulls_in_rows_another_notifier_holds(
     await dest.close()
     assert b_rows  # the late row itself
     assert not {r.id for r in a_rows} & {r.id for r in b_rows}
+
+
+async def test_a_reporters_mail_is_retried_like_any_other(
+    client: TestClient[Any, Any], smtp: SMTPServer
+) -> None:
+    """The corrections desk's confirmation is a deliveries row: a greylisting mail server
+    delays it, never loses or repeats it (issue 16)."""
+    smtp.rcpt_script["reporter@example.org"] = ["451 4.7.1 greylisted, try later"]
+    resp = await client.post(
+        "/api/v1/corrections",
+        json={
+            "thread": "world/test-article",
+            "anchor": {"quote": "forty", "prefix": "", "suffix": "", "block": "p1"},
+            "note": "It was fourteen.",
+            "email": "reporter@example.org",
+            "lang": "fr",
+        },
+    )
+    assert resp.status == 202, await resp.text()
+    await notify(client)
+    await notify(client)
+    assert smtp.rcpt_attempts["reporter@example.org"] == 2
+    [mail] = smtp.to("reporter@example.org")
+    assert '<html lang="fr"' in mail.html() and "/c/" in mail.text()
+    [row] = await rows_for(client, "reporter@example.org")
+    assert (row["template"], row["status"], row["attempts"]) == ("correction_confirm", "sent", 2)

@@ -16,7 +16,8 @@ from markupsafe import Markup, escape
 from commentsvc.auth import Principal
 from commentsvc.clock import now_utc
 from commentsvc.corrections.desk import CorrectionDesk
-from commentsvc.corrections.mail import CONFIRM, ReporterMail
+from commentsvc.corrections.links import CONFIRM
+from commentsvc.corrections.mail import ReporterMail
 from commentsvc.corrections.reports import parse_decision, parse_report
 from commentsvc.errors import BadRequest
 from commentsvc.notify.subscriptions import email_hint
@@ -47,13 +48,12 @@ STATUSES = (*(s.value for s in CorrectionStatus if s is not CorrectionStatus.SPA
 
 
 async def corrections_context(app: web.Application) -> AsyncIterator[None]:
-    """The desk and the reporters' mail, wired to the runtime; mails under way finish on exit."""
+    """The desk and the reporters' mail (queued for the notifier), wired to the runtime."""
     runtime = app[RUNTIME]
-    mail = ReporterMail(runtime.settings, runtime.store, runtime.keys, runtime.limiter)
+    mail = ReporterMail(runtime.store, runtime.keys, runtime.limiter)
     app[REPORTER_MAIL] = mail
     app[CORRECTIONS] = CorrectionDesk(runtime.store, mail)
     yield
-    await mail.close()
 
 
 def public_json(p: CorrectedPassage) -> dict[str, Any]:
