@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
 
 from commentsvc.config import Settings
 from tests.processes import run_cli, service_env
-from tests.transfer.conftest import run_import
+from tests.support import live_client, make_settings
+from tests.transfer.conftest import public_thread, run_export, run_import
+from tests.transfer.files import r42, write_remark42
 
 WXR_HEAD = (
     '<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"><channel><item>'
@@ -112,3 +119,85 @@ async def test_undeclared_entity_is_broken_xml(settings: Settings, tmp_path: Pat
     )
     code, _, err = await run_import(settings, "wordpress", str(path))
     assert code == 1 and "broken XML at line 1" in err and "undefined entity" in err
+
+
+async def _native_export(settings: Settings, tmp_path: Path) -> list[dict[str, Any]]:
+    """A real commentsvc export of two remark42 comments (a reply), as records."""
+    url = "https://x.example/a/"
+    source = write_remark42(
+        tmp_path / "r42.json",
+        [
+            r42("c0", "", "first", "2024-01-01T00:00:00Z", url),
+            r42("c1", "c0", "second", "2024-01-01T00:01:00Z", url),
+        ],
+    )
+    assert (await run_import(settings, "remark42", str(source)))[0] == 0
+    path = tmp_path / "export.jsonl"
+    assert await run_export(settings, path) == 0
+    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+
+
+def _write(path: Path, records: list[dict[str, Any]]) -> Path:
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    return path
+
+
+async def test_a_tampered_native_export_is_refused_with_one_line(
+    settings: Settings, tmp_path: Path, redis_url: str
+) -> None:
+    records = await _native_export(settings, tmp_path)
+    target = make_settings(
+        tmp_path / "target", f"sqlite+aiosqlite:///{tmp_path}/target.sqlite3", redis_url
+    )
+
+    def first(kind: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        return next(r for r in rows if r["type"] == kind)
+
+    def comments_of(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [r for r in rows if r["type"] == "comment"]
+
+    broken: dict[str, Callable[[list[dict[str, Any]]], object]] = {
+        "site without id": lambda rs: first("site", rs).pop("id"),
+        "policy not a policy": lambda rs: first("site", rs).update(policy=[1]),
+        "thread without key": lambda rs: first("thread", rs).pop("key"),
+        "thread key a list": lambda rs: first("thread", rs).update(key=["a"]),
+        "comment id a list": lambda rs: comments_of(rs)[0].update(id=["x"]),
+        "depth a string": lambda rs: comments_of(rs)[0].update(depth="deep"),
+        "unknown status": lambda rs: comments_of(rs)[0].update(status="bogus"),
+        "unknown kind": lambda rs: comments_of(rs)[0].update(kind="bogus"),
+        "body a number": lambda rs: comments_of(rs)[0].update(body=5),
+        "parent not in the file": lambda rs: comments_of(rs)[1].update(parent_id="nope"),
+        "subscription without fields": lambda rs: rs.insert(
+            -1, {"type": "subscription", "thread": "a", "email": "x@example.org"}
+        ),
+    }
+    for name, spoil in broken.items():
+        rows = [dict(r) for r in records]
+        spoil(rows)
+        path = _write(tmp_path / "bad.jsonl", rows)
+        code, _, err = await run_import(target, "commentsvc", str(path))
+        assert code == 1, (name, err)
+        assert err.startswith("commentsvc import: ") and len(err.strip().splitlines()) == 1, (
+            name,
+            err,
+        )
+
+
+async def test_a_native_import_sanitizes_the_html_it_is_given(
+    settings: Settings, tmp_path: Path, redis_url: str, redis: aioredis.Redis
+) -> None:
+    records = await _native_export(settings, tmp_path)
+    rows = [dict(r) for r in records]
+    hostile = next(r for r in rows if r["type"] == "comment" and r["parent_id"] is None)
+    hostile["body_html"] = '<p>hi</p><script>alert(1)</script><img src=x onerror="alert(2)">'
+    path = _write(tmp_path / "hostile.jsonl", rows)
+    target = make_settings(
+        tmp_path / "target", f"sqlite+aiosqlite:///{tmp_path}/target.sqlite3", redis_url
+    )
+    code, _, err = await run_import(target, "commentsvc", str(path))
+    assert code == 0, err
+    async with live_client(target) as client:
+        thread = await public_thread(client, "a")
+    html = orjson.dumps(thread).decode()
+    assert "<script" not in html and "onerror" not in html and "<img" not in html
+    assert "<p>hi</p>" in html
