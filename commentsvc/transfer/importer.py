@@ -16,7 +16,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -350,5 +350,6 @@ class ImportEngine:
 
 
 def parse_dt(text: str) -> datetime:
-    """An ISO 8601 date (at most microseconds; a trailing Z is UTC)."""
-    return datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    """An ISO 8601 date (at most microseconds; a trailing Z, or no offset at all, is UTC)."""
+    found = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)

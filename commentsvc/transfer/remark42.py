@@ -46,7 +46,7 @@ class Remark42Reader:
             yield from self._comment(data, seen, number)
 
     def _comment(self, data: dict[str, Any], seen: set[str], number: int) -> Iterator[Record]:
-        locator = data.get("locator") or {}
+        locator = _object(data.get("locator"))
         url = str(locator.get("url") or "")
         if not url:
             yield Skipped("comments without a locator url")
@@ -60,8 +60,11 @@ class Remark42Reader:
         except ValueError:
             yield Skipped("comments without a valid time")
             return
-        user = data.get("user") or {}
-        votes = data.get("votes") or {}
+        if not isinstance(data.get("id"), str | int) or isinstance(data.get("id"), bool):
+            yield Skipped("comments without an id")
+            return
+        user = _object(data.get("user"))
+        votes = _object(data.get("votes"))
         up = sum(1 for v in votes.values() if v is True or (isinstance(v, int) and v > 0))
         down = sum(1 for v in votes.values() if v is False or (isinstance(v, int) and v < 0))
         meta: dict[str, Any] = {
@@ -69,7 +72,7 @@ class Remark42Reader:
         }
         meta["user_id"] = user.get("id")
         meta["site"] = locator.get("site")
-        edit = data.get("edit") or {}
+        edit = _object(data.get("edit"))
         edited = None
         if edit.get("time"):
             try:
@@ -92,3 +95,8 @@ class Remark42Reader:
             edited_at=edited,
             meta=meta,
         )
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """A part of a record that must be an object (user, locator, votes, edit); else none."""
+    return value if isinstance(value, dict) else {}

@@ -201,3 +201,24 @@ async def test_a_native_import_sanitizes_the_html_it_is_given(
     html = orjson.dumps(thread).decode()
     assert "<script" not in html and "onerror" not in html and "<img" not in html
     assert "<p>hi</p>" in html
+
+
+async def test_remark42_records_of_the_wrong_shape_are_no_traceback(
+    settings: Settings, tmp_path: Path
+) -> None:
+    url = "https://x.example/r/one/"
+    odd = [
+        r42("c1", "", "user a string", "2024-01-01T00:00:00Z", url, user="someone"),
+        r42("c2", "", "votes a list", "2024-01-01T00:00:01Z", url, votes=[1]),
+        r42("c3", "", "edit a string", "2024-01-01T00:00:02Z", url, edit="yes"),
+        r42("c4", "", "no UTC offset", "2024-01-01T00:00:03", url),
+    ]
+    broken_locator = r42("c5", "", "locator a string", "2024-01-01T00:00:04Z", url)
+    broken_locator["locator"] = "x"
+    no_id = r42("c6", "", "no id", "2024-01-01T00:00:05Z", url)
+    del no_id["id"]
+    path = write_remark42(tmp_path / "odd.json", [*odd, broken_locator, no_id])
+    code, summary, err = await run_import(settings, "remark42", str(path))
+    assert code == 0, err
+    assert summary["comments"] == {"approved": 4}  # read as Remark42 would show them
+    assert sum(summary["skipped"].values()) == 2  # no url to place it; nothing to name it
