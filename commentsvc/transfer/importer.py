@@ -239,7 +239,10 @@ class ImportEngine:
             return placed
         if key not in self._new_threads and (self.site_id, key) not in self.store.thread_ids:
             self._new_threads[key] = ThreadSpec(
-                key, thread.url[:MAX_URL_CHARS], thread.title[:MAX_TITLE_CHARS], thread.closed
+                key,
+                _web_url(thread.url)[:MAX_URL_CHARS],
+                thread.title[:MAX_TITLE_CHARS],
+                thread.closed,
             )
         email = self._email(c.author_email) if c.author_email else None
         if c.author_email and email is None:
@@ -349,7 +352,18 @@ class ImportEngine:
             await task
 
 
+def _web_url(url: str) -> str:
+    """A thread's address only if it is http(s), as the API takes one: it becomes a link in
+    emails and on the moderation page (a `javascript:` one from a file must not)."""
+    return url if url.lower().startswith(("http://", "https://")) else ""
+
+
 def parse_dt(text: str) -> datetime:
     """An ISO 8601 date (at most microseconds; a trailing Z, or no offset at all, is UTC)."""
     found = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
+    if found.tzinfo is None:
+        return found.replace(tzinfo=UTC)
+    try:
+        return found.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-05:00 is past year 9999 in UTC
+        raise ValueError(f"date out of range: {text!r}") from None

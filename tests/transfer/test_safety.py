@@ -13,8 +13,8 @@ import redis.asyncio as aioredis
 from commentsvc.config import Settings
 from tests.processes import run_cli, service_env
 from tests.support import live_client, make_settings
-from tests.transfer.conftest import public_thread, run_export, run_import
-from tests.transfer.files import r42, write_remark42
+from tests.transfer.conftest import Client, public_thread, run_export, run_import
+from tests.transfer.files import dsq_post, dsq_thread, r42, write_disqus, write_remark42
 
 WXR_HEAD = (
     '<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"><channel><item>'
@@ -222,3 +222,26 @@ async def test_remark42_records_of_the_wrong_shape_are_no_traceback(
     assert code == 0, err
     assert summary["comments"] == {"approved": 4}  # read as Remark42 would show them
     assert sum(summary["skipped"].values()) == 2  # no url to place it; nothing to name it
+
+
+async def test_disqus_dates_past_the_calendar_and_script_links_are_no_harm(
+    client: Client, settings: Settings, tmp_path: Path
+) -> None:
+    path = write_disqus(
+        tmp_path / "dq.xml",
+        [
+            dsq_thread("t1", "https://x.example/a/", "A"),
+            dsq_thread("t2", "javascript:alert(1)//b/", "B", identifier="b"),
+        ],
+        [
+            dsq_post("p1", "t1", "late", "9999-12-31T23:59:59-05:00"),  # OverflowError before
+            dsq_post("p2", "t1", "fine", "2022-01-01T00:00:00+02:00"),
+            dsq_post("p3", "t2", "on a script link", "2022-01-01T00:00:00Z"),
+        ],
+    )
+    code, summary, err = await run_import(settings, "disqus", str(path))
+    assert code == 0, err
+    assert summary["comments"] == {"approved": 2} and sum(summary["skipped"].values()) == 1
+    page = await public_thread(client, "a")
+    assert page["comments"][0]["created_at"] == "2021-12-31T22:00:00.000Z"
+    assert (await public_thread(client, "b"))["thread"]["url"] == ""
