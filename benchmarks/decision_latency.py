@@ -2,7 +2,7 @@
 moderated after its POST, at a steady rate and after a burst at full speed.
 
     .venv/bin/python benchmarks/decision_latency.py [--rates 50,500] [--steady-s 10]
-        [--burst-s 20] [--connections 32] [--database-url postgresql://…]
+        [--burst-s 20] [--connections 32] [--processes N] [--database-url postgresql://…]
 
 Starts a redis-server of its own on a free loopback port and `commentsvc serve` on the
 embedded default (SQLite), or with `--database-url`, `commentsvc api` plus `commentsvc
@@ -155,6 +155,7 @@ def main() -> int:
     parser.add_argument("--burst-s", type=float, default=20.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--database-url", help="e.g. postgresql://…; emptied first")
+    parser.add_argument("--processes", type=int, help="API processes (default: one per CPU)")
     args = parser.parse_args()
     args.rates = [float(r) for r in args.rates.split(",") if r.strip()]
     env = {"COMMENTSVC_MAX_CONNECTIONS_PER_IP": "0"}
@@ -165,9 +166,18 @@ def main() -> int:
         workdir = Path(tmp)
         redis = OwnRedis(workdir / "redis")
         redis.start()
-        service = Service(workdir, redis.url, split=bool(args.database_url), source=None, **env)
+        serve_args = ("--processes", str(args.processes)) if args.processes else ()
+        service = Service(
+            workdir,
+            redis.url,
+            split=bool(args.database_url),
+            source=None,
+            serve_args=serve_args,
+            **env,
+        )
         mode = "api + worker all on " + args.database_url if args.database_url else "serve, SQLite"
-        print(f"post→decision latency: {mode}; Redis on 127.0.0.1:{redis.port}")
+        procs = f"{args.processes} API process(es)" if args.processes else "default processes"
+        print(f"post→decision latency: {mode}, {procs}; Redis on 127.0.0.1:{redis.port}")
         try:
             service.start()
             url = args.database_url or f"sqlite:///{service.database}"

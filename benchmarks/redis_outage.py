@@ -124,8 +124,16 @@ class OwnRedis:
 
 class Service:
     def __init__(
-        self, workdir: Path, redis_url: str, *, split: bool, source: Path | None, **env: str
+        self,
+        workdir: Path,
+        redis_url: str,
+        *,
+        split: bool,
+        source: Path | None,
+        serve_args: tuple[str, ...] = (),
+        **env: str,
     ) -> None:
+        self.serve_args = serve_args  # e.g. ("--processes", "1")
         self.port = free_port()
         self.split = split
         self.workdir = workdir
@@ -167,7 +175,8 @@ class Service:
     def start(self) -> None:
         if self.split and self._cli("migrate").wait(timeout=120) != 0:
             raise RuntimeError(self.log_tail())
-        self.procs.append(self._cli("api" if self.split else "serve", "--port", str(self.port)))
+        command = "api" if self.split else "serve"
+        self.procs.append(self._cli(command, "--port", str(self.port), *self.serve_args))
         deadline = time.monotonic() + 60
         while True:
             try:
