@@ -19,6 +19,12 @@ normalizing with a few operations on the whole text that run in C:
 A clean comment stops there. For the rest, `Gate.scan` gives the ranges to
 normalize. Every word the full matcher can find is in one of them (or the scan
 says `WHOLE`): tests/moderation/test_matcher.py holds the gate to that.
+
+Why this module is long (over the 400-line guide): it is one pipeline, skeleton,
+tokens, joins of split pieces, masked pieces, checked in that order against tables
+built together from the word list at start-up; each step reads the tables the
+previous one built, and the speed comes from keeping them in one place. Parts
+that stand alone are modules of their own (`masks.py`, `wordlist.py`).
 """
 
 from __future__ import annotations

@@ -9,6 +9,12 @@ so "f u c k", "fuuuck", "ｆｕｃｋ" and "sh!t" are caught while "Scunthorpe",
 Most comments are clean, so `WordMatcher.find` starts with a gate (`gate.py`)
 made of whole-text operations in C that says where a listed word may be; the
 character-level normalization runs only there.
+
+Why this module is long (over the 400-line guide): the matcher's search (whole
+words, plurals, compounds, contractions, allowlists and names) is one pass over
+the normalized words, whose rules decide together whether a match stands. The
+word list itself (`wordlist.py`), the gate (`gate.py`) and masks (`masks.py`)
+are apart.
 """
 
 from __future__ import annotations

@@ -12,6 +12,12 @@ Where a typed character has more than one reading ("1" is an i or an l, a
 stretched "sss" is "s" or "ss", "*" is any letter) the word carries the
 alternatives and the matcher tries them. `words_in` and `expand` normalize
 just a part of a text, for the matcher's windows.
+
+Why this module is long (over the 400-line guide): every reading of a typed
+character (leet, stretched letters, spelled-out words, masks) must keep the map
+back to the original text, so they share one `Word` builder and its position
+bookkeeping; split apart, each piece would need that bookkeeping again.
+Look-alike folding, which needs no positions, is its own module (`fold.py`).
 """
 
 from __future__ import annotations
