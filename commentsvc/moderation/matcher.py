@@ -11,7 +11,7 @@ made of whole-text operations in C that says where a listed word may be; the
 character-level normalization runs only there.
 
 Why this module is long (over the 400-line guide): the matcher's search (whole
-words, plurals, compounds, contractions, allowlists and names) is one pass over
+words, plurals, compounds, contractions and allowlists) is one pass over
 the normalized words, whose rules decide together whether a match stands. The
 word list itself (`wordlist.py`), the gate (`gate.py`) and masks (`masks.py`)
 are apart.
