@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from commentsvc.redisurl import is_sentinel_url, parse_sentinel_url
+from commentsvc.redisurl import MAX_REDIS_DB, is_sentinel_url, parse_sentinel_url
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +148,10 @@ def _parse_url(*schemes: str, drivers: bool = True) -> Callable[[str], str]:
             raise ValueError(f"scheme must be one of {', '.join(schemes)}, got {parts.scheme!r}")
         if scheme not in ("sqlite", "unix") and not parts.hostname:
             raise ValueError(f"has no host: {raw!r}")
+        try:
+            parts.port  # noqa: B018 - urlsplit checks the port only when asked
+        except ValueError as exc:
+            raise ValueError(f"has a bad port ({exc})") from None
         return raw
 
     return parse
@@ -157,7 +161,14 @@ def _parse_redis_url(raw: str) -> str:
     if is_sentinel_url(raw):
         parse_sentinel_url(raw)  # ValueError saying what is wrong
         return raw.strip()
-    return _parse_url("redis", "rediss", "unix", drivers=False)(raw)
+    url = _parse_url("redis", "rediss", "unix", drivers=False)(raw)
+    if url and not url.startswith("unix:"):
+        db = urlsplit(url).path.strip("/")
+        if db and not (db.isascii() and db.isdigit() and int(db) <= MAX_REDIS_DB):
+            # redis-py reads a path that is not a number as database 0, and Redis refuses one
+            # past its integers on every command: both are typos to say at start.
+            raise ValueError(f"database must be a number from 0 to {MAX_REDIS_DB}, got {db!r}")
+    return url
 
 
 def _parse_database_url(raw: str) -> str:

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 SCHEMES = ("redis+sentinel", "rediss+sentinel")
 DEFAULT_SENTINEL_PORT = 26379
+MAX_REDIS_DB = 2**31 - 1  # SELECT takes an int
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,8 @@ def parse_sentinel_url(url: str) -> SentinelAddress:
         if not path[1].isascii() or not path[1].isdigit():
             raise ValueError(f"database must be a number, got {path[1]!r}")
         db = int(path[1])
+        if db > MAX_REDIS_DB:  # Redis would refuse every command, which reads as "down"
+            raise ValueError(f"database must be a number from 0 to {MAX_REDIS_DB}, got {db}")
     query = parse_qs(parts.query)
     unknown = set(query) - {"sentinel_password"}
     if unknown:

@@ -58,6 +58,12 @@ def test_values_are_parsed() -> None:
         ("COMMENTSVC_DATABASE_URL", "mysql://x/y"),
         ("COMMENTSVC_REDIS_URL", "http://x"),
         ("COMMENTSVC_REDIS_URL", "redis+sentinel://x:26379"),  # no service named
+        ("COMMENTSVC_REDIS_URL", "redis://127.0.0.1:99999/0"),  # a traceback at start before
+        ("COMMENTSVC_REDIS_URL", "redis://127.0.0.1:abc/0"),
+        ("COMMENTSVC_REDIS_URL", "redis://127.0.0.1:6379/99999999999999999999"),  # never answers
+        ("COMMENTSVC_REDIS_URL", "redis://127.0.0.1:6379/abc"),  # was read as database 0
+        ("COMMENTSVC_REDIS_URL", "redis+sentinel://h/svc/99999999999999999999"),
+        ("COMMENTSVC_DATABASE_URL", "postgresql://postgres@127.0.0.1:5o432/test"),
         ("COMMENTSVC_SMTP_URL", "smtp://"),
         ("COMMENTSVC_PUBLIC_URL", "ftp://x"),
         ("COMMENTSVC_TRUSTED_PROXIES", "10.0.0.0/33"),
