@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 GZIP_MIN_BYTES = 1024  # smaller pages go out as they are: the header would eat the gain
 GZIP_LEVEL = 6  # zlib's default: a 28 KB page in about 0.3 ms, within a few % of level 9
+MAX_BYTES = 256 * 2**20  # pages' bodies kept at most: cursors can name any number of pages
 
 
 @dataclass(slots=True, eq=False)
@@ -64,9 +65,13 @@ CurrentVersion = Callable[[], Awaitable[int]]
 
 
 class PageCache:
-    def __init__(self, ttl_s: float = 5.0, max_entries: int = 20_000) -> None:
+    def __init__(
+        self, ttl_s: float = 5.0, max_entries: int = 20_000, max_bytes: int = MAX_BYTES
+    ) -> None:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._bytes = 0  # the kept pages' bodies
         self._pages: OrderedDict[PageKey, CachedPage] = OrderedDict()
         self._by_thread: dict[tuple[str, str], set[PageKey]] = {}
         self._generation: dict[tuple[str, str], int] = {}
@@ -136,25 +141,38 @@ class PageCache:
             self._refreshing.pop(key, None)
 
     def _put(self, key: PageKey, page: CachedPage) -> None:
+        if len(page.body) > self.max_bytes:
+            return  # answered, never kept
+        replaced = self._pages.get(key)
+        if replaced is not None:
+            self._bytes -= len(replaced.body)
         self._pages[key] = page
         self._pages.move_to_end(key)
+        self._bytes += len(page.body)
         self._by_thread.setdefault((key[0], key[1]), set()).add(key)
-        while len(self._pages) > self.max_entries:
-            old, _ = self._pages.popitem(last=False)
-            keys = self._by_thread.get((old[0], old[1]))
+        while len(self._pages) > self.max_entries or self._bytes > self.max_bytes:
+            old, evicted = self._pages.popitem(last=False)
+            self._bytes -= len(evicted.body)
+            thread = (old[0], old[1])
+            keys = self._by_thread.get(thread)
             if keys is not None:
                 keys.discard(old)
+                if not keys:  # else one empty set per thread key ever read, without bound
+                    del self._by_thread[thread]
 
     def invalidate(self, site_id: str, thread_key: str) -> None:
         """Forget a thread's pages (it changed); renders already running won't be cached."""
         thread = (site_id, thread_key)
         self._generation[thread] = self._generation.get(thread, 0) + 1
         for key in self._by_thread.pop(thread, set()):
-            self._pages.pop(key, None)
+            dropped = self._pages.pop(key, None)
+            if dropped is not None:
+                self._bytes -= len(dropped.body)
 
     def clear(self) -> None:
         self._pages.clear()
         self._by_thread.clear()
+        self._bytes = 0
         for thread in list(self._generation):
             self._generation[thread] += 1
 
