@@ -2,7 +2,8 @@
 moderated after its POST, at a steady rate and after a burst at full speed.
 
     .venv/bin/python benchmarks/decision_latency.py [--rates 50,500] [--steady-s 10]
-        [--burst-s 20] [--connections 32] [--processes N] [--database-url postgresql://…]
+        [--burst-s 20] [--connections 32] [--processes N] [--toxicity THRESHOLD]
+        [--database-url postgresql://…]
 
 Starts a redis-server of its own on a free loopback port and `commentsvc serve` on the
 embedded default (SQLite), or with `--database-url`, `commentsvc api` plus `commentsvc
@@ -156,6 +157,12 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--database-url", help="e.g. postgresql://…; emptied first")
     parser.add_argument("--processes", type=int, help="API processes (default: one per CPU)")
+    parser.add_argument(
+        "--toxicity",
+        type=float,
+        metavar="THRESHOLD",
+        help="turn the toxicity stage on for the site at this threshold (e.g. 0.5)",
+    )
     args = parser.parse_args()
     args.rates = [float(r) for r in args.rates.split(",") if r.strip()]
     env = {"COMMENTSVC_MAX_CONNECTIONS_PER_IP": "0"}
@@ -177,8 +184,15 @@ def main() -> int:
         )
         mode = "api + worker all on " + args.database_url if args.database_url else "serve, SQLite"
         procs = f"{args.processes} API process(es)" if args.processes else "default processes"
+        if args.toxicity is not None:
+            procs += f", toxicity stage on at {args.toxicity:g}"
         print(f"post→decision latency: {mode}, {procs}; Redis on 127.0.0.1:{redis.port}")
         try:
+            if args.toxicity is not None:  # set before the service reads the site's policy
+                setting = f"toxicity_threshold={args.toxicity}"
+                for step in (("migrate",), ("site", "policy", "default", "--set", setting)):
+                    if service._cli(*step).wait(timeout=120) != 0:
+                        raise RuntimeError(service.log_tail())
             service.start()
             url = args.database_url or f"sqlite:///{service.database}"
             settings = parse_settings({"COMMENTSVC_DATABASE_URL": url})
