@@ -163,6 +163,8 @@ class ImportEngine:
     def _fill(self, it: Iterator[Record]) -> bool:
         """Take records until a batch is full (True) or the file ends (False)."""
         for record in it:
+            if isinstance(record, SourceComment | SourceThread):
+                _drop_nul(record)
             if isinstance(record, SourceComment):
                 self._add(record)
                 if len(self._rows) >= self.batch_size:
@@ -350,6 +352,25 @@ class ImportEngine:
         if self._flushing is not None:
             task, self._flushing = self._flushing, None
             await task
+
+
+def _no_nul(value: Any) -> Any:
+    """`value` without U+0000 in any string of it (PostgreSQL's text and jsonb refuse one)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {_no_nul(k): _no_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_nul(v) for v in value]
+    return value
+
+
+def _drop_nul(record: SourceComment | SourceThread) -> None:
+    """A file's NUL characters, gone before they reach a row (a traceback on PostgreSQL)."""
+    for name in type(record).__slots__:
+        value = getattr(record, name)
+        if isinstance(value, str | dict | list):
+            setattr(record, name, _no_nul(value))
 
 
 def _web_url(url: str) -> str:

@@ -245,3 +245,21 @@ async def test_disqus_dates_past_the_calendar_and_script_links_are_no_harm(
     page = await public_thread(client, "a")
     assert page["comments"][0]["created_at"] == "2021-12-31T22:00:00.000Z"
     assert (await public_thread(client, "b"))["thread"]["url"] == ""
+
+
+async def test_nul_characters_in_a_file_are_dropped_on_every_database(
+    tmp_path: Path, database_url: str, redis_url: str, redis: aioredis.Redis
+) -> None:
+    url = "https://x.example/nul/"
+    comment = r42("n0", "", "a\x00b", "2024-01-01T00:00:00Z", url, title="T\x00itle")
+    comment["user"] = {"name": "A\x00nn", "id": "g\x00", "ip": "1"}
+    path = write_remark42(tmp_path / "nul.json", [comment])
+    settings = make_settings(tmp_path, database_url, redis_url)
+    code, summary, err = await run_import(settings, "remark42", str(path))
+    assert code == 0, err  # on PostgreSQL: a traceback (text and jsonb refuse U+0000)
+    assert summary["comments"] == {"approved": 1}
+    async with live_client(settings) as client:
+        page = await public_thread(client, "nul")
+    assert page["thread"]["title"] == "Title"
+    [one] = page["comments"]
+    assert one["body_html"] == "<p>ab</p>" and one["author_name"] == "Ann"
