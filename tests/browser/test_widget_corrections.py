@@ -130,3 +130,29 @@ async def test_a_reported_error_is_corrected_and_marked_on_the_article(
     assert PUBLIC_NOTE.encode() in public  # only the newsroom's note is public
     await reader.assert_clean()
     await again.assert_clean()
+
+
+async def test_an_error_can_be_reported_from_an_author_placed_question(
+    browser: Browser, quiet_service: TestClient[Any, Any]
+) -> None:
+    """The question bubble offers "Report an error" beside its answer form; the report is
+    anchored to the question's block, private, and the bubble says thanks."""
+    service = quiet_service
+    reader = await open_demo(browser, service)
+    page = reader.page
+    bubble = page.locator("#q-days").get_by_role("button", name="Answer the question")
+    await bubble.click()
+    box = page.locator("#q-days .commentsvc-bubble")
+    await box.get_by_role("button", name="Report an error").click()
+    form = box.get_by_role("form", name="Report an error in this passage")
+    await expect(form.locator(".q")).to_contain_text("Which days should the ferry run")
+    await form.get_by_label("What is wrong, and what would be right?").fill(
+        "The ferry already runs on Sundays."
+    )
+    await form.get_by_role("button", name="Send to the newsroom").click()
+    await expect(bubble).to_have_attribute("aria-expanded", "false")
+    await expect(reader.widget.locator(".status")).to_contain_text("newsroom only")
+    [report] = await runtime_of(service).store.corrections.listing("default", None)
+    assert report.anchor.block == "q-days" and report.note == "The ferry already runs on Sundays."
+    assert b"Sundays" not in await _public_answers(service)
+    await reader.assert_clean()

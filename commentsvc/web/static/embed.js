@@ -1079,8 +1079,23 @@ button.cor{font-size:.8em;padding:0 .55em;border-radius:999px;border-color:var(-
           this.t.say(t('w.thanks.feedback'));
         },
       });
-      this.box.append(form.el);
+      // The same passage can be reported as wrong, privately (the corrections desk).
+      const report = h('button', { type: 'button', text: t('w.report_error'), onclick: () => this.report() });
+      this.box.append(form.el, h('p', { class: 'sub' }, report));
       form.body.focus();
+    }
+
+    report() {
+      const anchor = { quote: this.question, prefix: '', suffix: '', block: this.id };
+      const f = errorForm(this.t, anchor, () => this.toggle(), (confirm) => {
+        this.toggle();
+        const thanks = t('w.thanks.error') + (confirm ? ' ' + t('w.thanks.error_confirm') : '');
+        this.msg.textContent = thanks;
+        this.t.say(thanks);
+      });
+      this.box.textContent = '';
+      this.box.append(f.el);
+      f.note.focus();
     }
   }
 
