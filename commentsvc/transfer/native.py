@@ -108,6 +108,16 @@ _INT_RANGE = range(-(2**63), 2**63)
 _ANCHOR_KEYS = {"quote", "prefix", "suffix", "block"}
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def _check(kind: str, row: dict[str, Any], number: int) -> None:
     """Each value of a row as its column holds it (the file may have been edited): a clear
     refusal here instead of a traceback from the database, or a row no page can read."""
@@ -123,9 +133,11 @@ def _check(kind: str, row: dict[str, Any], number: int) -> None:
         elif isinstance(column.type, sa.Integer):
             ok = isinstance(value, int) and not isinstance(value, bool) and value in _INT_RANGE
         elif isinstance(column.type, sa.String | sa.Text):
-            ok = isinstance(value, str)
+            ok = isinstance(value, str) and "\x00" not in value  # PostgreSQL refuses U+0000
+        elif isinstance(column.type, sa.JSON):
+            ok = not _has_nul(value)
         else:
-            ok = True  # dates were read above; JSON columns take any JSON
+            ok = True  # dates were read above
         if not ok:
             raise TransferError(f"line {number}: {kind}.{column.name} is {value!r:.60}")
     if kind != "comment":

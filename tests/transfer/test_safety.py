@@ -166,6 +166,8 @@ async def test_a_tampered_native_export_is_refused_with_one_line(
         "unknown status": lambda rs: comments_of(rs)[0].update(status="bogus"),
         "unknown kind": lambda rs: comments_of(rs)[0].update(kind="bogus"),
         "body a number": lambda rs: comments_of(rs)[0].update(body=5),
+        "NUL in a body": lambda rs: comments_of(rs)[0].update(body="x\x00y"),
+        "NUL in JSON": lambda rs: comments_of(rs)[0].update(moderation={"a": "\x00"}),
         "parent not in the file": lambda rs: comments_of(rs)[1].update(parent_id="nope"),
         "subscription without fields": lambda rs: rs.insert(
             -1, {"type": "subscription", "thread": "a", "email": "x@example.org"}
