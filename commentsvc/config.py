@@ -23,6 +23,8 @@ from commentsvc.redisurl import MAX_REDIS_DB, is_sentinel_url, parse_sentinel_ur
 log = logging.getLogger(__name__)
 
 ENV_PREFIX = "COMMENTSVC_"
+SUPERVISOR_PID_ENV = "COMMENTSVC_SUPERVISOR_PID"
+"""Set by `serve/api --processes N` for its children (not a setting: never warned about)."""
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -67,6 +69,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     max_connections_per_ip: int = 64
+    processes: int = 0  # API processes of `serve`/`api` (0: one per CPU); --processes wins
     header_timeout_s: float = 10.0
     keepalive_timeout_s: float = 75.0
     log_format: str = "text"
@@ -262,6 +265,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "host": str.strip,
     "port": _parse_int(0, 65_535),
     "max_connections_per_ip": _parse_int(0, 1_000_000),
+    "processes": _parse_int(0, 256),
     "header_timeout_s": _parse_float(0.0, 600.0),
     "keepalive_timeout_s": _parse_float(0.0, 3600.0),
     "log_format": _parse_choice("text", "json"),
@@ -310,7 +314,7 @@ def _toml_values(path: Path) -> dict[str, str]:
 def parse_settings(env: Mapping[str, str], config_path: Path | None = None) -> Settings:
     """Validate settings from `env` and the TOML file (env wins); reads nothing else."""
     raw: dict[str, str] = _toml_values(config_path) if config_path else {}
-    known = {env_name(f.name) for f in fields(Settings)} | {"COMMENTSVC_CONFIG"}
+    known = {env_name(f.name) for f in fields(Settings)} | {"COMMENTSVC_CONFIG", SUPERVISOR_PID_ENV}
     for key in env:
         testing = key.startswith("COMMENTSVC_TEST_")
         if key.startswith(ENV_PREFIX) and key not in known and not testing:

@@ -142,8 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     for name, helptext in (
-        ("serve", "API and every worker in one process"),
-        ("api", "the HTTP API only"),
+        ("serve", "the HTTP API and every worker (API processes one per CPU, workers in one more)"),
+        ("api", "the HTTP API only (one process per CPU)"),
     ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--host", help="address to bind (default 127.0.0.1)")
@@ -164,9 +164,14 @@ def build_parser() -> argparse.ArgumentParser:
             "--processes",
             type=int,
             metavar="N",
-            help="API processes sharing the port (default: one per CPU; "
-            + "1: this process does it all"
-            + ("; with more than 1, the workers run in one more" if name == "serve" else "")
+            help="API processes sharing the port (default: COMMENTSVC_PROCESSES, else one "
+            + "per CPU; "
+            + (
+                "1: this process serves and runs the workers; with more, the workers run in "
+                "one more process"
+                if name == "serve"
+                else "1: this process serves"
+            )
             + "). /metrics sums every process's requests; the connection cap is per process",
         )
         p.add_argument("--child-role", choices=["api", "workers"], help=argparse.SUPPRESS)

@@ -73,8 +73,8 @@ def _run_processes(args: argparse.Namespace, settings: Settings, *, with_workers
             role=args.child_role,
             child=True,
         )
-    processes = args.processes if args.processes is not None else default_processes()
-    if processes == 0:  # `--processes 0`: one per CPU, as the default
+    processes = args.processes if args.processes is not None else settings.processes
+    if processes == 0:  # `--processes 0` (or COMMENTSVC_PROCESSES=0): one per CPU, the default
         processes = default_processes()
     if processes < 1:
         print("commentsvc: --processes must be 0 (one per CPU) or more", file=sys.stderr)

@@ -38,14 +38,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from commentsvc.config import Settings
+from commentsvc.config import SUPERVISOR_PID_ENV, Settings
 
 if TYPE_CHECKING:
     from commentsvc.queue.embedded import EmbeddedRedis
 
 log = logging.getLogger(__name__)
 
-PARENT_PID_ENV = "COMMENTSVC_SUPERVISOR_PID"
+PARENT_PID_ENV = SUPERVISOR_PID_ENV
 """Set for each child: the parent it must outlive no longer than a second (`watch_parent`)."""
 CHILD_STOP_TIMEOUT_S = 45.0  # the workers may take STOP_TIMEOUT_S (30 s) to finish a batch
 ROLE_API = "api"

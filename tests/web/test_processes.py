@@ -115,8 +115,9 @@ def test_two_api_processes_and_a_worker_share_one_port_and_stop_together(tmp_pat
 
 
 def test_children_stop_when_their_parent_is_killed(tmp_path: Path, redis_url: str) -> None:
-    env = service_env(tmp_path, COMMENTSVC_REDIS_URL=redis_url)
-    svc = ServiceProcess(env, "api", "--processes", "2", log_path=tmp_path / "api.log").start()
+    # COMMENTSVC_PROCESSES is the setting --processes overrides (containers set it).
+    env = service_env(tmp_path, COMMENTSVC_REDIS_URL=redis_url, COMMENTSVC_PROCESSES="2")
+    svc = ServiceProcess(env, "api", log_path=tmp_path / "api.log").start()
     assert svc.proc is not None
     parent = svc.proc.pid
     deadline = time.monotonic() + 20
@@ -131,6 +132,7 @@ def test_children_stop_when_their_parent_is_killed(tmp_path: Path, redis_url: st
     for pid in left:  # don't leave them running if the test fails
         os.kill(pid, signal.SIGKILL)
     assert left == []
+    assert "unknown setting" not in (tmp_path / "api.log").read_text()  # the parent's pid
 
 
 def test_a_second_start_on_a_taken_port_is_refused(tmp_path: Path, redis_url: str) -> None:
