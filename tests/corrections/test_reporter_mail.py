@@ -139,9 +139,12 @@ async def test_a_forged_link_is_a_404_page_that_changes_nothing(client: Client) 
     link = re.search(r"https?://\S+/c/(\S+)", text_of(confirm))
     assert link is not None
     forged = link.group(1)[:-2] + ("AA" if not link.group(1).endswith("AA") else "BB")
-    resp = await client.post(f"/c/{forged}")
+    resp = await client.post(f"/c/{forged}", headers={"Accept": "text/html"})
     assert resp.status == 404
     assert "html" in resp.content_type
+    for method in ("GET", "POST"):  # not a browser: problem+json, like the /s/ and /u/ links
+        resp = await client.request(method, f"/c/{forged}")
+        assert resp.status == 404 and resp.content_type == "application/problem+json"
     store = runtime_of(client).store
     found = await store.corrections.listing("default", None)
     assert found[0].email_confirmed_at is None

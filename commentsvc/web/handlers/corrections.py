@@ -19,7 +19,7 @@ from commentsvc.corrections.desk import CorrectionDesk
 from commentsvc.corrections.links import CONFIRM
 from commentsvc.corrections.mail import ReporterMail
 from commentsvc.corrections.reports import parse_decision, parse_report
-from commentsvc.errors import BadRequest
+from commentsvc.errors import BadRequest, NotFound
 from commentsvc.notify.subscriptions import email_hint
 from commentsvc.store.corrections import CorrectedPassage, Correction, CorrectionStatus
 from commentsvc.store.subscriptions import UNSUBSCRIBED_ALL
@@ -207,11 +207,19 @@ def _page(
     )
 
 
+def _bad_link(request: web.Request) -> web.Response:
+    """A forged, altered or expired link: a page for browsers, problem+json for the rest
+    (as the subscription links answer); nothing changes."""
+    if "text/html" not in request.headers.get("Accept", ""):
+        raise NotFound("this link is not valid: it may be incomplete, altered or expired")
+    return _page(request, "invalid", None, status=404)
+
+
 async def confirm_page(request: web.Request) -> web.Response:
     """GET /c/{token} — confirm a reporter's address (a button; GET changes nothing)."""
     read = await request.app[REPORTER_MAIL].read(request.match_info["token"])
     if read is None:
-        return _page(request, "invalid", None, status=404)
+        return _bad_link(request)
     purpose, found = read
     if purpose != CONFIRM:  # the List-Unsubscribe link: only the offer to stop all mail
         return _page(request, "offer", found)
@@ -222,7 +230,7 @@ async def confirm(request: web.Request) -> web.Response:
     """POST /c/{token} — confirm the address; `scope=all` or RFC 8058 one-click stops all mail."""
     read = await request.app[REPORTER_MAIL].read(request.match_info["token"])
     if read is None:
-        return _page(request, "invalid", None, status=404)
+        return _bad_link(request)
     purpose, found = read
     stop = purpose != CONFIRM
     if request.content_type in FORM_TYPES:

@@ -8,6 +8,7 @@ from commentsvc.validation import MAX_KEY_CHARS, MAX_SITE_CHARS, MAX_TITLE_CHARS
 from commentsvc.web.openapi.core import (
     INT,
     OPERATIONS,
+    PROBLEM,
     SCHEMAS,
     STR,
     describe,
@@ -181,8 +182,9 @@ def corrections_operations() -> None:
     )
     html = {"description": "HTML page", "content": {"text/html": {"schema": STR}}}
     bad_link = {
-        "description": "Forged, altered or expired link; nothing changes",
-        "content": {"text/html": {"schema": STR}},
+        "description": "Forged, altered or expired link (an HTML page for browsers); "
+        "nothing changes",
+        "content": {PROBLEM: {"schema": ref("Problem")}, "text/html": {"schema": STR}},
     }
     describe(
         "GET",
