@@ -57,9 +57,14 @@ def _date(gmt: str, local_date: str) -> datetime | None:
     for text in (gmt.strip(), local_date.strip()):
         if text and text != _NO_DATE:
             try:
-                return datetime.fromisoformat(text).replace(tzinfo=UTC)
+                parsed = datetime.fromisoformat(text)
             except ValueError:
                 continue
+            # WordPress writes none, but a date that names its offset is converted, not
+            # relabelled as UTC.
+            if parsed.tzinfo is not None:
+                return parsed.astimezone(UTC)
+            return parsed.replace(tzinfo=UTC)
     return None
 
 

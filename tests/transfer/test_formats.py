@@ -3,12 +3,14 @@ votes, inline feedback, and what the public API then shows."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from commentsvc.config import Settings
 from commentsvc.store.tables import comments, events, threads
+from commentsvc.transfer.wordpress import _date
 from tests.support import runtime_of
 from tests.transfer.conftest import Client, public_thread, run_import, walk
 from tests.transfer.files import (
@@ -281,3 +283,11 @@ async def test_unknown_site_and_missing_file(settings: Settings, tmp_path: Path)
     (tmp_path / "other.xml").write_text("<html><body/></html>")
     code, _, err = await run_import(settings, "wordpress", str(tmp_path / "other.xml"))
     assert code == 1 and "not a WordPress export" in err
+
+
+def test_a_wordpress_date_with_an_offset_is_converted_not_relabelled() -> None:
+    assert _date("2024-03-01T09:00:00+02:00", "") == datetime(2024, 3, 1, 7, 0, tzinfo=UTC)
+    assert _date("2024-03-01 09:00:00", "") == datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
+    assert _date("0000-00-00 00:00:00", "2024-03-01 10:00:00") == datetime(
+        2024, 3, 1, 10, 0, tzinfo=UTC
+    )
