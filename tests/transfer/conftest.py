@@ -23,10 +23,10 @@ Client = TestClient[Any, Any]
 
 
 @pytest.fixture
-def settings(tmp_path: Path, sqlite_url: str, redis_url: str, smtp: SMTPServer) -> Settings:  # noqa: F811
+def settings(tmp_path: Path, database_url: str, redis_url: str, smtp: SMTPServer) -> Settings:  # noqa: F811
     return make_settings(
         tmp_path,
-        sqlite_url,
+        database_url,  # each test on SQLite and on PostgreSQL (their import paths differ)
         redis_url,
         COMMENTSVC_RATE_LIMITS=GENEROUS_LIMITS,
         COMMENTSVC_SMTP_URL=smtp.url,

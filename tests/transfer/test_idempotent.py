@@ -10,35 +10,48 @@ import time
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from commentsvc.config import Settings
+from commentsvc.store import Store
 from tests.processes import service_env
 from tests.transfer.conftest import run_import
 from tests.transfer.files import big_wxr
 
+QUERIES = {
+    "comments": "SELECT c.id, parent_id, root_id, depth, status, body, t.key, t.count"
+    " FROM comments c JOIN threads t ON t.id = c.thread_id ORDER BY c.id",
+    "events": "SELECT comment_id, action FROM events ORDER BY comment_id, action",
+    "threads": "SELECT key, count FROM threads ORDER BY key",
+}
+
 
 def _rows(db: Path) -> dict[str, Any]:
     with sqlite3.connect(db) as conn:
-        return {
-            "comments": conn.execute(
-                "SELECT c.id, parent_id, root_id, depth, status, body, t.key, t.count"
-                " FROM comments c JOIN threads t ON t.id = c.thread_id ORDER BY c.id"
-            ).fetchall(),
-            "events": conn.execute(
-                "SELECT comment_id, action FROM events ORDER BY comment_id"
-            ).fetchall(),
-            "threads": conn.execute("SELECT key, count FROM threads ORDER BY key").fetchall(),
-        }
+        return {name: conn.execute(sql).fetchall() for name, sql in QUERIES.items()}
+
+
+async def _rows_in(settings: Settings) -> dict[str, Any]:
+    """The same rows from the settings' database, SQLite or PostgreSQL."""
+    store = Store.from_url(settings.resolved_database_url)
+    try:
+        async with store.db.read() as conn:
+            return {
+                name: [tuple(r) for r in (await conn.execute(sa.text(sql))).all()]
+                for name, sql in QUERIES.items()
+            }
+    finally:
+        await store.close()
 
 
 async def test_same_file_twice_changes_nothing(settings: Settings, tmp_path: Path) -> None:
     path = big_wxr(tmp_path / "wp.xml", posts=5, per_post=30)
-    db = Path(settings.resolved_database_url.split("///", 1)[1])
     code, first, _ = await run_import(settings, "wordpress", str(path), "--batch-size", "17")
     assert code == 0 and first["inserted"] == 150
-    before = _rows(db)
+    before = await _rows_in(settings)
     code, second, _ = await run_import(settings, "wordpress", str(path))
     assert code == 0 and second["inserted"] == 0 and second["present"] == 150
-    assert _rows(db) == before
+    assert await _rows_in(settings) == before
     assert len(before["events"]) == 150
     assert before["threads"][0][1] == 30
 

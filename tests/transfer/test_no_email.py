@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from commentsvc.config import Settings
 from commentsvc.models import SubscriptionKind
-from commentsvc.store.tables import deliveries
+from commentsvc.store.tables import deliveries, moderators
 from tests.moderators.helpers import add_moderator
 from tests.notify.conftest import NO_WAIT, SMTPServer, subscriber
 from tests.support import drain, runtime_of
@@ -25,7 +25,7 @@ async def test_imports_mail_nobody(
     store = runtime.store
     await add_moderator(client, "mod@example.org", role="admin")
     async with store.db.write() as conn:
-        await conn.execute(sa.text("UPDATE moderators SET notify_pending = 1"))
+        await conn.execute(moderators.update().values(notify_pending=True))
     # Confirmed subscribers on the threads the imports fill, before they run.
     await subscriber(store, "watcher@example.org", "2024/01/watched")
     await subscriber(store, "reader@example.org", "2024/01/watched", SubscriptionKind.REPLIES)
