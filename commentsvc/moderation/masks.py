@@ -136,6 +136,8 @@ class MaskedIndex:
         if strict and (len(reading) < _MIN_MASKED or letters * 3 < len(reading) * 2):
             return None
         found = self._best(self._shapes, reading, obfuscated)
+        if found is not None and strict and len(found) < _MIN_MASKED:
+            return None  # "f.ss" is not "ffs": a short word is not read out of masked pieces
         if found is not None:
             return found
         # A compound of a listed stem with its stem masked ("tw*tface", "sh*tbag").
@@ -146,7 +148,7 @@ class MaskedIndex:
             head = reading[:cut]
             if tail in TAILS and WILDCARD in head and len(head) - head.count(WILDCARD) >= 2:
                 found = self._best(self._head_shapes, head, obfuscated, heads=True)
-                if found is not None:
+                if found is not None and not (strict and len(found) < _MIN_MASKED):
                     return found
         return None
 

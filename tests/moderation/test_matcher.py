@@ -140,9 +140,19 @@ tricky_texts = st.lists(
 _SITE = compile_matcher(("сука", "total idiot"), ("hell",))
 
 
-@settings(max_examples=1500, deadline=None)
+# derandomize: the same 1,500 texts every run, so CI never fails on a draw no one saw
+# before; new counterexamples belong in the parametrized test below.
+@settings(max_examples=1500, deadline=None, derandomize=True)
 @given(tricky_texts)
 def test_the_gate_hides_no_match(text: str) -> None:
+    for matcher in (compile_matcher(), _SITE):
+        assert matcher.find(text) == matcher.find_normalized(normalize(text)), repr(text)
+
+
+@pytest.mark.parametrize("text", ["F.s'5 ", "f.ss", "x f.s5 y"])
+def test_the_gate_hides_no_match_found_by_hypothesis(text: str) -> None:
+    """Counterexamples the property above once drew (a short listed word read out of
+    masked pieces by one path only): kept, so every run checks them."""
     for matcher in (compile_matcher(), _SITE):
         assert matcher.find(text) == matcher.find_normalized(normalize(text)), repr(text)
 
