@@ -40,10 +40,7 @@ def parse_report(data: Any) -> NewReport:
     anchor = _anchor(f)
     note = f.text("note", required=True, max_chars=MAX_NOTE_CHARS, min_chars=1, multiline=True)
     email = f.email("email")
-    lang_raw = f.data.get("lang")
-    if lang_raw is not None and (not isinstance(lang_raw, str) or len(lang_raw) > 35):
-        f.fail("lang", "must be a language tag such as de or pt-BR")
-        lang_raw = None
+    lang_tag = f.lang_tag("lang")
     honeypot_raw = f.data.get("website", "")
     honeypot = bool(honeypot_raw) if isinstance(honeypot_raw, str | int | float | bool) else True
     f.done()
@@ -55,7 +52,7 @@ def parse_report(data: Any) -> NewReport:
         anchor=cast(Anchor, anchor),  # done() raised for a missing or broken one
         note=note,
         email=email,
-        lang=negotiate([lang_raw or ""]),
+        lang=negotiate([lang_tag or ""]),
         honeypot=honeypot,
     )
 

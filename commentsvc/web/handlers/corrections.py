@@ -3,15 +3,11 @@ public sees only which passages were corrected (never a report, never a reporter
 
 from __future__ import annotations
 
-import functools
-import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from aiohttp import web
-from markupsafe import Markup, escape
 
 from commentsvc.auth import Principal
 from commentsvc.clock import now_utc
@@ -35,12 +31,11 @@ from commentsvc.web.handlers.public import (
     read_json,
 )
 from commentsvc.web.keys import RUNTIME
-from commentsvc.web.page_language import page_catalogue
+from commentsvc.web.page_language import link_page, page_catalogue, wants_html
 
 CORRECTIONS = web.AppKey("corrections", CorrectionDesk)
 REPORTER_MAIL = web.AppKey("reporter_mail", ReporterMail)
 STATIC = Path(__file__).resolve().parent.parent / "static"
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 ACCEPTED = "Thank you: the newsroom will look at this passage. Reports are never published."
 PUBLIC_CACHE_CONTROL = "public, max-age=30, stale-while-revalidate=60"
@@ -158,59 +153,27 @@ async def page_script(request: web.Request) -> web.Response:
     )
 
 
-@functools.cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
-
-
-def _strong(text: str) -> Markup:
-    return Markup("<strong><bdi>%s</bdi></strong>") % escape(text)
-
-
 def _page(
     request: web.Request, state: str, found: Correction | None, status: int = 200
 ) -> web.Response:
     catalogue = page_catalogue(
         request, found.site_id if found else "", found.lang if found else None
     )
-    nonce = secrets.token_urlsafe(16)
-    body = (
-        _environment()
-        .get_template("correction.html")
-        .render(
-            **catalogue.context(),
-            state=state,
-            strong=_strong,
-            email_hint=email_hint(found.reporter_email or "") if found else "",
-            thread_title=(found.thread_title or found.thread_key) if found else "",
-            action=request.path,
-            nonce=nonce,
-        )
-    )
-    return web.Response(
-        text=body,
-        status=status,
-        content_type="text/html",
-        headers={
-            "Content-Security-Policy": (
-                f"default-src 'none'; style-src 'nonce-{nonce}'; form-action 'self'; "
-                "frame-ancestors 'none'; base-uri 'none'"
-            ),
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",  # the path holds the token
-            "X-Robots-Tag": "noindex",
-        },
+    return link_page(
+        request,
+        "correction.html",
+        catalogue,
+        status,
+        state=state,
+        email_hint=email_hint(found.reporter_email or "") if found else "",
+        thread_title=(found.thread_title or found.thread_key) if found else "",
     )
 
 
 def _bad_link(request: web.Request) -> web.Response:
     """A forged, altered or expired link: a page for browsers, problem+json for the rest
     (as the subscription links answer); nothing changes."""
-    if "text/html" not in request.headers.get("Accept", ""):
+    if not wants_html(request):
         raise NotFound("this link is not valid: it may be incomplete, altered or expired")
     return _page(request, "invalid", None, status=404)
 

@@ -11,13 +11,9 @@ and `Cache-Control: no-store`: their URL holds the token, their body the address
 
 from __future__ import annotations
 
-import functools
-import secrets
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import jinja2
 from aiohttp import web
 
 from commentsvc.errors import BadRequest, FieldError, Invalid, NotFound
@@ -25,19 +21,13 @@ from commentsvc.rights.service import READER, Erasure, PeopleService, PersonPage
 from commentsvc.validation import Fields, is_plain_int
 from commentsvc.web.handlers.public import check_origin, client_of, json_response, limit, read_json
 from commentsvc.web.keys import PEOPLE, RUNTIME
-from commentsvc.web.page_language import page_catalogue
+from commentsvc.web.page_language import PRIVATE_HEADERS, link_page, page_catalogue, wants_html
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ACCEPTED = (
     "If we hold comments or subscriptions under this address, a link to them is on its way; "
     "it works for 24 hours."
 )
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-PRIVATE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",  # the path holds the token
-    "X-Robots-Tag": "noindex",
-}
 
 
 async def people_context(app: web.Application) -> AsyncIterator[None]:
@@ -49,46 +39,20 @@ async def people_context(app: web.Application) -> AsyncIterator[None]:
     await people.settle()
 
 
-@functools.cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
-
-
 def _page(request: web.Request, state: str, status: int = 200, **context: Any) -> web.Response:
-    nonce = secrets.token_urlsafe(16)
-    token = request.match_info["token"]
     context.setdefault("notice", "")
     context.setdefault("error", "")
     page: PersonPage | None = context.get("page")
     sites = sorted(page.site_names) if page is not None else []
     catalogue = page_catalogue(request, sites[0] if len(sites) == 1 else "")
-    body = (
-        _environment()
-        .get_template("mine.html")
-        .render(
-            state=state,
-            action=f"/m/{token}",
-            nonce=nonce,
-            known=catalogue.messages,
-            **catalogue.context(),
-            **context,
-        )
-    )
-    return web.Response(
-        text=body,
-        status=status,
-        content_type="text/html",
-        headers={
-            "Content-Security-Policy": (
-                f"default-src 'none'; style-src 'nonce-{nonce}'; form-action 'self'; "
-                "frame-ancestors 'none'; base-uri 'none'"
-            ),
-            **PRIVATE_HEADERS,
-        },
+    return link_page(
+        request,
+        "mine.html",
+        catalogue,
+        status,
+        state=state,
+        known=catalogue.messages,
+        **context,
     )
 
 
@@ -156,7 +120,7 @@ async def act(request: web.Request) -> web.Response:
         return await _open(request, notice="me.unsubscribed")
     if action == "erase":
         if form.get("confirm") != "yes":
-            if not _wants_html(request):
+            if not wants_html(request):
                 raise Invalid(
                     "erasing needs confirm=yes", errors=[FieldError("confirm", "must be yes")]
                 )
@@ -166,15 +130,11 @@ async def act(request: web.Request) -> web.Response:
     raise BadRequest("action must be unsubscribe or erase")
 
 
-def _wants_html(request: web.Request) -> bool:
-    return "text/html" in request.headers.get("Accept", "")
-
-
 async def _holder_or_page(request: web.Request) -> str | web.Response:
     """The link's address, or the 404 page (problem+json for non-browsers)."""
     try:
         return await request.app[PEOPLE].holder(request.match_info["token"])
     except NotFound:
-        if not _wants_html(request):
+        if not wants_html(request):
             raise
         return _page(request, "invalid", status=404)

@@ -11,11 +11,8 @@ browsers, problem+json otherwise).
 from __future__ import annotations
 
 import functools
-import secrets
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
-import jinja2
 from aiohttp import web
 
 from commentsvc.errors import BadRequest, NotFound
@@ -24,9 +21,8 @@ from commentsvc.notify.subscriptions import GONE, LinkView
 from commentsvc.validation import parse_subscription
 from commentsvc.web.handlers.public import check_origin, client_of, json_response, limit, read_json
 from commentsvc.web.keys import RUNTIME
-from commentsvc.web.page_language import page_catalogue
+from commentsvc.web.page_language import link_page, page_catalogue, wants_html
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ACCEPTED = (
     "If this address can get email from us, a confirmation link is on its way; "
     "nothing will be sent until it is used."
@@ -34,42 +30,10 @@ ACCEPTED = (
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-@functools.cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
-
-
 def _page(request: web.Request, view: LinkView, status: int = 200) -> web.Response:
     """The page in the subscription's language, else the reader's browser's or the site's."""
-    nonce = secrets.token_urlsafe(16)
     catalogue = page_catalogue(request, view.site_id, view.lang)
-    body = (
-        _environment()
-        .get_template("subscription.html")
-        .render(view=view, action=request.path, nonce=nonce, **catalogue.context())
-    )
-    return web.Response(
-        text=body,
-        status=status,
-        content_type="text/html",
-        headers={
-            "Content-Security-Policy": (
-                f"default-src 'none'; style-src 'nonce-{nonce}'; form-action 'self'; "
-                "frame-ancestors 'none'; base-uri 'none'"
-            ),
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",  # the path holds the token
-            "X-Robots-Tag": "noindex",
-        },
-    )
-
-
-def _wants_html(request: web.Request) -> bool:
-    return "text/html" in request.headers.get("Accept", "")
+    return link_page(request, "subscription.html", catalogue, status, view=view)
 
 
 async def _link(request: web.Request, action: Callable[[str], Awaitable[LinkView]]) -> web.Response:
@@ -77,7 +41,7 @@ async def _link(request: web.Request, action: Callable[[str], Awaitable[LinkView
     try:
         view = await action(request.match_info["token"])
     except NotFound as exc:
-        if not _wants_html(request):
+        if not wants_html(request):
             raise
         return _page(request, LinkView("gone" if exc.detail == GONE else "invalid"), status=404)
     return _page(request, view)
