@@ -178,6 +178,47 @@ def query_text(max_chars: int, *, required: bool = False) -> dict[str, Any]:
     return schema
 
 
+HTML_PAGE = {"description": "HTML page", "content": {"text/html": {"schema": STR}}}
+
+
+def bad_link_response(what: str = "Forged, altered or expired link") -> dict[str, Any]:
+    """The 404 of a page an emailed link opens: a page for browsers, problem+json else."""
+    return {
+        "description": f"{what} (an HTML page for browsers); nothing changes",
+        "content": {PROBLEM: {"schema": ref("Problem")}, "text/html": {"schema": STR}},
+    }
+
+
+def one_click_form(*scopes: str) -> dict[str, Any]:
+    """The optional form a link page's buttons (and RFC 8058 one-click) POST."""
+    return {
+        "required": False,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "List-Unsubscribe": {"enum": ["One-Click"]},
+                        "scope": {"enum": list(scopes)},
+                    },
+                }
+            }
+        },
+    }
+
+
+def accepted() -> dict[str, Any]:
+    """The 202 of a request whose answer never says what is known (same body always)."""
+    return json_body(
+        {
+            "type": "object",
+            "required": ["status", "detail"],
+            "properties": {"status": {"enum": ["accepted"]}, "detail": STR},
+        },
+        "Accepted",
+    )
+
+
 def lang_field() -> dict[str, Any]:
     """A language tag read with `Fields.lang_tag`: blank or null for none."""
     ws = f"[{WHITESPACE}]"

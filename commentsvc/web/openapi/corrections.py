@@ -6,15 +6,18 @@ from commentsvc.corrections.reports import ACTION_NAMES, MAX_NOTE_CHARS, MAX_PUB
 from commentsvc.store.corrections import CorrectionStatus
 from commentsvc.validation import MAX_KEY_CHARS, MAX_SITE_CHARS, MAX_TITLE_CHARS
 from commentsvc.web.openapi.core import (
+    HTML_PAGE,
     INT,
     OPERATIONS,
-    PROBLEM,
     SCHEMAS,
     STR,
+    accepted,
+    bad_link_response,
     describe,
     email_field,
     json_body,
     lang_field,
+    one_click_form,
     problems,
     query,
     query_text,
@@ -100,14 +103,7 @@ def corrections_operations() -> None:
             },
         },
         responses={
-            "202": json_body(
-                {
-                    "type": "object",
-                    "required": ["status", "detail"],
-                    "properties": {"status": {"enum": ["accepted"]}, "detail": STR},
-                },
-                "Accepted",
-            ),
+            "202": accepted(),
             **problems(400, 403, 404, 413, 415, 422, 429, 503),
         },
     )
@@ -181,12 +177,8 @@ def corrections_operations() -> None:
             **problems(400, 401, 403, 404, 413, 415, 422),
         },
     )
-    html = {"description": "HTML page", "content": {"text/html": {"schema": STR}}}
-    bad_link = {
-        "description": "Forged, altered or expired link (an HTML page for browsers); "
-        "nothing changes",
-        "content": {PROBLEM: {"schema": ref("Problem")}, "text/html": {"schema": STR}},
-    }
+    html = HTML_PAGE
+    bad_link = bad_link_response()
     describe(
         "GET",
         "/c/{token}",
@@ -202,20 +194,7 @@ def corrections_operations() -> None:
         tag="corrections",
         responses={"200": html, "404": bad_link, **problems(400)},
     )
-    OPERATIONS[("POST", "/c/{token}")]["requestBody"] = {
-        "required": False,
-        "content": {
-            "application/x-www-form-urlencoded": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "List-Unsubscribe": {"enum": ["One-Click"]},
-                        "scope": {"enum": ["all"]},
-                    },
-                }
-            }
-        },
-    }
+    OPERATIONS[("POST", "/c/{token}")]["requestBody"] = one_click_form("all")
     describe(
         "GET",
         "/moderate/corrections.js",

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from commentsvc.web.openapi.core import (
+    HTML_PAGE,
     INT,
     OPERATIONS,
-    PROBLEM,
     SCHEMAS,
     STR,
+    accepted,
+    bad_link_response,
     describe,
     email_field,
     json_body,
@@ -159,12 +161,8 @@ EMAIL_BODY = {
 def people_operations() -> None:
     """POST /api/v1/mine, the /m/{token} page and download, and the admin routes."""
     SCHEMAS["PersonData"] = PERSON_DATA
-    html = {"description": "HTML page", "content": {"text/html": {"schema": STR}}}
-    bad_link = {
-        "description": "Forged, altered, expired or erased link (an HTML page for browsers); "
-        "nothing changes",
-        "content": {PROBLEM: {"schema": ref("Problem")}, "text/html": {"schema": STR}},
-    }
+    html = HTML_PAGE
+    bad_link = bad_link_response("Forged, altered, expired or erased link")
     describe(
         "POST",
         "/api/v1/mine",
@@ -178,14 +176,7 @@ def people_operations() -> None:
             "properties": {"site": site_field(), "email": email_field(required=True)},
         },
         responses={
-            "202": json_body(
-                {
-                    "type": "object",
-                    "required": ["status", "detail"],
-                    "properties": {"status": {"enum": ["accepted"]}, "detail": STR},
-                },
-                "Accepted",
-            ),
+            "202": accepted(),
             **problems(400, 403, 413, 415, 422, 429, 503),
         },
     )

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from commentsvc.validation import MAX_KEY_CHARS
 from commentsvc.web.openapi.core import (
+    HTML_PAGE,
     OPERATIONS,
-    PROBLEM,
-    STR,
+    accepted,
+    bad_link_response,
     choice,
     describe,
     email_field,
-    json_body,
     lang_field,
+    one_click_form,
     problems,
-    ref,
     site_field,
     text_field,
 )
@@ -21,12 +21,8 @@ from commentsvc.web.openapi.core import (
 
 def subscription_operations() -> None:
     """Subscribing (double opt-in) and the pages emailed links open."""
-    html = {"description": "HTML page", "content": {"text/html": {"schema": STR}}}
-    bad_link = {
-        "description": "Forged, altered or expired link (an HTML page for browsers); "
-        "nothing changes",
-        "content": {PROBLEM: {"schema": ref("Problem")}, "text/html": {"schema": STR}},
-    }
+    html = HTML_PAGE
+    bad_link = bad_link_response()
     describe(
         "POST",
         "/api/v1/subscriptions",
@@ -45,14 +41,7 @@ def subscription_operations() -> None:
             },
         },
         responses={
-            "202": json_body(
-                {
-                    "type": "object",
-                    "required": ["status", "detail"],
-                    "properties": {"status": {"enum": ["accepted"]}, "detail": STR},
-                },
-                "Accepted",
-            ),
+            "202": accepted(),
             **problems(400, 403, 404, 413, 415, 422, 429, 503),
         },
     )
@@ -85,17 +74,4 @@ def subscription_operations() -> None:
         tag="subscriptions",
         responses={"200": html, "404": bad_link, **problems(400)},
     )
-    OPERATIONS[("POST", "/u/{token}")]["requestBody"] = {
-        "required": False,
-        "content": {
-            "application/x-www-form-urlencoded": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "List-Unsubscribe": {"enum": ["One-Click"]},
-                        "scope": {"enum": ["subscription", "all"]},
-                    },
-                }
-            }
-        },
-    }
+    OPERATIONS[("POST", "/u/{token}")]["requestBody"] = one_click_form("subscription", "all")
