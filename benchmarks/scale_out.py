@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -71,15 +73,28 @@ class Cluster(Service):
         return started
 
 
-async def posting(args: argparse.Namespace, workdir: Path, processes: int) -> float:
+@contextlib.asynccontextmanager
+async def fresh_cluster(
+    args: argparse.Namespace, workdir: Path, name: str, api_processes: int
+) -> AsyncIterator[Cluster]:
+    """The database emptied, a redis-server of its own and `api --processes N` started;
+    all of it stopped on exit."""
     await empty_database(args.database_url)
-    redis = OwnRedis(workdir / f"redis-post-{processes}")
+    redis = OwnRedis(workdir / f"redis-{name}")
     redis.start()
     env = {"COMMENTSVC_DATABASE_URL": args.database_url, "COMMENTSVC_MAX_CONNECTIONS_PER_IP": "0"}
-    (workdir / f"post-{processes}").mkdir()
-    cluster = Cluster(workdir / f"post-{processes}", redis.url, split=True, source=None, **env)
+    (workdir / name).mkdir()
+    cluster = Cluster(workdir / name, redis.url, split=True, source=None, **env)
     try:
-        await asyncio.to_thread(cluster.start_api, processes)
+        await asyncio.to_thread(cluster.start_api, api_processes)
+        yield cluster
+    finally:
+        await asyncio.to_thread(cluster.stop)
+        redis.stop()
+
+
+async def posting(args: argparse.Namespace, workdir: Path, processes: int) -> float:
+    async with fresh_cluster(args, workdir, f"post-{processes}", processes) as cluster:
         cluster.start_workers("all", 1)
         await steady(cluster.base, 50, 2.0, 0)  # warm-up: every process has served a few
         posts = await burst(cluster.base, args.connections, args.burst_s, 1_000_000)
@@ -90,9 +105,6 @@ async def posting(args: argparse.Namespace, workdir: Path, processes: int) -> fl
             f"({len(posts) - accepted} not 202)"
         )
         return float(rate)
-    finally:
-        await asyncio.to_thread(cluster.stop)
-        redis.stop()
 
 
 async def fill(base: str, count: int, connections: int) -> set[str]:
@@ -113,32 +125,24 @@ async def fill(base: str, count: int, connections: int) -> set[str]:
 
 
 async def draining(args: argparse.Namespace, workdir: Path, workers: int) -> float:
-    await empty_database(args.database_url)
-    redis = OwnRedis(workdir / f"redis-drain-{workers}")
-    redis.start()
-    env = {"COMMENTSVC_DATABASE_URL": args.database_url, "COMMENTSVC_MAX_CONNECTIONS_PER_IP": "0"}
-    (workdir / f"drain-{workers}").mkdir()
-    cluster = Cluster(workdir / f"drain-{workers}", redis.url, split=True, source=None, **env)
     settings = parse_settings({"COMMENTSVC_DATABASE_URL": args.database_url})
     store = Store.from_url(settings.resolved_database_url)
     try:
-        await asyncio.to_thread(cluster.start_api, 2)
-        ids = await fill(cluster.base, args.backlog, args.connections)
-        cluster.start_workers("moderation", workers)
-        decided = await decided_at(store, ids, 300)
-        # From the first decision to the last: the workers' start-up (loading the word
-        # lists and the toxicity model) is not drain time.
-        took_s = max(decided.values()) - min(decided.values())
-        rate = len(decided) / took_s
-        print(
-            f"  backlog of {len(ids):,} drained by {workers} moderation worker(s): "
-            f"{took_s:.1f} s from first to last decision, {rate:,.0f} decided/s"
-        )
-        return float(rate)
+        async with fresh_cluster(args, workdir, f"drain-{workers}", 2) as cluster:
+            ids = await fill(cluster.base, args.backlog, args.connections)
+            cluster.start_workers("moderation", workers)
+            decided = await decided_at(store, ids, 300)
     finally:
         await store.close()
-        await asyncio.to_thread(cluster.stop)
-        redis.stop()
+    # From the first decision to the last: the workers' start-up (loading the word lists
+    # and the toxicity model) is not drain time.
+    took_s = max(decided.values()) - min(decided.values())
+    rate = len(decided) / took_s
+    print(
+        f"  backlog of {len(ids):,} drained by {workers} moderation worker(s): "
+        f"{took_s:.1f} s from first to last decision, {rate:,.0f} decided/s"
+    )
+    return float(rate)
 
 
 async def run(args: argparse.Namespace) -> None:
