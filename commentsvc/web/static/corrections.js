@@ -4,8 +4,6 @@
 (function () {
   "use strict";
 
-  var API = "/api/v1";
-  var csrf = null;
   var STATUS_TEXT = {
     open: "Open",
     corrected: "Corrected",
@@ -32,22 +30,9 @@
     return node;
   }
 
+  // moderate.js's: the session's CSRF token, and the sign-in form when the session ends.
   function api(method, path, body) {
-    var headers = { Accept: "application/json" };
-    var init = { method: method, headers: headers, credentials: "same-origin" };
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    if (method !== "GET" && csrf) headers["X-CSRF-Token"] = csrf;
-    return fetch(API + path, init).then(function (resp) {
-      return resp.json().catch(function () {
-        return {};
-      }).then(function (data) {
-        if (!resp.ok) throw new Error((data && data.detail) || "request failed (" + resp.status + ")");
-        return data;
-      });
-    });
+    return window.commentsvcApi(method, path, body);
   }
 
   function site() {
@@ -160,10 +145,7 @@
   function show(on) {
     $("corrections-view").hidden = !on;
     if (on) {
-      api("GET", "/auth/session").then(function (s) {
-        csrf = s.csrf_token || csrf;
-        return load();
-      }, function () {});
+      load();
     }
   }
 

@@ -124,6 +124,8 @@
     });
   }
 
+  window.commentsvcApi = api; // for the Corrections tab (corrections.js)
+
   function qs(params) {
     var parts = [];
     Object.keys(params).forEach(function (k) {
