@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +21,19 @@ from urllib.parse import urlsplit
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 MAX_URL_CHARS = 2048
+
+_PORT = r"(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+_PATH_CHARS = (
+    r"[^\t-\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+    r"\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069<>\"]"
+)
+API_URL_PATTERN = (
+    rf"[hH][tT][tT][pP][sS]?://[A-Za-z0-9.-]{{1,253}}(?::{_PORT})?(?:[/?#]{_PATH_CHARS}{{0,1779}})?"
+)
+"""What the API takes as an endpoint's URL (the OpenAPI description holds the same
+pattern): http or https, a host name or IPv4 address, a port from 1 to 65535, no user
+info, at most 2,048 characters; so no URL it stores is one `check_url` refuses."""
+_API_URL = re.compile(API_URL_PATTERN)
 
 
 class Refused(Exception):
@@ -43,6 +57,17 @@ def check_url(url: str) -> str:
         raise Refused("must not hold a user name or password")
     if port == 0:
         raise Refused("must not use port 0")
+    return url
+
+
+def check_api_url(url: str) -> str:
+    """The URL if the API may store it for an endpoint; Refused saying why otherwise."""
+    check_url(url)
+    if _API_URL.fullmatch(url) is None:
+        raise Refused(
+            "must be an http or https URL with a host name or IPv4 address, a port from 1 "
+            "to 65535 if any, and nothing but a path, query or fragment after them"
+        )
     return url
 
 

@@ -19,6 +19,7 @@ from commentsvc.web.handlers.public import json_response, read_json
 from commentsvc.web.keys import DECISIONS, RUNTIME
 from commentsvc.webhooks import events as ev
 from commentsvc.webhooks import signing
+from commentsvc.webhooks.guard import Refused, check_api_url
 
 MAX_ENDPOINTS_PER_SITE = 50
 
@@ -142,9 +143,15 @@ def _url(f: Fields, required: bool) -> str | None:
     url = f.url("url")
     if required and not url and "url" not in {e.field for e in f.errors}:
         f.fail("url", "is required")
-    # What the description allows is stored; a URL the delivery worker can't use (a bad
-    # host or port, credentials) is refused there, delivery by delivery, with the reason
-    # in the delivery's last_error (the CLI checks more strictly, before it stores one).
+    if url:
+        # No URL the delivery worker would refuse (user info, no host, a bad port) is
+        # stored. Whether the host resolves to an allowed address is still checked at
+        # every delivery (DNS can change).
+        try:
+            check_api_url(url)
+        except Refused as why:
+            f.fail("url", str(why))
+            return None
     return url or None  # blank or null: left out
 
 

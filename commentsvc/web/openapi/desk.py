@@ -9,16 +9,17 @@ from commentsvc.web.openapi.core import (
     INT,
     SCHEMAS,
     STR,
+    WHITESPACE,
     describe,
     json_body,
     problems,
     ref,
     text_field,
-    url_field,
 )
 from commentsvc.web.openapi.moderation import SITE_PATH
 from commentsvc.webhooks import events as ev
 from commentsvc.webhooks import signing
+from commentsvc.webhooks.guard import API_URL_PATTERN
 
 DATE_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
 WEBHOOK_ID = {
@@ -38,16 +39,17 @@ SIGNING = (
 
 
 def _url(required: bool) -> dict[str, Any]:
-    schema = url_field()
-    if required:
-        schema = {
-            "type": "string",
-            "pattern": schema["pattern"].replace(")?", ")", 1),  # not blank
-            "description": "An http or https URL. Its host must resolve to public addresses "
-            "unless allow_private; that is checked on every delivery (a refusal is the "
-            "delivery's last_error)",
-        }
-    return schema
+    ws = f"[{WHITESPACE}]"
+    url = f"(?:{API_URL_PATTERN})" if required else f"(?:{API_URL_PATTERN})?"
+    return {
+        "type": "string" if required else ["string", "null"],
+        "pattern": f"^{ws}*{url}{ws}*$",
+        "description": "An http or https URL with a host name or IPv4 address, a port "
+        "from 1 to 65535 if any, no user name or password (422 otherwise)"
+        + ("" if required else "; blank or null leaves it as it is")
+        + ". Its host must resolve to public addresses unless allow_private; that is "
+        "checked on every delivery (a refusal is the delivery's last_error)",
+    }
 
 
 def desk_operations() -> None:
@@ -215,7 +217,7 @@ def desk_operations() -> None:
         body={
             "type": "object",
             "properties": {
-                "url": url_field(),
+                "url": _url(False),
                 "events": {"anyOf": [events, {"type": "null"}]},
                 "format": {"enum": [*ev.FORMATS, None]},
                 "allow_private": {"type": ["boolean", "null"]},
