@@ -5,15 +5,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Collection
 
 from commentsvc.comments import lessons
 from commentsvc.comments.automod import AutoModerator, standard_pipeline
 from commentsvc.moderation.learning import ModeratorMemory
 from commentsvc.moderation.pipeline import Pipeline
 from commentsvc.queue.consumer import run_consumer
+from commentsvc.queue.entries import Job
 from commentsvc.runtime import Runtime
+from workers.heap import HeapFreezer
 
 log = logging.getLogger(__name__)
+
+MODERATION_BATCH = 200
+"""Up to this many waiting jobs are read and decided as one batch (more if the
+`batch_size` setting says so). A batch costs about the same few queries and one
+transaction whatever its size, so when comments arrive faster than one batch's
+time the worker keeps up by taking what has gathered meanwhile; it never waits
+for a batch to fill."""
 
 
 def build_pipeline() -> Pipeline:
@@ -43,14 +53,23 @@ async def run_moderation(
             await lessons.refresh(memories[0], runtime.service)
         except Exception:
             log.exception("refreshing what moderators taught the toxicity model failed")
+    freezer = HeapFreezer()
+    freezer.check()
+
+    async def handle(jobs: list[Job]) -> Collection[str]:
+        try:
+            return await moderator.handle(jobs)
+        finally:
+            freezer.check()  # a batch may have compiled a site's word list
+
     try:
         return await run_consumer(
             runtime.moderate_queue,
-            moderator.handle,
+            handle,
             name="moderation",
             stop=stop,
             burst=burst,
-            batch_size=runtime.settings.batch_size,
+            batch_size=max(runtime.settings.batch_size, MODERATION_BATCH),
         )
     finally:
         if learning is not None:

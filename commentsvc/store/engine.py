@@ -13,6 +13,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from commentsvc.store.writer_gate import WriterGate
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -20,8 +22,9 @@ class Database:
     """An engine plus the two ways to use it: `read()` and `write()` transactions.
 
     On SQLite, writers in this process queue on an asyncio lock and begin
-    IMMEDIATE, so two writers never deadlock upgrading a read lock; other
-    processes wait on SQLite's busy timeout. Readers never wait (WAL).
+    IMMEDIATE, so two writers never deadlock upgrading a read lock; writers in
+    other processes queue on the writer gate (`writer_gate`: a lock file) before
+    they meet SQLite's lock and its busy timeout. Readers never wait (WAL).
     """
 
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
@@ -42,8 +45,13 @@ class Database:
             kwargs["pool_recycle"] = 300
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self._write_lock = asyncio.Lock()
+        self._gate: WriterGate | None = None
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
+            if parsed.database and parsed.database != ":memory:":
+                self._gate = WriterGate(
+                    Path(f"{parsed.database}-writer"), SQLITE_BUSY_TIMEOUT_MS / 1000
+                )
 
     @property
     def is_sqlite(self) -> bool:
@@ -59,7 +67,7 @@ class Database:
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction, committed when the block ends without error."""
         if self.is_sqlite:
-            async with self._write_lock, self.engine.connect() as conn:
+            async with self._write_lock, self._gated(), self.engine.connect() as conn:
                 conn = await conn.execution_options(sqlite_immediate=True)
                 async with conn.begin():
                     yield conn
@@ -67,12 +75,27 @@ class Database:
             async with self.engine.begin() as conn:
                 yield conn
 
+    @contextlib.asynccontextmanager
+    async def _gated(self) -> AsyncIterator[None]:
+        """The cross-process writer gate (`writer_gate`) around one write transaction."""
+        gate = self._gate
+        if gate is None:
+            yield
+            return
+        await gate.acquire()
+        try:
+            yield
+        finally:
+            gate.release()
+
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._gate is not None:
+            self._gate.close()
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -1,0 +1,33 @@
+"""The moderation worker keeps its long-lived heap out of the collector's full passes."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+
+from workers.heap import HeapFreezer, compiled_lists
+
+
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    yield
+    gc.unfreeze()
+
+
+def test_freezes_at_start_and_once_per_new_word_list(unfrozen: None) -> None:
+    lists = [0]
+    freezer = HeapFreezer(lambda: lists[0])
+    assert freezer.check()  # the first call freezes what start-up built
+    frozen = gc.get_freeze_count()
+    assert frozen > 0
+    assert not freezer.check()  # nothing new compiled: nothing to do
+    kept = [[i] for i in range(1000)]  # long-lived objects made since
+    lists[0] = 1  # a batch compiled a site's list
+    assert freezer.check()
+    assert gc.get_freeze_count() >= frozen + len(kept)
+
+
+def test_counts_the_compiled_lists() -> None:
+    assert compiled_lists() >= 0
