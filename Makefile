@@ -27,8 +27,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+# Test files run on TEST_WORKERS processes (one a core here); each has its own
+# redis-server and PostgreSQL database, and a file's tests stay on one process.
+TEST_WORKERS ?= 2
+
 unit: $(STAMP)
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## bench: the HTTP read/post benchmark against the embedded default
 bench: bench-api

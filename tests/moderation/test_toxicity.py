@@ -104,9 +104,9 @@ def test_held_out_corpora(model: ToxicityModel) -> None:
     assert len(abusive) >= 400 and len(civil) >= 400
     held = [np.mean([s >= model.threshold for s in model.scores(c)]) for c in (abusive, civil)]
     clean_held = np.mean([s >= model.threshold for s in model.scores(clean)])
-    assert held[0] >= 0.85  # measured 87.7% (make bench-toxicity)
-    assert held[1] <= 0.01  # measured 1.0% (4 of 421, all "heated"): at the goal's edge
-    assert clean_held <= 0.01
+    assert held[0] >= 0.85  # measured 86.7% (make bench-toxicity)
+    assert held[1] <= 0.01  # measured 0.5% (2 of 421, both "heated")
+    assert clean_held <= 0.01  # measured 0 of 341; the highest score is 0.40
 
 
 def test_corpora_hold_no_listed_word_and_stay_apart_from_training(model: ToxicityModel) -> None:
@@ -114,9 +114,10 @@ def test_corpora_hold_no_listed_word_and_stay_apart_from_training(model: Toxicit
     strict = Policy(ordinary_words_pass=False)
     test_lines = [t for name in ("abusive.tsv", "civil.tsv") for _, t in load_kinds(name)]
     assert [t for t in test_lines if words.check(Item(t, policy=strict))] == []
+    held_out = test_lines + load("clean.txt") + [t for _, t in load_kinds("clean_traps.tsv")]
     training = [t for name in ("toxic.tsv", "fine.tsv") for _, t in read(name)]
-    assert not set(training) & set(test_lines)
-    near = model.sentences.vectors(test_lines) @ model.sentences.vectors(training).T
+    assert not set(training) & set(held_out)
+    near = model.sentences.vectors(held_out) @ model.sentences.vectors(training).T
     assert float(near.max()) < 0.97  # no test line is a paraphrase-copy of a training line
 
 
