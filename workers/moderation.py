@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Collection
 
 from commentsvc.comments import lessons
 from commentsvc.comments.automod import AutoModerator, standard_pipeline
 from commentsvc.moderation.learning import ModeratorMemory
 from commentsvc.moderation.pipeline import Pipeline
+from commentsvc.policy import policy_of
 from commentsvc.queue.consumer import run_consumer
 from commentsvc.queue.entries import Job
 from commentsvc.runtime import Runtime
@@ -29,6 +31,23 @@ for a batch to fill."""
 def build_pipeline() -> Pipeline:
     """The stage pipeline of DESIGN.md §5 (`commentsvc.comments.automod.standard_pipeline`)."""
     return standard_pipeline()
+
+
+async def warm_up(pipeline: Pipeline, runtime: Runtime) -> None:
+    """Compile the sites' word lists and load the models before the first job.
+
+    Without this the first comment after a start waited seconds for them. A failure
+    here is logged and left to the first batch, which meets it the usual way.
+    """
+    started = time.perf_counter()
+    try:
+        policies = [policy_of(site) for site in await runtime.store.sites.all()]
+        count = await asyncio.to_thread(pipeline.warm, policies)
+    except Exception:
+        log.exception("warming the moderation stages failed; the first batch will do it")
+        return
+    elapsed_s = time.perf_counter() - started
+    log.info("moderation stages ready for %d word list(s) in %.2f s", count, elapsed_s)
 
 
 async def run_moderation(
@@ -53,6 +72,7 @@ async def run_moderation(
             await lessons.refresh(memories[0], runtime.service)
         except Exception:
             log.exception("refreshing what moderators taught the toxicity model failed")
+    await warm_up(pipeline, runtime)
     freezer = HeapFreezer()
     freezer.check()
 

@@ -12,13 +12,15 @@ import redis.asyncio as aioredis
 from commentsvc.comments.automod import AutoModerator
 from commentsvc.comments.reader_actions import ReaderActions
 from commentsvc.models import Status, Verdict
-from commentsvc.moderation.pipeline import Pipeline
+from commentsvc.moderation.matcher import WordMatcher, compile_matcher
+from commentsvc.moderation.pipeline import Pipeline, default_stages
 from commentsvc.moderation.types import Item
+from commentsvc.moderation.word_stage import WordStage
 from commentsvc.queue.constants import STREAM_DEADLETTER
 from commentsvc.queue.entries import Job
 from tests.moderators.helpers import Client, post
 from tests.support import drain, runtime_of
-from workers.moderation import build_pipeline, run_moderation
+from workers.moderation import build_pipeline, run_moderation, warm_up
 
 THREE_LINKS = "buy now http://a.example/x http://b.example/y http://c.example/z"
 
@@ -81,3 +83,28 @@ async def test_one_poison_comment_neither_holds_up_its_batch_nor_loops(
     poison = statuses[0]
     assert poison is not None and [r.rule for r in poison.reasons] == ["moderation_error"]
     assert await redis.xlen(STREAM_DEADLETTER) == 0
+
+
+async def test_the_worker_compiles_every_sites_word_list_before_its_first_job(
+    client: Client,
+) -> None:
+    """The first comment after a start no longer waits for a word list to compile."""
+    rt = runtime_of(client)
+    await rt.store.sites.change_policy("default", lambda p: {**p, "words_add": ["zorblax"]})
+    rt.service.sites.forget_site("default")
+    asked: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+
+    def matcher_for(add: tuple[str, ...], allow: tuple[str, ...]) -> WordMatcher:
+        asked.append((add, allow))
+        return compile_matcher(add, allow)
+
+    pipeline = Pipeline(default_stages(words=WordStage(matcher_for)))
+    await warm_up(pipeline, rt)
+    warmed = list(asked)
+    assert any(add == ("zorblax",) for add, _ in warmed)  # the site's own list
+    assert any(add == () for add, _ in warmed)  # and the default one
+    posted = await post(client, body="What a zorblax of a decision.")
+    await run_moderation(rt, burst=True, pipeline=pipeline)
+    comment = await rt.store.comments.get(posted["id"])
+    assert comment is not None and "words" in [r.rule for r in comment.reasons]
+    assert set(asked) == set(warmed)  # the job asked only for lists already compiled
