@@ -3,7 +3,7 @@ moderated after its POST, at a steady rate and after a burst at full speed.
 
     .venv/bin/python benchmarks/decision_latency.py [--rates 50,500] [--steady-s 10]
         [--burst-s 20] [--connections 32] [--processes N] [--toxicity THRESHOLD]
-        [--database-url postgresql://…]
+        [--database-url postgresql://…] [--baseline DIR]
 
 Starts a redis-server of its own on a free loopback port and `commentsvc serve` on the
 embedded default (SQLite), or with `--database-url`, `commentsvc api` plus `commentsvc
@@ -147,24 +147,8 @@ async def measure(args: argparse.Namespace, service: Service, store: Store) -> b
     return met
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--rates", default="50,500", help="steady rates, posts/s, comma-separated")
-    parser.add_argument("--steady-s", type=float, default=10.0)
-    parser.add_argument("--burst-s", type=float, default=20.0)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--database-url", help="e.g. postgresql://…; emptied first")
-    parser.add_argument("--processes", type=int, help="API processes (default: one per CPU)")
-    parser.add_argument(
-        "--toxicity",
-        type=float,
-        metavar="THRESHOLD",
-        help="turn the toxicity stage on for the site at this threshold (e.g. 0.5)",
-    )
-    args = parser.parse_args()
-    args.rates = [float(r) for r in args.rates.split(",") if r.strip()]
+def run_once(args: argparse.Namespace, source: Path | None) -> bool:
+    """One full measurement against the service built from `source` (None: this checkout)."""
     env = {"COMMENTSVC_MAX_CONNECTIONS_PER_IP": "0"}
     if args.database_url:
         env["COMMENTSVC_DATABASE_URL"] = args.database_url
@@ -178,7 +162,7 @@ def main() -> int:
             workdir,
             redis.url,
             split=bool(args.database_url),
-            source=None,
+            source=source,
             serve_args=serve_args,
             **env,
         )
@@ -208,6 +192,39 @@ def main() -> int:
         finally:
             service.stop()
             redis.stop()
+    return met
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rates", default="50,500", help="steady rates, posts/s, comma-separated")
+    parser.add_argument("--steady-s", type=float, default=10.0)
+    parser.add_argument("--burst-s", type=float, default=20.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--database-url", help="e.g. postgresql://…; emptied first")
+    parser.add_argument("--processes", type=int, help="API processes (default: one per CPU)")
+    parser.add_argument(
+        "--toxicity",
+        type=float,
+        metavar="THRESHOLD",
+        help="turn the toxicity stage on for the site at this threshold (e.g. 0.5)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="DIR",
+        help="first run the same measurement with the code of another checkout (e.g. a "
+        "`git archive` of an older commit), for a before/after in one run",
+    )
+    args = parser.parse_args()
+    args.rates = [float(r) for r in args.rates.split(",") if r.strip()]
+    if args.baseline is not None:
+        print(f"== baseline: the code in {args.baseline}")
+        run_once(args, args.baseline.resolve())
+        print("== this checkout")
+    met = run_once(args, None)
     print(f"targets {'met' if met else 'NOT met'}")
     return 0
 
