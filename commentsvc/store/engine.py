@@ -98,6 +98,10 @@ class Database:
             self._gate.close()
 
 
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
     sync_engine = engine.sync_engine
 
@@ -111,6 +115,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
+        # SQLite's own lower() folds A-Z only: "ÜBER@x" stayed "Über@x" and never matched
+        # the str.lower() form addresses are compared in (a person's export and erasure,
+        # email bans). Python's lower(), as PostgreSQL's does on UTF-8.
+        dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:

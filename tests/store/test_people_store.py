@@ -82,3 +82,24 @@ async def test_erase_is_one_transaction_through_the_transition_path(
         EMAIL, erase.plan(modes, "reader", redact), erase.note_scrubber(modes, redact)
     )
     assert again.results == [] and again.deliveries == 0
+
+
+async def test_an_address_with_a_capital_non_ascii_letter_is_found_and_erased(
+    store: Store,
+) -> None:
+    # Local parts are kept as written; SQLite's own lower() folds only A-Z, so "ÜBER" was
+    # "Über" there and never the "über" every lookup compares with: not exported, not erased.
+    address = "ÜBER.Leser@example.org"
+    thread = await store.threads.ensure("default", "t/umlaut", "", "Umlaut")
+    comment = row(thread.id, status=Status.APPROVED, author_email=address, body="hallo")
+    await store.comments.insert_many([comment])
+    assert await store.people.is_known("über.leser@example.org")
+    records = await store.people.records(address)
+    assert [c.id for c in records.comments] == [comment["id"]]
+    modes: dict[str, erase.EraseComments] = {"default": "delete"}
+    redact = erase.redactor(address)
+    erased = await store.people.erase(
+        address, erase.plan(modes, "reader", redact), erase.note_scrubber(modes, redact)
+    )
+    assert len(erased.results) == 1
+    assert await tables_holding(store, address) == []
