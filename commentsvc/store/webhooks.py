@@ -29,6 +29,9 @@ from commentsvc.store.tables import (
     webhook_deliveries,
     webhook_endpoints,
 )
+from commentsvc.store.tables import (
+    sites as sites_table,
+)
 from commentsvc.store.webhook_records import (
     ERROR_MAX_CHARS,
     QUEUED,
@@ -41,6 +44,14 @@ from commentsvc.store.webhook_records import (
 )
 
 CURSOR = "webhooks"
+
+
+class TooManyEndpoints(Exception):
+    """The site has as many webhook endpoints as it may."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"a site has at most {limit} webhook endpoints")
+        self.limit = limit
 
 
 class WebhookStore:
@@ -59,8 +70,22 @@ class WebhookStore:
         allow_private: bool,
         created_by: str,
         now: datetime,
+        max_per_site: int | None = None,
     ) -> Endpoint:
+        """The new endpoint; TooManyEndpoints if the site has `max_per_site` already (counted
+        in the insert's transaction, the site's row locked: two at once can't pass it)."""
         async with self.db.write() as conn:
+            if max_per_site is not None:
+                await conn.execute(
+                    sa.select(sites_table.c.id).where(sites_table.c.id == site_id).with_for_update()
+                )
+                count = await conn.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(webhook_endpoints)
+                    .where(webhook_endpoints.c.site_id == site_id)
+                )
+                if (count or 0) >= max_per_site:
+                    raise TooManyEndpoints(max_per_site)
             result = await conn.execute(
                 webhook_endpoints.insert().values(
                     site_id=site_id,

@@ -23,6 +23,7 @@ FEATURED = "comment.featured"
 CLOSED = "thread.closed"
 EVENT_TYPES = (RECEIVED, HELD, APPROVED, REJECTED, FLAGGED, FEATURED, CLOSED)
 FORMATS = ("json", "slack")
+MAX_ENDPOINTS_PER_SITE = 50  # each event of a site is a delivery to every one of them
 EXCERPT_CHARS = 280
 _GONE = (Status.REJECTED.value, Status.SPAM.value)
 

@@ -305,3 +305,29 @@ async def test_private_addresses_are_refused_unless_allowed(
             assert row.status == "queued" and "refused" in (row.last_error or "")
     finally:
         await worker.close()
+
+
+async def test_a_site_has_at_most_max_endpoints_even_when_added_at_once(client: Client) -> None:
+    """Each event fans out to every endpoint of its site: their number is bounded, also for
+    requests that arrive together (the count and the insert are one transaction)."""
+    import asyncio
+
+    from commentsvc.webhooks.events import MAX_ENDPOINTS_PER_SITE
+
+    admin = await moderator_token(client, "admin@example.org", role="admin", sites=("*",))
+
+    async def add(n: int) -> int:
+        resp = await client.post(
+            "/api/v1/sites/default/webhooks",
+            json={"url": f"https://hooks.example.org/{n}", "events": [ev.RECEIVED]},
+            headers=admin,
+        )
+        if resp.status != 201:
+            assert resp.content_type == "application/problem+json"
+            assert str(MAX_ENDPOINTS_PER_SITE) in (await resp.json())["detail"]
+        return resp.status
+
+    statuses = await asyncio.gather(*(add(n) for n in range(MAX_ENDPOINTS_PER_SITE + 5)))
+    assert sorted(statuses) == [201] * MAX_ENDPOINTS_PER_SITE + [409] * 5
+    stored = await runtime_of(client).store.webhooks.endpoints("default")
+    assert len(stored) == MAX_ENDPOINTS_PER_SITE

@@ -9,9 +9,10 @@ from aiohttp import web
 from commentsvc import views
 from commentsvc.auth import Principal
 from commentsvc.clock import now_utc
-from commentsvc.errors import NotFound
+from commentsvc.errors import Conflict, NotFound
 from commentsvc.review import desk
 from commentsvc.store.webhook_records import Endpoint, WebhookDelivery
+from commentsvc.store.webhooks import TooManyEndpoints
 from commentsvc.validation import MAX_BODY_CHARS, MAX_NAME_CHARS, Fields, is_plain_int, is_site_id
 from commentsvc.views import rfc3339
 from commentsvc.web.auth_middleware import moderator_only
@@ -20,8 +21,6 @@ from commentsvc.web.keys import DECISIONS, RUNTIME
 from commentsvc.webhooks import events as ev
 from commentsvc.webhooks import signing
 from commentsvc.webhooks.guard import Refused, check_api_url
-
-MAX_ENDPOINTS_PER_SITE = 50
 
 
 def _bool(f: Fields, name: str, default: bool | None) -> bool | None:
@@ -181,15 +180,19 @@ async def add_webhook(request: web.Request, who: Principal) -> web.Response:
     f.done()
     await _site_exists(request, site)
     runtime = request.app[RUNTIME]
-    endpoint = await runtime.store.webhooks.add_endpoint(
-        site,
-        url or "",
-        event_types or [],
-        fmt or "json",
-        allow_private=bool(allow_private),
-        created_by=who.actor,
-        now=now_utc(),
-    )
+    try:
+        endpoint = await runtime.store.webhooks.add_endpoint(
+            site,
+            url or "",
+            event_types or [],
+            fmt or "json",
+            allow_private=bool(allow_private),
+            created_by=who.actor,
+            now=now_utc(),
+            max_per_site=ev.MAX_ENDPOINTS_PER_SITE,
+        )
+    except TooManyEndpoints as full:
+        raise Conflict(f"{full}; remove one first") from None
     data = endpoint_json(endpoint)
     data["secret"] = signing.endpoint_secret(runtime.keys, endpoint.id, endpoint.secret_salt)
     return json_response(data, status=201)

@@ -175,7 +175,8 @@ def desk_operations() -> None:
     describe(
         "POST",
         "/api/v1/sites/{site}/webhooks",
-        "Add a webhook endpoint (admins). The answer holds its signing secret, shown once",
+        "Add a webhook endpoint (admins). The answer holds its signing secret, shown once; "
+        f"409 when the site has {ev.MAX_ENDPOINTS_PER_SITE} already",
         tag=tag,
         security=auth,
         params=[SITE_PATH],
@@ -203,7 +204,7 @@ def desk_operations() -> None:
                 },
                 "Added",
             ),
-            **problems(400, 401, 403, 404, 413, 415, 422),
+            **problems(400, 401, 403, 404, 409, 413, 415, 422),
         },
     )
     describe(
