@@ -21,13 +21,14 @@ import sqlalchemy as sa
 from commentsvc.clock import now_utc
 from commentsvc.models import Kind, Status
 from commentsvc.policy import Policy, PolicyError
-from commentsvc.store.tables import comments, events, flags, subscriptions, votes
+from commentsvc.store.tables import comments, events, flags, sites, subscriptions, votes
 from commentsvc.store.transfer import Batch, ThreadSpec, TransferStore
 from commentsvc.transfer.importer import BATCH_SIZE, Summary
 from commentsvc.transfer.progress import Progress
 from commentsvc.transfer.records import TransferError
 from commentsvc.transfer.source import SourceFile
 from commentsvc.transfer.text import sanitize_html
+from commentsvc.validation import is_site_id
 
 FORMAT = "commentsvc-export"
 VERSION = 1
@@ -106,6 +107,7 @@ _TABLES = {"comment": comments, "event": events, "vote": votes, "flag": flags}
 _TABLES["subscription"] = subscriptions
 _INT_RANGE = range(-(2**63), 2**63)
 _ANCHOR_KEYS = {"quote", "prefix", "suffix", "block"}
+MAX_SITE_NAME = 200  # sites.name is a String(200)
 
 
 def _has_nul(value: Any) -> bool:
@@ -157,6 +159,29 @@ def _check(kind: str, row: dict[str, Any], number: int) -> None:
         raise TransferError(f"line {number}: comment.depth is negative")
     # Never trusted as HTML: the same sanitizer as every other import (ours is left as it is).
     row["body_html"] = sanitize_html(row["body_html"])
+
+
+_SITE_COLUMNS = {c.name for c in sites.columns}
+
+
+def _check_site(row: dict[str, Any], number: int) -> None:
+    """A site row as `commentsvc site add` makes one (it is inserted as it is): no field the
+    table lacks (a traceback), a name, and origins as a list (a string's letters were read
+    as origins)."""
+    unknown = sorted(set(row) - _SITE_COLUMNS)
+    if unknown:
+        raise TransferError(f"line {number}: site has fields we don't know: {unknown!r:.60}")
+    site_id, name, origins = row.get("id"), row.get("name"), row.get("allowed_origins", [])
+    if not isinstance(site_id, str) or not is_site_id(site_id):
+        raise TransferError(f"line {number}: site.id is not a site id: {site_id!r:.60}")
+    if not isinstance(name, str) or not name or "\x00" in name or len(name) > MAX_SITE_NAME:
+        raise TransferError(f"line {number}: site.name is {name!r:.60}")
+    if not isinstance(origins, list) or not all(
+        isinstance(o, str) and "\x00" not in o for o in origins
+    ):
+        raise TransferError(f"line {number}: site.allowed_origins is {origins!r:.60}")
+    if not isinstance(row.get("mail", {}), dict):
+        raise TransferError(f"line {number}: site.mail is {row.get('mail')!r:.60}")
 
 
 class NativeImporter:
@@ -248,6 +273,7 @@ class NativeImporter:
             ):
                 raise TransferError(f"line {number}: thread.url or thread.title is not a string")
         if kind == "site":
+            _check_site(row, number)
             try:
                 Policy.from_json(row.get("policy"))
             except PolicyError as exc:

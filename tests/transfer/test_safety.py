@@ -159,6 +159,14 @@ async def test_a_tampered_native_export_is_refused_with_one_line(
     broken: dict[str, Callable[[list[dict[str, Any]]], object]] = {
         "site without id": lambda rs: first("site", rs).pop("id"),
         "policy not a policy": lambda rs: first("site", rs).update(policy=[1]),
+        # A site the target does not have yet (the target's own `default` is kept as it is).
+        "site with a field we lack": lambda rs: first("site", rs).update(id="other", x=1),
+        "site name a number": lambda rs: first("site", rs).update(id="other", name=5),
+        "site without a name": lambda rs: first("site", rs).update(id="other", name=None),
+        "origins a string": lambda rs: first("site", rs).update(
+            id="other", allowed_origins="https://x.example"
+        ),
+        "site id not a site id": lambda rs: first("site", rs).update(id="Not A Site!"),
         "thread without key": lambda rs: first("thread", rs).pop("key"),
         "thread key a list": lambda rs: first("thread", rs).update(key=["a"]),
         "comment id a list": lambda rs: comments_of(rs)[0].update(id=["x"]),
