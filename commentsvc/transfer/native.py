@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from commentsvc.clock import now_utc
 from commentsvc.models import Kind, Status
 from commentsvc.policy import Policy, PolicyError
-from commentsvc.store.tables import comments, events, flags, sites, subscriptions, votes
+from commentsvc.store.tables import bans, comments, events, flags, sites, subscriptions, votes
 from commentsvc.store.transfer import Batch, ThreadSpec, TransferStore
 from commentsvc.transfer.importer import BATCH_SIZE, Summary
 from commentsvc.transfer.progress import Progress
@@ -105,6 +105,8 @@ def _dates(kind: str, row: dict[str, Any], number: int) -> None:
 
 _TABLES = {"comment": comments, "event": events, "vote": votes, "flag": flags}
 _TABLES["subscription"] = subscriptions
+_TABLES["ban"] = bans  # inserted as written, like a site: every field checked
+BAN_KINDS = ("email", "ip", "domain", "name")  # as review.bans takes them
 _INT_RANGE = range(-(2**63), 2**63)
 _ANCHOR_KEYS = {"quote", "prefix", "suffix", "block"}
 MAX_SITE_NAME = 200  # sites.name is a String(200)
@@ -280,6 +282,13 @@ class NativeImporter:
                 raise TransferError(f"line {number}: site.policy is not a policy: {exc}") from None
         if kind == "subscription" and not isinstance(row.get("thread"), str):
             raise TransferError(f"line {number}: subscription.thread is not a string")
+        if kind == "ban":
+            unknown = sorted(set(row) - ({c.name for c in bans.columns} - {"id"}))
+            if unknown or row.get("kind") not in BAN_KINDS:
+                raise TransferError(
+                    f"line {number}: a ban of kind {row.get('kind')!r:.20} or with fields we "
+                    f"don't know ({unknown!r:.60})"
+                )
         if kind in _TABLES and kind != "comment":
             _check(kind, row, number)
         if kind == "site":

@@ -137,6 +137,18 @@ async def _native_export(settings: Settings, tmp_path: Path) -> list[dict[str, A
     return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
 
 
+BAN = {
+    "type": "ban",
+    "site_id": "default",
+    "kind": "email",
+    "value": "troll@example.org",
+    "reason": "",
+    "expires_at": None,
+    "created_by": "admin@example.org",
+    "created_at": "2024-01-01T00:00:00+00:00",
+}
+
+
 def _write(path: Path, records: list[dict[str, Any]]) -> Path:
     path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
     return path
@@ -167,6 +179,11 @@ async def test_a_tampered_native_export_is_refused_with_one_line(
             id="other", allowed_origins="https://x.example"
         ),
         "site id not a site id": lambda rs: first("site", rs).update(id="Not A Site!"),
+        # Bans went in as written: a field we lack was a CompileError traceback, a number a
+        # DataError one on PostgreSQL, a kind we lack a ban nothing reads.
+        "ban value a number": lambda rs: rs.insert(2, {**BAN, "value": 5}),
+        "ban of a kind we lack": lambda rs: rs.insert(2, {**BAN, "kind": "bogus"}),
+        "ban with a field we lack": lambda rs: rs.insert(2, {**BAN, "x": 1}),
         "thread without key": lambda rs: first("thread", rs).pop("key"),
         "thread key a list": lambda rs: first("thread", rs).update(key=["a"]),
         "comment id a list": lambda rs: comments_of(rs)[0].update(id=["x"]),
@@ -181,6 +198,9 @@ async def test_a_tampered_native_export_is_refused_with_one_line(
             -1, {"type": "subscription", "thread": "a", "email": "x@example.org"}
         ),
     }
+    sound = _write(tmp_path / "ban.jsonl", [records[0], records[1], BAN, records[-1]])
+    code, _, err = await run_import(target, "commentsvc", str(sound))
+    assert code == 0, err  # the ban as exported goes in
     for name, spoil in broken.items():
         rows = [dict(r) for r in records]
         spoil(rows)
