@@ -6,6 +6,7 @@ the comment's text (an excerpt), its status, the reasons it is held and links.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,9 @@ FORMATS = ("json", "slack")
 MAX_ENDPOINTS_PER_SITE = 50  # each event of a site is a delivery to every one of them
 EXCERPT_CHARS = 280
 _GONE = (Status.REJECTED.value, Status.SPAM.value)
+# A key or ban that matched the author's email, or a ban's reason, can name an address in
+# a reason's detail: the moderation API shows it, a payload says "[address]".
+_ADDRESS = re.compile(r"[^\s@\"'()<>\[\],;:]+@[^\s@\"'()<>\[\],;:]+")
 
 
 def event_type(e: EventRecord) -> str | None:
@@ -60,7 +64,7 @@ def comment_payload(
     pending: int,
 ) -> dict[str, Any]:
     reasons = [
-        {"rule": r.rule, "detail": r.detail}
+        {"rule": r.rule, "detail": _ADDRESS.sub("[address]", r.detail)}
         for r in comment.reasons
         if kind in (HELD, FLAGGED, REJECTED)
     ]

@@ -331,3 +331,38 @@ async def test_a_site_has_at_most_max_endpoints_even_when_added_at_once(client: 
     assert sorted(statuses) == [201] * MAX_ENDPOINTS_PER_SITE + [409] * 5
     stored = await runtime_of(client).store.webhooks.endpoints("default")
     assert len(stored) == MAX_ENDPOINTS_PER_SITE
+
+
+async def test_a_comment_s_reasons_carry_no_address_to_the_receiver(
+    client: Client, receiver: Receiver
+) -> None:
+    """A moderation key or ban that matched the author's email names it in the reason's
+    detail; the moderation API may show that, a webhook (a chat room, say) may not."""
+    admin = await moderator_token(client, "admin@example.org", role="admin", sites=("*",))
+    await _endpoint(client, receiver.url, admin, events=[ev.REJECTED], format="slack")
+    await _endpoint(client, receiver.url, admin, events=[ev.REJECTED])
+    await runtime_of(client).store.sites.update(
+        "default", policy={"flood_max": 10_000, "moderation_keys": ["Troll.Author@example.org"]}
+    )
+    runtime_of(client).service.forget_site("default")
+    resp = await client.post(
+        "/api/v1/moderation/bans",
+        json={"kind": "domain", "value": "example.org", "reason": "ask troll.author@example.org"},
+        headers=admin,
+    )
+    assert resp.status == 201, await resp.text()
+    posted = await post(client, thread="world/keys", author_email="troll.author@example.org")
+    await drain(client)
+    held = await client.get(f"/api/v1/moderation/comments/{posted['id']}", headers=admin)
+    details = " ".join(r["detail"] for r in (await held.json())["reasons"])
+    assert "troll.author@example.org" in details.lower()  # moderators see why
+    worker = _worker(client, Clock())
+    try:
+        await worker.run_once()
+    finally:
+        await worker.close()
+    assert len(receiver.got) == 2  # a banned author's comment is spam: rejected
+    for _, body in receiver.got:
+        assert b"@example.org" not in body.lower(), body
+    payload = next(orjson.loads(b) for _, b in receiver.got if b"reasons" in b)
+    assert {r["rule"] for r in payload["reasons"]} >= {"moderation_key", "ban"}
