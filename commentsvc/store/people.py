@@ -34,6 +34,7 @@ from commentsvc.store.tables import (
     subscriptions,
     suppressions,
     threads,
+    webhook_deliveries,
 )
 from commentsvc.store.transitions import (
     apply_transitions,  # the transition path, in our transaction
@@ -150,8 +151,9 @@ class PeopleStore:
         """Erase the address everywhere, in one transaction.
 
         Comments change through the ordinary transition path (audit event, thread
-        counts and version); their older audit notes are scrubbed; subscriptions,
-        deliveries and the suppression of the address are deleted.
+        counts and version); their older audit notes are scrubbed, their webhook
+        deliveries deleted; subscriptions, deliveries and the suppression of the address
+        are deleted.
         """
         email = canonical_email(email)
         async with self.db.write() as conn:
@@ -163,6 +165,7 @@ class PeopleStore:
             # Notes written before this erasure (a moderator's edit keeps the previous text).
             if own:
                 await _scrub_notes(conn, by_id, scrub_note)
+                await _drop_webhook_deliveries(conn, sorted(by_id))
             transitions = plan(own)
             outcome = await apply_transitions(conn, transitions) if transitions else []
             results = [r for r in outcome if r is not None]
@@ -183,6 +186,18 @@ class PeopleStore:
             subscriptions=int(subs.rowcount or 0),
             deliveries=int(sent.rowcount or 0),
             suppressions=int(held.rowcount or 0),
+        )
+
+
+async def _drop_webhook_deliveries(conn: AsyncConnection, comment_ids: list[str]) -> None:
+    """The webhook deliveries of these comments' events (their payloads hold the author's
+    name and an excerpt): gone from the history, and never sent or redelivered."""
+    for part in chunks(comment_ids):
+        keys = sa.select(sa.literal("e") + sa.cast(events.c.id, sa.String)).where(
+            events.c.comment_id.in_(part)
+        )
+        await conn.execute(
+            webhook_deliveries.delete().where(webhook_deliveries.c.event_key.in_(keys))
         )
 
 

@@ -103,3 +103,28 @@ async def test_an_address_with_a_capital_non_ascii_letter_is_found_and_erased(
     )
     assert len(erased.results) == 1
     assert await tables_holding(store, address) == []
+
+
+async def test_erase_takes_the_comments_out_of_webhook_deliveries(store: Store) -> None:
+    # A delivery keeps its payload (the author's name and an excerpt) for inspection and
+    # `webhook redeliver`; after an erasure neither may still hold, nor send, the comment.
+    from commentsvc.store.webhook_records import Planned
+
+    ids = await seeded(store)
+    endpoint = await store.webhooks.add_endpoint(
+        "default", "https://hooks.example.net/x", ["comment.received"], "json",
+        allow_private=False, created_by="test", now=now_utc(),
+    )  # fmt: skip
+    planned = []
+    for key in ("mine", "reply"):
+        [posted, *_] = await store.comments.events(ids[key])
+        payload = {"comment": {"id": ids[key], "author_name": "Ann", "excerpt": "mail"}}
+        planned.append(Planned(endpoint.id, f"e{posted.id}", "comment.received", payload))
+    await store.webhooks.plan(planned, now_utc(), None)
+    modes: dict[str, erase.EraseComments] = {"default": "delete"}
+    redact = erase.redactor(EMAIL)
+    await store.people.erase(
+        EMAIL, erase.plan(modes, "reader", redact), erase.note_scrubber(modes, redact)
+    )
+    left = await store.webhooks.deliveries(endpoint.id)
+    assert [d.payload["comment"]["id"] for d in left] == [ids["reply"]]  # another's reply stays
