@@ -366,3 +366,22 @@ async def test_a_comment_s_reasons_carry_no_address_to_the_receiver(
         assert b"@example.org" not in body.lower(), body
     payload = next(orjson.loads(b) for _, b in receiver.got if b"reasons" in b)
     assert {r["rule"] for r in payload["reasons"]} >= {"moderation_key", "ban"}
+
+
+async def test_only_an_admin_of_the_site_hears_anything_about_an_endpoint(
+    client: Client, receiver: Receiver
+) -> None:
+    admin = await moderator_token(client, "admin@example.org", role="admin", sites=("*",))
+    endpoint = await _endpoint(client, receiver.url, admin)
+    moderator = await moderator_token(client, "mod@example.org", sites=("*",))
+    other_admin = await moderator_token(client, "other@example.org", role="admin", sites=("x",))
+    path = f"/api/v1/sites/default/webhooks/{endpoint['id']}"
+    for headers in (moderator, other_admin):
+        for body in ({"url": "ftp://nope"}, {"enabled": False}):
+            resp = await client.patch(path, json=body, headers=headers)
+            assert resp.status == 403, await resp.text()  # not a 422 naming the field
+            assert resp.content_type == "application/problem+json"
+    resp = await client.patch(path, json={"url": "ftp://nope"}, headers=admin)
+    assert resp.status == 422
+    [stored] = await runtime_of(client).store.webhooks.endpoints("default")
+    assert stored.enabled and stored.url == receiver.url

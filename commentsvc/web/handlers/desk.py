@@ -201,6 +201,7 @@ async def add_webhook(request: web.Request, who: Principal) -> web.Response:
 @moderator_only
 async def edit_webhook(request: web.Request, who: Principal) -> web.Response:
     """PATCH /api/v1/sites/{site}/webhooks/{id} — change fields; enabled: true re-enables."""
+    endpoint = await _endpoint(request, who)  # 403/404 before the body says anything
     f = Fields(await read_json(request))
     url = _url(f, required=False)
     event_types = _events(f, required=False)
@@ -208,7 +209,6 @@ async def edit_webhook(request: web.Request, who: Principal) -> web.Response:
     allow_private = _bool(f, "allow_private", None)
     enabled = _bool(f, "enabled", None)
     f.done()
-    endpoint = await _endpoint(request, who)
     store = request.app[RUNTIME].store.webhooks
     values: dict[str, Any] = {}
     if url is not None:
