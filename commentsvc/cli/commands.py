@@ -205,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("deadletters", help="jobs that failed too often")
     dl_sub = p.add_subparsers(dest="action", required=True)
-    ls = dl_sub.add_parser("list")
+    ls = dl_sub.add_parser("list", help="the dead letters, oldest first")
     ls.add_argument("--count", type=int, default=100)
     rp = dl_sub.add_parser("replay", help="put dead letters back on their queue")
     rp.add_argument("ids", nargs="*", help="dead-letter ids (default: all)")

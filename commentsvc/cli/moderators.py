@@ -24,7 +24,7 @@ def register(sub: Any) -> None:
         action="extend",
         nargs="+",
         metavar="S",
-        help="sites they moderate (repeatable; default: every site)",
+        help="sites they moderate, one or more (default: every site); put it after the email",
     )
     add.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
@@ -58,7 +58,7 @@ def register(sub: Any) -> None:
     actions.add_parser("list", help="list moderators")
 
     alerts = actions.add_parser(
-        "alerts", help="email them about newly pending comments (at most every 10 minutes)"
+        "alerts", help="email them about newly held comments (at most every 10 minutes)"
     )
     alerts.add_argument("email")
     alerts.add_argument("state", choices=["on", "off"])

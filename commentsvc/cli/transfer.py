@@ -48,7 +48,7 @@ def register(sub: Any) -> None:
         "export", help="export comments, threads, votes, subscriptions, bans and audit"
     )
     e.add_argument("--site", default=None, help="only this site")
-    e.add_argument("--thread", default=None, help="only this thread key (with --site)")
+    e.add_argument("--thread", default=None, help="only this thread key (needs --site)")
     e.add_argument("--output", "-o", type=Path, default=None, help="write here instead of stdout")
 
 
