@@ -34,6 +34,7 @@ from commentsvc.transfer.text import clean_email, clean_name, convert
 from commentsvc.validation import MAX_KEY_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS
 
 BATCH_SIZE = 10_000  # comments per transaction
+MAX_VOTES = 2**31 - 1
 SWITCH_INTERVAL = 0.0005  # seconds
 CACHE_LIMIT = 100_000  # remembered addresses (IP hashes, cleaned emails) before starting over
 ORPHAN = "replies whose parent is not in the file (imported as top-level)"
@@ -249,6 +250,8 @@ class ImportEngine:
         email = self._email(c.author_email) if c.author_email else None
         if c.author_email and email is None:
             self.summary.notes["author emails that are not addresses (dropped)"] += 1
+        # As many as the (32-bit) columns hold: a bigger count in a file was an overflow.
+        up, down = (min(max(n, 0), MAX_VOTES) for n in (c.votes_up, c.votes_down))
         ip_hash = self._ip_hash(("hashed:" if c.ip_is_hashed else "") + c.ip) if c.ip else None
         self._rows.append(
             {
@@ -270,9 +273,9 @@ class ImportEngine:
                 "honeypot": False,
                 "status": status_value,
                 "moderation": {"imported": {"format": self.fmt, "source_id": c.source_id}},
-                "votes_up": c.votes_up,
-                "votes_down": c.votes_down,
-                "score": c.votes_up - c.votes_down,
+                "votes_up": up,
+                "votes_down": down,
+                "score": up - down,
                 "flag_count": 0,
                 "flags_reviewed": 0,
                 "created_at": c.created_at,

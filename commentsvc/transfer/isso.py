@@ -29,6 +29,16 @@ def _when(value: object) -> datetime | None:
         return None
 
 
+def _count(value: object) -> int:
+    """A whole number from a column that may hold anything (SQLite keeps what it is given)."""
+    if not isinstance(value, int | float | str | bytes):
+        return 0
+    try:
+        return int(value)
+    except (ValueError, OverflowError):
+        return 0
+
+
 class IssoReader:
     def __init__(self, path: Path, thread_key: str = "path") -> None:
         self.path = path
@@ -87,7 +97,7 @@ class IssoReader:
                 dislikes,
             ) in rows:
                 self.done += 1
-                status = MODES.get(int(mode or 0))
+                status = MODES.get(_count(mode))
                 created_at = _when(created)
                 if status is None:
                     yield Skipped(f"mode {mode}")
@@ -107,8 +117,8 @@ class IssoReader:
                     author_email=str(email or "") or None,
                     author_url=str(website or ""),
                     ip=str(addr or "") or None,
-                    votes_up=max(0, int(likes or 0)),
-                    votes_down=max(0, int(dislikes or 0)),
+                    votes_up=max(0, _count(likes)),
+                    votes_down=max(0, _count(dislikes)),
                     edited_at=_when(modified) if modified else None,
                 )
             yield ThreadDone(ref)

@@ -14,7 +14,14 @@ from commentsvc.config import Settings
 from tests.processes import run_cli, service_env
 from tests.support import live_client, make_settings
 from tests.transfer.conftest import Client, public_thread, run_export, run_import
-from tests.transfer.files import dsq_post, dsq_thread, r42, write_disqus, write_remark42
+from tests.transfer.files import (
+    dsq_post,
+    dsq_thread,
+    r42,
+    write_disqus,
+    write_isso,
+    write_remark42,
+)
 
 WXR_HEAD = (
     '<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"><channel><item>'
@@ -293,3 +300,27 @@ async def test_nul_characters_in_a_file_are_dropped_on_every_database(
     assert page["thread"]["title"] == "Title"
     [one] = page["comments"]
     assert one["body_html"] == "<p>ab</p>" and one["author_name"] == "Ann"
+
+
+async def test_isso_values_of_the_wrong_type_are_no_traceback(
+    client: Client, settings: Settings, tmp_path: Path
+) -> None:
+    """Isso's SQLite columns hold whatever was written: a text mode or like count was a
+    ValueError traceback, a like count past the votes column an overflow (a DataError on
+    PostgreSQL)."""
+    import sqlite3
+
+    path = write_isso(tmp_path / "isso.db")
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("UPDATE comments SET mode = 'x' WHERE id = 5")
+        db.execute("UPDATE comments SET likes = 'many', dislikes = x'00ff' WHERE id = 1")
+        db.execute("UPDATE comments SET likes = 9000000000000000000 WHERE id = 2")
+    db.close()
+    code, summary, err = await run_import(settings, "isso", str(path))
+    assert code == 0, err
+    assert summary["skipped"] == {"mode x": 1}
+    page = await public_thread(client, "blog/isso-first", sort="oldest")
+    (ina,) = page["comments"]
+    assert ina["votes"] == {"up": 0, "down": 0}  # not numbers: none
+    assert ina["replies"][0]["votes"]["up"] == 2**31 - 1  # as many as a count can hold
