@@ -34,7 +34,7 @@ def build_pipeline() -> Pipeline:
 
 
 async def warm_up(pipeline: Pipeline, runtime: Runtime) -> None:
-    """Compile the sites' word lists and load the models before the first job.
+    """Compile the sites' word lists and run every stage once before the first job.
 
     Without this the first comment after a start waited seconds for them. A failure
     here is logged and left to the first batch, which meets it the usual way.
