@@ -73,12 +73,20 @@ def votes_of(meta: dict[str, str]) -> tuple[int, int]:
     if separate:
         found = dict(_LIKES.findall(separate))
         if found:
-            return max(0, int(found.get("like", 0))), max(0, int(found.get("dislike", 0)))
-    net = meta.get(WPDISCUZ_VOTES, "").strip()
-    if net.lstrip("-").isdigit():
-        value = int(net)
-        return max(value, 0), max(-value, 0)
-    return 0, 0
+            return max(0, _int(found.get("like", "0"))), max(0, _int(found.get("dislike", "0")))
+    value = _int(meta.get(WPDISCUZ_VOTES, "").strip())
+    return max(value, 0), max(-value, 0)
+
+
+def _int(text: str) -> int:
+    """A count from a meta value; 0 if it is none ("²" is a digit int() refuses, and so is
+    text of more digits than Python converts)."""
+    if not text.lstrip("-").isdecimal():
+        return 0
+    try:
+        return int(text)
+    except ValueError:
+        return 0
 
 
 def feedback_forms(content: str) -> list[dict[str, str]]:

@@ -324,3 +324,24 @@ async def test_isso_values_of_the_wrong_type_are_no_traceback(
     (ina,) = page["comments"]
     assert ina["votes"] == {"up": 0, "down": 0}  # not numbers: none
     assert ina["replies"][0]["votes"]["up"] == 2**31 - 1  # as many as a count can hold
+
+
+async def test_wpdiscuz_vote_counts_that_are_no_numbers_are_no_traceback(
+    client: Client, settings: Settings, tmp_path: Path
+) -> None:
+    """A "²" passed str.isdigit() and then failed int(), as did 5,000 digits (past Python's
+    limit for converting text): a ValueError traceback for the whole import."""
+    from tests.transfer.files import WpComment, WpPost, write_wxr
+
+    votes = ["²", "-²", "9" * 5000, "12"]
+    separate = 'a:2:{s:4:"like";i:' + "9" * 5000 + ';s:7:"dislike";i:1;}'
+    comments = [
+        WpComment(i + 1, f"Comment {i}.", meta={"wpdiscuz_votes": v}) for i, v in enumerate(votes)
+    ]
+    comments.append(WpComment(9, "Separate.", meta={"wpdiscuz_votes_seperate": separate}))
+    path = write_wxr(tmp_path / "wp.xml", [WpPost(7, "https://x.example/p/", "P", comments)])
+    code, summary, err = await run_import(settings, "wordpress", str(path))
+    assert code == 0, err
+    assert summary["comments"] == {"approved": 5}
+    page = await public_thread(client, "p", sort="oldest")
+    assert sorted(c["votes"]["up"] for c in page["comments"]) == [0, 0, 0, 0, 12]
