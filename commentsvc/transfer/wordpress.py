@@ -78,6 +78,11 @@ def votes_of(meta: dict[str, str]) -> tuple[int, int]:
     return max(value, 0), max(-value, 0)
 
 
+def _form_number(text: str) -> bool:
+    """Whether a feedback form id is one int() reads ("²" is a digit it refuses)."""
+    return text.isdecimal() and len(text) <= 18
+
+
 def _int(text: str) -> int:
     """A count from a meta value; 0 if it is none ("²" is a digit int() refuses, and so is
     text of more digits than Python converts)."""
@@ -163,7 +168,7 @@ class WordPressReader:
                 int(m)
                 for r in parsed
                 if isinstance(r, SourceComment)
-                if (m := str(r.meta.get(WPDISCUZ_FEEDBACK_FORM, "")).strip()).isdigit()
+                if _form_number(m := str(r.meta.get(WPDISCUZ_FEEDBACK_FORM, "")).strip())
             }
         )
         # wpDiscuz numbers a post's forms as it saves them, so in the order of the text.
@@ -171,7 +176,7 @@ class WordPressReader:
         for record in parsed:
             if isinstance(record, SourceComment):
                 form_id = str(record.meta.get(WPDISCUZ_FEEDBACK_FORM, "")).strip()
-                if form_id.isdigit():
+                if _form_number(form_id):
                     form = by_form.get(int(form_id))
                     if form is not None:
                         record.anchor = {

@@ -339,9 +339,10 @@ async def test_wpdiscuz_vote_counts_that_are_no_numbers_are_no_traceback(
         WpComment(i + 1, f"Comment {i}.", meta={"wpdiscuz_votes": v}) for i, v in enumerate(votes)
     ]
     comments.append(WpComment(9, "Separate.", meta={"wpdiscuz_votes_seperate": separate}))
+    comments.append(WpComment(10, "A form.", meta={"wpdiscuz_feedback_form_id": "²"}))
     path = write_wxr(tmp_path / "wp.xml", [WpPost(7, "https://x.example/p/", "P", comments)])
     code, summary, err = await run_import(settings, "wordpress", str(path))
     assert code == 0, err
-    assert summary["comments"] == {"approved": 5}
+    assert summary["comments"] == {"approved": 6}
     page = await public_thread(client, "p", sort="oldest")
-    assert sorted(c["votes"]["up"] for c in page["comments"]) == [0, 0, 0, 0, 12]
+    assert sorted(c["votes"]["up"] for c in page["comments"]) == [0, 0, 0, 0, 0, 12]
