@@ -15,6 +15,19 @@ from typing import Any
 from commentsvc.config import Settings
 
 DISABLED_BY_CLI = "disabled from the command line"
+MAX_ID = 2**31 - 1  # endpoint and delivery ids are 32-bit integers
+
+
+def row_id(text: str) -> int:
+    """An endpoint or delivery id as argparse reads one (a bigger one is no row's, and a
+    DataError traceback on PostgreSQL)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an id from 1 to {MAX_ID}")
+    return value
 
 
 def register(sub: Any) -> None:
@@ -50,14 +63,14 @@ def register(sub: Any) -> None:
         ("secret", "print an endpoint's signing secret"),
     ):
         a = actions.add_parser(action, help=helptext)
-        a.add_argument("id", type=int, help="the endpoint's id (see `webhook list`)")
+        a.add_argument("id", type=row_id, help="the endpoint's id (see `webhook list`)")
 
     dl = actions.add_parser("deliveries", help="an endpoint's latest deliveries, newest first")
-    dl.add_argument("id", type=int, help="the endpoint's id")
+    dl.add_argument("id", type=row_id, help="the endpoint's id")
     dl.add_argument("--limit", type=int, default=50)
 
     rd = actions.add_parser("redeliver", help="queue deliveries again (failed or sent)")
-    rd.add_argument("ids", type=int, nargs="+", metavar="DELIVERY_ID")
+    rd.add_argument("ids", type=row_id, nargs="+", metavar="DELIVERY_ID")
 
 
 def _time(value: datetime | None) -> str:

@@ -168,3 +168,19 @@ def test_webhook_commands_and_the_desk_worker(
     missing = run_cli(env, "webhook", "redeliver", "999999")
     assert missing.returncode == 1 and "no delivery 999999" in missing.stderr
     assert run_cli(env, "webhook", "enable", "999999").returncode == 1
+
+
+def test_an_id_no_row_can_have_is_refused_by_the_parser(tmp_path: Path, database_url: str) -> None:
+    """Ids are 32-bit: a bigger one was an asyncpg DataError traceback on PostgreSQL."""
+    env = service_env(tmp_path, COMMENTSVC_DATABASE_URL=database_url)
+    for argv in (
+        ("enable", "2147483648"),
+        ("disable", "99999999999"),
+        ("secret", "0"),
+        ("deliveries", "99999999999"),
+        ("redeliver", "1", "99999999999"),
+    ):
+        done = run_cli(env, "webhook", *argv)
+        assert done.returncode == 2, (argv, done.stderr)
+        assert "Traceback" not in done.stderr and "an id from 1 to 2147483647" in done.stderr
+    assert run_cli(env, "webhook", "enable", "2147483647").returncode == 1  # no such endpoint
