@@ -7,7 +7,8 @@ token from every comment, and give it the name "a reader":
   fingerprint, anchor, moderation details); a deleted comment with replies
   shows as the usual placeholder, so replies by others stay where they were.
 - `anonymise`: the comment keeps its status and text, with any copy of the
-  address in it (or in its moderation reasons and audit notes) replaced.
+  address in it (or in its moderation reasons and audit notes) replaced, and
+  an import's note without the author's website and the source's metadata.
 
 Each change is an ordinary transition with an `erase` audit event that names
 who asked, never what was erased.
@@ -16,6 +17,7 @@ who asked, never what was erased.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -115,6 +117,28 @@ def note_scrubber(
     (a moderator's edit keeps the previous text there)."""
 
     def scrub(comment: Comment, note: str) -> str:
-        return "" if modes.get(comment.site_id, "delete") == "delete" else redact(note)
+        if modes.get(comment.site_id, "delete") == "delete":
+            return ""
+        return redact(_without_author(note))
 
     return scrub
+
+
+# What an import's audit note keeps of the source that tells who wrote it: their website,
+# and the source's own metadata (wpDiscuz, Akismet and the like name the author there).
+IMPORT_NOTE_AUTHOR_KEYS = ("author_url", "meta")
+
+
+def _without_author(note: str) -> str:
+    """An import note (a JSON object) without the keys that identify the author."""
+    if not note.startswith("{") or not any(f'"{k}"' in note for k in IMPORT_NOTE_AUTHOR_KEYS):
+        return note
+    try:
+        data = json.loads(note)
+    except ValueError:
+        return note
+    if not isinstance(data, dict):
+        return note
+    for key in IMPORT_NOTE_AUTHOR_KEYS:
+        data.pop(key, None)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

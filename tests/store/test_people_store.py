@@ -128,3 +128,37 @@ async def test_erase_takes_the_comments_out_of_webhook_deliveries(store: Store) 
     )
     left = await store.webhooks.deliveries(endpoint.id)
     assert [d.payload["comment"]["id"] for d in left] == [ids["reply"]]  # another's reply stays
+
+
+async def test_an_anonymised_comment_keeps_no_author_link_in_its_import_note(store: Store) -> None:
+    # An import's audit note keeps the author's website and the source's metadata (a
+    # WordPress comment's meta can name its author); anonymising only redacted the address.
+    import orjson
+    import sqlalchemy as sa
+
+    from commentsvc.store.tables import events
+
+    ids = await seeded(store)
+    note = {
+        "format": "wordpress",
+        "source_id": "7",
+        "original": f"mail {EMAIL}",
+        "author_url": "https://ann-author.example.net/about",
+        "meta": {"akismet_user": "Ann Author"},
+    }
+    async with store.db.write() as conn:
+        await conn.execute(
+            sa.insert(events).values(
+                comment_id=ids["mine"], actor="import:wordpress", action="import",
+                note=orjson.dumps(note).decode(), at=now_utc(),
+            )
+        )  # fmt: skip
+    modes: dict[str, erase.EraseComments] = {"default": "anonymise"}
+    redact = erase.redactor(EMAIL)
+    await store.people.erase(
+        EMAIL, erase.plan(modes, "reader", redact), erase.note_scrubber(modes, redact)
+    )
+    [imported] = [e for e in await store.comments.events(ids["mine"]) if e.action == "import"]
+    assert "ann-author.example.net" not in imported.note and "Ann Author" not in imported.note
+    kept = orjson.loads(imported.note)
+    assert kept["source_id"] == "7" and kept["original"] == "mail [address erased]"
