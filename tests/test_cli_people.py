@@ -57,3 +57,14 @@ async def test_export_then_erase_from_the_command_line(
 
         code, _, err = await cli("export", "not-an-address")
         assert code == 2 and "not an email address" in err
+
+
+def test_an_output_file_that_cannot_be_written_is_one_line(
+    tmp_path: Path, sqlite_url: str, redis_url: str
+) -> None:
+    env = service_env(tmp_path, COMMENTSVC_DATABASE_URL=sqlite_url, COMMENTSVC_REDIS_URL=redis_url)
+    assert run_cli(env, "migrate").returncode == 0
+    target = tmp_path / "no-such-dir" / "person.json"
+    done = run_cli(env, "person", "export", EMAIL, "--output", str(target))
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert f"cannot write {target}" in done.stderr

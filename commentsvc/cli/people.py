@@ -59,7 +59,11 @@ async def cmd_person(args: argparse.Namespace, settings: Settings) -> int:
         if args.action == "export":
             data = orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
             if args.output is not None:
-                args.output.write_bytes(data)
+                try:
+                    args.output.write_bytes(data)
+                except OSError as exc:
+                    print(f"cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+                    return 1
                 print(f"wrote {args.output}", file=sys.stderr)
             else:
                 sys.stdout.buffer.write(data)
