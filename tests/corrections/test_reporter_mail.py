@@ -132,6 +132,22 @@ async def test_one_click_on_the_link_stops_all_email(client: Client) -> None:
     assert len(mails(client)) == 1
 
 
+async def test_a_one_click_form_in_a_charset_we_lack_is_a_400(client: Client) -> None:
+    # request.post() raised LookupError for it (a broken form raises ValueError): a 500.
+    await file_report(client, email=READER)
+    await settle(client)
+    [confirm] = mails(client)
+    unsubscribe = re.search(r"<([^>]+)>", str(confirm["List-Unsubscribe"]))
+    assert unsubscribe is not None
+    resp = await client.post(
+        urlsplit(unsubscribe.group(1)).path,
+        data=b"List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=bogus"},
+    )
+    assert resp.status == 400 and resp.content_type == "application/problem+json"
+    assert not await runtime_of(client).store.subscriptions.is_suppressed(READER)
+
+
 async def test_a_forged_link_is_a_404_page_that_changes_nothing(client: Client) -> None:
     await file_report(client, email=READER)
     await settle(client)

@@ -192,6 +192,17 @@ async def test_forged_or_altered_tokens_change_nothing(
     assert len(smtp.to("stays@example.org")) == 2
 
 
+async def test_a_one_click_form_in_a_charset_we_lack_is_a_400(
+    client: TestClient[Any, Any],
+) -> None:
+    # request.post() raised LookupError for it (not the ValueError of a broken form): a 500,
+    # before the link was even read.
+    bogus = {"Content-Type": "application/x-www-form-urlencoded; charset=bogus"}
+    for path in ("/u/nonsense", "/u/" + "x" * 40):
+        resp = await client.post(path, data=b"List-Unsubscribe=One-Click", headers=bogus)
+        await expect_problem(resp, 400)
+
+
 async def test_stop_all_mail_suppresses_the_address(
     client: TestClient[Any, Any], smtp: SMTPServer
 ) -> None:

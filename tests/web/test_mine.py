@@ -298,6 +298,9 @@ async def test_bad_forms_are_problems(client: Client) -> None:
         await expect_problem(
             await client.post(link, data={"action": "unsubscribe", "subscription": bad_id}), 400
         )
+    # A charset Python has no codec for was a LookupError out of request.post(): a 500.
+    bogus = {"Content-Type": "application/x-www-form-urlencoded; charset=bogus"}
+    await expect_problem(await client.post(link, data=b"action=erase", headers=bogus), 400)
     assert await runtime_of(client).store.people.is_known(EMAIL)
 
 

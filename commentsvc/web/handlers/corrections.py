@@ -199,7 +199,7 @@ async def confirm(request: web.Request) -> web.Response:
     if request.content_type in FORM_TYPES:
         try:
             form = await request.post()
-        except ValueError:
+        except (ValueError, LookupError):  # LookupError: an unknown charset
             raise BadRequest("the form in the request body could not be read") from None
         stop = stop or form.get("scope") == "all" or form.get("List-Unsubscribe") == "One-Click"
     store = request.app[RUNTIME].store

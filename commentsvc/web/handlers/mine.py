@@ -109,7 +109,7 @@ async def act(request: web.Request) -> web.Response:
         raise BadRequest("send the page's form (application/x-www-form-urlencoded)")
     try:
         form = await request.post()
-    except ValueError:  # a broken multipart or urlencoded body
+    except (ValueError, LookupError):  # a broken form, or a charset we have no codec for
         raise BadRequest("the form in the request body could not be read") from None
     action = form.get("action")
     if action == "unsubscribe":

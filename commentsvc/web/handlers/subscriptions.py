@@ -83,7 +83,7 @@ async def unsubscribe(request: web.Request) -> web.Response:
     if request.content_type in FORM_TYPES:
         try:
             form = await request.post()
-        except ValueError:  # a broken multipart or urlencoded body
+        except (ValueError, LookupError):  # a broken form, or a charset we have no codec for
             raise BadRequest("the form in the request body could not be read") from None
         everything = form.get("scope") == "all"
     return await _link(request, functools.partial(service.unsubscribe, everything=everything))
