@@ -41,8 +41,11 @@ async def test_export_then_erase_from_the_command_line(
         assert document["email"] == EMAIL.lower()
         assert [c["id"] for c in document["comments"]] == [posted["id"]]
         written = tmp_path / "person.json"
+        written.write_text("an older copy, world-readable")
+        written.chmod(0o644)
         code, _, err = await cli("export", EMAIL, "--output", str(written))
         assert code == 0 and json.loads(written.read_text())["comments"], err
+        assert written.stat().st_mode & 0o777 == 0o600  # a person's data: the owner's only
 
         code, _, err = await cli("erase", EMAIL)
         assert code == 1 and "would erase 1 comment(s)" in err and "add --yes" in err

@@ -8,6 +8,7 @@ would be erased and changes nothing.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,7 @@ async def cmd_person(args: argparse.Namespace, settings: Settings) -> int:
             data = orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
             if args.output is not None:
                 try:
-                    args.output.write_bytes(data)
+                    _write_private(args.output, data)
                 except OSError as exc:
                     print(f"cannot write {args.output}: {exc.strerror}", file=sys.stderr)
                     return 1
@@ -87,3 +88,12 @@ async def cmd_person(args: argparse.Namespace, settings: Settings) -> int:
             f"{counts['emails']} email record(s), {counts['suppressions']} suppression(s)"
         )
         return 0
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write a person's data readable by its owner only (0600), whatever the umask; a file
+    that is there already is replaced and gets the same mode."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        os.fchmod(f.fileno(), 0o600)
+        f.write(data)
