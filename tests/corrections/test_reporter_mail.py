@@ -112,19 +112,23 @@ async def test_an_unconfirmed_reporter_gets_nothing_but_the_confirmation(client:
     assert "Confirmez" in str(only["Subject"])
 
 
-async def test_one_click_on_the_link_stops_all_email(client: Client) -> None:
+async def one_click_path(client: Client) -> str:
+    """The path of the List-Unsubscribe link in the confirmation a new report sends."""
     await file_report(client, email=READER)
     await settle(client)
     [confirm] = mails(client)
     unsubscribe = re.search(r"<([^>]+)>", str(confirm["List-Unsubscribe"]))
     assert unsubscribe is not None
-    offer = await client.get(urlsplit(unsubscribe.group(1)).path)
+    return urlsplit(unsubscribe.group(1)).path
+
+
+async def test_one_click_on_the_link_stops_all_email(client: Client) -> None:
+    path = await one_click_path(client)
+    offer = await client.get(path)
     html = await offer.text()
     assert offer.status == 200 and "Never email this address again" in html
     assert "Yes, tell me" not in html  # the stop link never confirms
-    resp = await client.post(
-        urlsplit(unsubscribe.group(1)).path, data={"List-Unsubscribe": "One-Click"}
-    )
+    resp = await client.post(path, data={"List-Unsubscribe": "One-Click"})
     assert resp.status == 200
     assert await runtime_of(client).store.subscriptions.is_suppressed(READER)
     await file_report(client, email=READER)  # a suppressed address gets no confirmation
@@ -134,13 +138,8 @@ async def test_one_click_on_the_link_stops_all_email(client: Client) -> None:
 
 async def test_a_one_click_form_in_a_charset_we_lack_is_a_400(client: Client) -> None:
     # request.post() raised LookupError for it (a broken form raises ValueError): a 500.
-    await file_report(client, email=READER)
-    await settle(client)
-    [confirm] = mails(client)
-    unsubscribe = re.search(r"<([^>]+)>", str(confirm["List-Unsubscribe"]))
-    assert unsubscribe is not None
     resp = await client.post(
-        urlsplit(unsubscribe.group(1)).path,
+        await one_click_path(client),
         data=b"List-Unsubscribe=One-Click",
         headers={"Content-Type": "application/x-www-form-urlencoded; charset=bogus"},
     )
