@@ -18,6 +18,7 @@ from commentsvc.transfer.records import (
     ThreadDone,
     TransferError,
 )
+from commentsvc.transfer.text import count_of
 
 MODES = {1: Status.APPROVED, 2: Status.PENDING, 4: Status.DELETED}
 
@@ -27,16 +28,6 @@ def _when(value: object) -> datetime | None:
         return datetime.fromtimestamp(float(value), UTC)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError, OSError):
         return None
-
-
-def _count(value: object) -> int:
-    """A whole number from a column that may hold anything (SQLite keeps what it is given)."""
-    if not isinstance(value, int | float | str | bytes):
-        return 0
-    try:
-        return int(value)
-    except (ValueError, OverflowError):
-        return 0
 
 
 class IssoReader:
@@ -97,7 +88,7 @@ class IssoReader:
                 dislikes,
             ) in rows:
                 self.done += 1
-                status = MODES.get(_count(mode))
+                status = MODES.get(count_of(mode))
                 created_at = _when(created)
                 if status is None:
                     yield Skipped(f"mode {mode}")
@@ -117,8 +108,8 @@ class IssoReader:
                     author_email=str(email or "") or None,
                     author_url=str(website or ""),
                     ip=str(addr or "") or None,
-                    votes_up=max(0, _count(likes)),
-                    votes_down=max(0, _count(dislikes)),
+                    votes_up=max(0, count_of(likes)),
+                    votes_down=max(0, count_of(dislikes)),
                     edited_at=_when(modified) if modified else None,
                 )
             yield ThreadDone(ref)

@@ -164,6 +164,7 @@ def _check(kind: str, row: dict[str, Any], number: int) -> None:
 
 
 _SITE_COLUMNS = {c.name for c in sites.columns}
+_BAN_COLUMNS = {c.name for c in bans.columns} - {"id"}  # the target numbers its own bans
 
 
 def _check_site(row: dict[str, Any], number: int) -> None:
@@ -283,7 +284,7 @@ class NativeImporter:
         if kind == "subscription" and not isinstance(row.get("thread"), str):
             raise TransferError(f"line {number}: subscription.thread is not a string")
         if kind == "ban":
-            unknown = sorted(set(row) - ({c.name for c in bans.columns} - {"id"}))
+            unknown = sorted(set(row) - _BAN_COLUMNS)
             if unknown or row.get("kind") not in BAN_KINDS:
                 raise TransferError(
                     f"line {number}: a ban of kind {row.get('kind')!r:.20} or with fields we "

@@ -90,6 +90,18 @@ def convert(text: str, is_html: bool) -> tuple[str, str]:
     return body, render_body(body)
 
 
+def count_of(value: object) -> int:
+    """A count from a source's field that may hold anything (SQLite keeps what it is
+    given, meta values are text): 0 unless int() reads it ("²" is a digit int() refuses,
+    and so is text of more digits than Python converts)."""
+    if not isinstance(value, int | float | str | bytes):
+        return 0
+    try:
+        return int(value)
+    except (ValueError, OverflowError):
+        return 0
+
+
 def clean_name(name: str) -> str:
     """An author name as the API would take it: one line, no controls, at most 64 characters."""
     flat = " ".join(name.split())

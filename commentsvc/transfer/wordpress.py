@@ -30,7 +30,7 @@ from commentsvc.transfer.records import (
     TransferError,
 )
 from commentsvc.transfer.source import LOCAL_NAMES, SourceFile, local, xml_events
-from commentsvc.transfer.text import html_to_plain, url_path_key
+from commentsvc.transfer.text import count_of, html_to_plain, url_path_key
 
 WPDISCUZ_VOTES = "wpdiscuz_votes"
 WPDISCUZ_VOTES_SEPARATE = "wpdiscuz_votes_seperate"  # sic: wpDiscuz's own spelling
@@ -73,25 +73,15 @@ def votes_of(meta: dict[str, str]) -> tuple[int, int]:
     if separate:
         found = dict(_LIKES.findall(separate))
         if found:
-            return max(0, _int(found.get("like", "0"))), max(0, _int(found.get("dislike", "0")))
-    value = _int(meta.get(WPDISCUZ_VOTES, "").strip())
+            up, down = count_of(found.get("like", "0")), count_of(found.get("dislike", "0"))
+            return max(0, up), max(0, down)
+    value = count_of(meta.get(WPDISCUZ_VOTES, "").strip())
     return max(value, 0), max(-value, 0)
 
 
 def _form_number(text: str) -> bool:
     """Whether a feedback form id is one int() reads ("²" is a digit it refuses)."""
     return text.isdecimal() and len(text) <= 18
-
-
-def _int(text: str) -> int:
-    """A count from a meta value; 0 if it is none ("²" is a digit int() refuses, and so is
-    text of more digits than Python converts)."""
-    if not text.lstrip("-").isdecimal():
-        return 0
-    try:
-        return int(text)
-    except ValueError:
-        return 0
 
 
 def feedback_forms(content: str) -> list[dict[str, str]]:

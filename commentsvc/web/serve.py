@@ -7,7 +7,6 @@ What `web.run_app` does, with an `AppRunner` whose server is a `LimitedServer`
 from __future__ import annotations
 
 import asyncio
-import gc
 import signal
 from typing import Any
 
@@ -68,11 +67,7 @@ async def serve(
     """
     stop = _stop_event(child)
     runner = runner_for(app, settings, access_log_class)
-    await runner.setup()
-    # What start-up built (the app, its routes, settings, caches) lives as long as the
-    # process: out of the collector's sight, full collections stay short (workers/heap.py).
-    gc.collect()
-    gc.freeze()
+    await runner.setup()  # its on_startup freezes what start-up built (app._freeze_startup_objects)
     try:
         await web.TCPSite(runner, settings.host, settings.port, reuse_port=child or None).start()
         if not child:

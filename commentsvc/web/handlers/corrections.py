@@ -28,6 +28,7 @@ from commentsvc.web.handlers.public import (
     json_response,
     limit,
     query_param,
+    read_form,
     read_json,
 )
 from commentsvc.web.keys import RUNTIME
@@ -197,10 +198,7 @@ async def confirm(request: web.Request) -> web.Response:
     purpose, found = read
     stop = purpose != CONFIRM
     if request.content_type in FORM_TYPES:
-        try:
-            form = await request.post()
-        except (ValueError, LookupError):  # LookupError: an unknown charset
-            raise BadRequest("the form in the request body could not be read") from None
+        form = await read_form(request)
         stop = stop or form.get("scope") == "all" or form.get("List-Unsubscribe") == "One-Click"
     store = request.app[RUNTIME].store
     if stop:

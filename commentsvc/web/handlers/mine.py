@@ -19,7 +19,14 @@ from aiohttp import web
 from commentsvc.errors import BadRequest, FieldError, Invalid, NotFound
 from commentsvc.rights.service import READER, Erasure, PeopleService, PersonPage
 from commentsvc.validation import Fields, is_plain_int
-from commentsvc.web.handlers.public import check_origin, client_of, json_response, limit, read_json
+from commentsvc.web.handlers.public import (
+    check_origin,
+    client_of,
+    json_response,
+    limit,
+    read_form,
+    read_json,
+)
 from commentsvc.web.keys import PEOPLE, RUNTIME
 from commentsvc.web.page_language import PRIVATE_HEADERS, link_page, page_catalogue, wants_html
 
@@ -107,10 +114,7 @@ async def act(request: web.Request) -> web.Response:
         return email
     if request.content_type not in FORM_TYPES:
         raise BadRequest("send the page's form (application/x-www-form-urlencoded)")
-    try:
-        form = await request.post()
-    except (ValueError, LookupError):  # a broken form, or a charset we have no codec for
-        raise BadRequest("the form in the request body could not be read") from None
+    form = await read_form(request)
     action = form.get("action")
     if action == "unsubscribe":
         raw = form.get("subscription")

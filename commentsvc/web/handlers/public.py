@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 import orjson
 from aiohttp import web
+from aiohttp.web_request import FileField
+from multidict import MultiDictProxy
 
 from commentsvc.comments.service import Client
 from commentsvc.errors import BadRequest, Forbidden, NotFound, RateLimited, UnsupportedMediaType
@@ -53,6 +55,15 @@ async def read_json(request: web.Request) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"the request body is not valid JSON: {exc}") from None
+
+
+async def read_form(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | FileField]:
+    """The request body as a form: 400 if it is broken or in a charset without a codec
+    (`request.post()` raises ValueError for the one, LookupError for the other)."""
+    try:
+        return await request.post()
+    except (ValueError, LookupError):
+        raise BadRequest("the form in the request body could not be read") from None
 
 
 def bearer_token(request: web.Request) -> str | None:

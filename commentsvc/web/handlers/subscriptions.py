@@ -15,11 +15,18 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from commentsvc.errors import BadRequest, NotFound
+from commentsvc.errors import NotFound
 from commentsvc.i18n import shipped_language
 from commentsvc.notify.subscriptions import GONE, LinkView
 from commentsvc.validation import parse_subscription
-from commentsvc.web.handlers.public import check_origin, client_of, json_response, limit, read_json
+from commentsvc.web.handlers.public import (
+    check_origin,
+    client_of,
+    json_response,
+    limit,
+    read_form,
+    read_json,
+)
 from commentsvc.web.keys import RUNTIME
 from commentsvc.web.page_language import link_page, page_catalogue, wants_html
 
@@ -81,9 +88,6 @@ async def unsubscribe(request: web.Request) -> web.Response:
     service = request.app[RUNTIME].service.subscriptions
     everything = False
     if request.content_type in FORM_TYPES:
-        try:
-            form = await request.post()
-        except (ValueError, LookupError):  # a broken form, or a charset we have no codec for
-            raise BadRequest("the form in the request body could not be read") from None
+        form = await read_form(request)
         everything = form.get("scope") == "all"
     return await _link(request, functools.partial(service.unsubscribe, everything=everything))
