@@ -7,7 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from commentsvc.moderation.matcher import compile_matcher
 from workers.heap import HeapFreezer, compiled_lists
+
+CACHED_LISTS = compile_matcher.cache_info().maxsize or 0
 
 
 @pytest.fixture
@@ -30,4 +33,8 @@ def test_freezes_at_start_and_once_per_new_word_list(unfrozen: None) -> None:
 
 
 def test_counts_the_compiled_lists() -> None:
-    assert compiled_lists() >= 0
+    before = compiled_lists()
+    compile_matcher(("heapcountword",), ())  # a site's list no other test compiles
+    assert compiled_lists() == min(before + 1, CACHED_LISTS)
+    compile_matcher(("heapcountword",), ())  # the same list again: cached, not counted
+    assert compiled_lists() == min(before + 1, CACHED_LISTS)
